@@ -1,0 +1,23 @@
+// Registration of the `r1` subcommands. Each cli/cmd_*.cpp file defines one add_*_commands function that
+// adds its subcommands (with --help text and defaults) to the app and installs their callbacks. Long-
+// running callbacks may throw r1::Error for bad input; main() prints it as "error: ..." and exits 1.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace r1::cli {
+
+void add_model_commands(CLI::App& app);      // info, logits, generate            (cmd_model.cpp)
+void add_tokenizer_commands(CLI::App& app);  // tokenize, detokenize              (cmd_tokenize.cpp)
+void add_reward_commands(CLI::App& app);     // reward list | score               (cmd_reward.cpp)
+void add_sandbox_commands(CLI::App& app);    // sandbox run                       (cmd_sandbox.cpp)
+void add_run_commands(CLI::App& app);        // run RECIPE                        (cmd_run.cpp)
+// Benchmarks hang under `r1 bench <name>`; each file adds its own child to the "bench" subcommand.
+void add_bench_commands(CLI::App& bench);    // bench model | grpo | ...          (cmd_bench.cpp)
+void add_kernel_bench_commands(CLI::App& bench);   // bench kernels              (cmd_bench_kernels.cpp)
+void add_reward_bench_commands(CLI::App& bench);   // bench math                 (cmd_bench_rewards.cpp)
+void add_sandbox_bench_commands(CLI::App& bench);  // bench sandbox              (cmd_bench_sandbox.cpp)
+
+}  // namespace r1::cli

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of r1 from Debian 12 packages. Idempotent: packages already
+# present are skipped by apt; safe to run on every CI start. Needs root (or sudo).
+set -euo pipefail
+PKGS=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libopenblas0-openmp libgloo-dev
+  libsentencepiece-dev rapidjson-dev libboost-dev libboost-filesystem-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcre2-dev libgmp-dev libseccomp-dev
+  python3 g++ clang libclang-rt-14-dev
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,124 @@
+// Tests for common/: JSON errors with locations, JSONL bad-line handling, atomic writes, thread pool.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/jsonl.h"
+#include "common/progress.h"
+#include "common/thread_pool.h"
+
+namespace r1 {
+namespace {
+
+std::string temp_dir() {
+  auto dir = std::filesystem::temp_directory_path() / ("r1_common_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+TEST(Json, ParseErrorNamesOriginLineAndColumn) {
+  try {
+    json::parse("{\n  \"a\": 1,\n  \"b\": ?\n}", "recipe.json", true);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("recipe.json:3:8"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Json, CommentsOnlyWhenAllowed) {
+  const char* text = "{ // comment\n \"a\": 1, /* c */ \"b\": [1,2,],\n}";
+  EXPECT_NO_THROW(json::parse(text, "x", true));
+  EXPECT_THROW(json::parse(text, "x", false), Error);
+}
+
+TEST(Json, TypedAccessErrorsNameTheKey) {
+  auto doc = json::parse(R"({"beta": "high", "n": 3, "ids": [1, 2]})", "r.json");
+  try {
+    json::get_double(doc, "beta", "r.json: grpo");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "r.json: grpo: key 'beta': expected a number, got string");
+  }
+  EXPECT_THROW(json::get_int(doc, "missing", "r.json"), Error);
+  EXPECT_EQ(json::get_int(doc, "n", "r.json"), 3);
+  EXPECT_EQ(json::opt_int_list(doc, "ids", "r.json"), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(json::opt_int_list(doc, "n", "r.json"), (std::vector<int64_t>{3}));
+  EXPECT_FALSE(json::opt_double(doc, "missing", "r.json").has_value());
+}
+
+TEST(Jsonl, BadLineThrowsWithLineNumberOrIsSkipped) {
+  std::string path = temp_dir() + "/in.jsonl";
+  {
+    std::ofstream out(path);
+    out << "{\"a\": 1}\n\n{\"a\": 2\n[1]\n{\"a\": 3}\n";
+  }
+  std::vector<size_t> seen;
+  try {
+    for_each_jsonl(path, [&](size_t line, const json::Value&) { seen.push_back(line); });
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("in.jsonl:3"), std::string::npos) << e.what();
+  }
+  seen.clear();
+  std::vector<size_t> bad;
+  JsonlOptions opts;
+  opts.skip_bad_lines = true;
+  size_t skipped = for_each_jsonl(
+      path, [&](size_t line, const json::Value&) { seen.push_back(line); }, opts,
+      [&](size_t line, const std::string&) { bad.push_back(line); });
+  EXPECT_EQ(skipped, 2u);
+  EXPECT_EQ(seen, (std::vector<size_t>{1, 5}));
+  EXPECT_EQ(bad, (std::vector<size_t>{3, 4}));
+}
+
+TEST(Fs, AtomicWriteReplacesAndLeavesNoTemp) {
+  std::string dir = temp_dir() + "/atomic";
+  make_dirs(dir);
+  std::string path = dir + "/f.txt";
+  write_file_atomic(path, "one");
+  write_file_atomic(path, "two");
+  EXPECT_EQ(read_file(path), "two");
+  size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u);
+  EXPECT_THROW(write_file_atomic(dir + "/no/such/dir/f", "x"), Error);
+  EXPECT_THROW(read_file(dir + "/missing"), Error);
+}
+
+TEST(Fs, ReplaceDirAtomic) {
+  std::string base = temp_dir() + "/dirs";
+  make_dirs(base + "/stage");
+  write_file_atomic(base + "/stage/a", "new");
+  make_dirs(base + "/target");
+  write_file_atomic(base + "/target/a", "old");
+  replace_dir_atomic(base + "/stage", base + "/target");
+  EXPECT_EQ(read_file(base + "/target/a"), "new");
+  EXPECT_FALSE(path_exists(base + "/stage"));
+}
+
+TEST(ThreadPool, ParallelForCoversEveryIndexAndRethrows) {
+  ThreadPool pool(3);
+  std::vector<std::atomic<int>> hits(1000);
+  pool.parallel_for(hits.size(), [&](size_t i) { hits[i]++; });
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+  EXPECT_THROW(pool.parallel_for(10, [](size_t i) { if (i == 7) fail("boom"); }), Error);
+  // The pool is still usable after an exception.
+  std::atomic<int> n{0};
+  pool.parallel_for(5, [&](size_t) { n++; });
+  EXPECT_EQ(n.load(), 5);
+}
+
+TEST(Progress, FormatsDurations) {
+  EXPECT_EQ(ProgressBar::format_duration(5), "00:05");
+  EXPECT_EQ(ProgressBar::format_duration(3725), "1:02:05");
+  EXPECT_EQ(ProgressBar::format_duration(-1), "--:--");
+}
+
+}  // namespace
+}  // namespace r1
