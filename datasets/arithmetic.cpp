@@ -1,0 +1,173 @@
+// See arithmetic.h.
+#include "datasets/arithmetic.h"
+
+#include <unordered_set>
+
+
+#include "common/error.h"
+
+namespace r1::data {
+namespace {
+
+// splitmix64: a fixed, portable mixer (std distributions are not portable across standard libraries, so
+// draws are made from raw 64-bit values).
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+struct Draw {
+  uint64_t state;
+  uint64_t next() { return state = mix(state); }
+  uint64_t below(uint64_t n) { return next() % n; }
+  double unit() { return static_cast<double>(next() >> 11) / 9007199254740992.0; }
+};
+
+uint64_t pow10(int d) {
+  uint64_t p = 1;
+  while (d-- > 0) p *= 10;
+  return p;
+}
+
+// A number with 1..max_digits digits, the digit count uniform (so small numbers are not rare).
+uint64_t draw_operand(Draw& draw, int max_digits) {
+  int digits = 1 + static_cast<int>(draw.below(static_cast<uint64_t>(max_digits)));
+  uint64_t lo = digits == 1 ? 0 : pow10(digits - 1);
+  return lo + draw.below(pow10(digits) - lo);
+}
+
+std::string digits_of(uint64_t v) { return std::to_string(v); }
+
+std::string addition_steps(uint64_t a, uint64_t b) {
+  std::string sa = digits_of(a), sb = digits_of(b), partial, out;
+  int carry = 0;
+  size_t n = std::max(sa.size(), sb.size());
+  for (size_t i = 0; i < n; ++i) {
+    int da = i < sa.size() ? sa[sa.size() - 1 - i] - '0' : 0;
+    int db = i < sb.size() ? sb[sb.size() - 1 - i] - '0' : 0;
+    int sum = da + db + carry;
+    out += std::to_string(da) + "+" + std::to_string(db) + (carry ? "+1" : "") + "=" + std::to_string(sum);
+    carry = sum / 10;
+    partial.insert(partial.begin(), static_cast<char>('0' + sum % 10));
+    out += ", so " + partial + (carry ? " carry 1. " : ". ");
+  }
+  if (carry) partial.insert(partial.begin(), '1');
+  return out + "so " + partial;
+}
+
+std::string subtraction_steps(uint64_t a, uint64_t b) {  // a >= b
+  std::string sa = digits_of(a), sb = digits_of(b), partial, out;
+  int borrow = 0;
+  for (size_t i = 0; i < sa.size(); ++i) {
+    int da = sa[sa.size() - 1 - i] - '0';
+    int db = i < sb.size() ? sb[sb.size() - 1 - i] - '0' : 0;
+    int top = da - borrow;  // the column's digit after the incoming borrow (may be -1)
+    if (top < db) {         // borrow: "15-7=8"
+      out += std::to_string(top + 10) + "-" + std::to_string(db) + "=" + std::to_string(top + 10 - db);
+      partial.insert(partial.begin(), static_cast<char>('0' + (top + 10 - db)));
+      borrow = 1;
+      out += ", so " + partial + " borrow 1. ";
+    } else {
+      out += std::to_string(da) + (borrow ? "-1" : "") + "-" + std::to_string(db) + "=" + std::to_string(top - db);
+      partial.insert(partial.begin(), static_cast<char>('0' + (top - db)));
+      borrow = 0;
+      out += ", so " + partial + ". ";
+    }
+  }
+  size_t nz = partial.find_first_not_of('0');  // strip leading zeros, keep one digit
+  return out + "so " + (nz == std::string::npos ? "0" : partial.substr(nz));
+}
+
+std::string multiplication_steps(uint64_t a, uint64_t m) {  // m is one digit
+  std::string sa = digits_of(a), partial, out;
+  int carry = 0;
+  for (size_t i = 0; i < sa.size(); ++i) {
+    int da = sa[sa.size() - 1 - i] - '0';
+    int prod = da * static_cast<int>(m) + carry;
+    out += std::to_string(da) + "*" + std::to_string(m) + (carry ? "+" + std::to_string(carry) : "") + "=" +
+           std::to_string(prod);
+    carry = prod / 10;
+    partial.insert(partial.begin(), static_cast<char>('0' + prod % 10));
+    out += ", so " + partial + (carry ? " carry " + std::to_string(carry) + ". " : ". ");
+  }
+  if (carry) partial.insert(0, std::to_string(carry));
+  size_t nz = partial.find_first_not_of('0');
+  return out + "so " + (nz == std::string::npos ? "0" : partial.substr(nz));
+}
+
+}  // namespace
+
+uint64_t stable_hash(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+ArithmeticProblem arithmetic_problem(const ArithmeticConfig& config, uint64_t seed, uint64_t index) {
+  R1_CHECK(config.max_digits >= 1 && config.max_digits <= 9, "arithmetic: max_digits must be in 1..9, got ",
+           config.max_digits);
+  const double total = config.add_weight + config.sub_weight + config.mul_weight;
+  R1_CHECK(total > 0 && config.add_weight >= 0 && config.sub_weight >= 0 && config.mul_weight >= 0,
+           "arithmetic: operation weights must be >= 0 with a positive sum");
+  R1_CHECK(config.heldout_modulus >= 2, "arithmetic: heldout_modulus must be >= 2");
+  Draw draw{mix(seed * 0x100000001B3ull + index)};
+  double pick = draw.unit() * total;
+  ArithmeticProblem p;
+  uint64_t a = draw_operand(draw, config.max_digits);
+  if (pick < config.add_weight) {
+    uint64_t b = draw_operand(draw, config.max_digits);
+    p.question = digits_of(a) + " + " + digits_of(b);
+    p.steps = addition_steps(a, b);
+    p.answer = digits_of(a + b);
+  } else if (pick < config.add_weight + config.sub_weight) {
+    uint64_t b = draw_operand(draw, config.max_digits);
+    if (a < b) std::swap(a, b);
+    p.question = digits_of(a) + " - " + digits_of(b);
+    p.steps = subtraction_steps(a, b);
+    p.answer = digits_of(a - b);
+  } else {
+    uint64_t m = 2 + draw.below(8);
+    p.question = digits_of(a) + " * " + digits_of(m);
+    p.steps = multiplication_steps(a, m);
+    p.answer = digits_of(a * m);
+  }
+  p.heldout = stable_hash(p.question) % config.heldout_modulus == 0;
+  return p;
+}
+
+std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& config, uint64_t seed, size_t count,
+                                                   bool heldout) {
+  std::vector<ArithmeticProblem> out;
+  out.reserve(count);
+  // Held-out problems are ~1/modulus of the stream; bound the walk so a degenerate config cannot spin.
+  const uint64_t limit = static_cast<uint64_t>(count) * config.heldout_modulus * 64 + 1024;
+  std::unordered_set<std::string> seen;  // distinct questions only
+  for (uint64_t i = 0; out.size() < count && i < limit; ++i) {
+    ArithmeticProblem p = arithmetic_problem(config, seed, i);
+    if (p.heldout == heldout && seen.insert(p.question).second) out.push_back(std::move(p));
+  }
+  R1_CHECK(out.size() == count, "arithmetic: could only draw ", out.size(), " of ", count, " ",
+           heldout ? "held-out" : "train", " problems (too few distinct questions for max_digits=", config.max_digits,
+           ")");
+  return out;
+}
+
+std::string arithmetic_document(const ArithmeticProblem& p, int style) {
+  switch (((style % kBaseCorpusStyles) + kBaseCorpusStyles) % kBaseCorpusStyles) {
+    case 0:  // plain prose
+      return "Problem: " + p.question + "\nSolution: " + p.steps + ". The answer is " + p.answer + ".";
+    case 1:  // worked notes marked up with a think tag, answer in prose
+      return "Q: " + p.question + " <think> " + p.steps + " </think> The result is " + p.answer + ".";
+    case 2:  // a key with an answer tag, no reasoning
+      return "Q: " + p.question + " <answer> " + p.answer + " </answer>";
+    default:  // equation form
+      return p.question + " = " + p.answer + " because " + p.steps + ".";
+  }
+}
+
+}  // namespace r1::data

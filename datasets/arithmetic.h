@@ -1,0 +1,54 @@
+// Synthetic arithmetic problems with worked, column-by-column solutions: the material of the built-in
+// tiny pipeline (a base model is pretrained on documents made from them, then R1-Zero GRPO trains it on
+// held-out problems).
+//
+// A problem is "a op b" with op in {+, −, ×} (× by a one-digit number), operands of 1..max_digits digits,
+// and a worked solution that goes column by column from the right, carrying the partial result so the final
+// answer is a copy of the last partial (a small model can learn that), e.g. for 47 + 85:
+//   "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132"
+// Problems are a pure function of (seed, index), so a corpus can be regenerated anywhere. The split into
+// train / held-out is by a hash of the question text, so the same question never lands on both sides no
+// matter how the two sets were drawn.
+//
+// Base-corpus documents are deliberately NOT in the R1-Zero template: they mix plain "Problem/Solution"
+// prose with a few marked-up styles in which <think> and <answer> tags occur separately (never the
+// "<think> … </think> <answer> … </answer>" pair), the way a web-pretrained base model has seen markup
+// without having seen the R1 format. See docs/tiny_pipeline.md for why.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace r1::data {
+
+struct ArithmeticConfig {
+  int max_digits = 3;            // operands have 1..max_digits digits (the × multiplier always has 1)
+  double add_weight = 0.5;       // relative frequencies of the three operations
+  double sub_weight = 0.3;
+  double mul_weight = 0.2;
+  uint64_t heldout_modulus = 10;  // a question is held-out when hash(question) % modulus == 0
+};
+
+struct ArithmeticProblem {
+  std::string question;  // "47 + 85"
+  std::string steps;     // "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132"
+  std::string answer;    // "132"
+  bool heldout = false;  // on the held-out side of the split
+};
+
+// The problem at `index` of the stream defined by `seed` (pure function).
+ArithmeticProblem arithmetic_problem(const ArithmeticConfig& config, uint64_t seed, uint64_t index);
+
+// The first `count` distinct problems of the stream on the requested side of the split (train or held-out).
+std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& config, uint64_t seed, size_t count,
+                                                   bool heldout);
+
+// One base-corpus document for a problem; `style` picks among kBaseCorpusStyles.
+std::string arithmetic_document(const ArithmeticProblem& problem, int style);
+constexpr int kBaseCorpusStyles = 4;
+
+// Stable 64-bit FNV-1a hash of a string (used for the split).
+uint64_t stable_hash(const std::string& text);
+
+}  // namespace r1::data
