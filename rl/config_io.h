@@ -1,0 +1,180 @@
+// One field list per config struct, used to read it from a recipe, write it back resolved, and print it.
+//
+// A config struct lists its fields once:
+//   struct GrpoConfig {
+//     double beta = 0.001;  int64_t group_size = 8;  ...
+//     template <class V> void visit(V& v) {
+//       v("beta", beta, "KL coefficient (R1: 0.001)");
+//       v("group_size", group_size, "completions per prompt (G)");
+//     }
+//   };
+// ConfigReader fills the struct from a JSON object: every key must be a field (an unknown key is an error
+// naming the key, the path and the file, with the accepted keys listed), every value must have the field's
+// type. Missing keys keep their defaults. ConfigWriter produces the resolved JSON (every field, defaults
+// included) saved with each run. Supported field types: bool, int64_t, double, std::string,
+// std::vector<std::string>, std::vector<int64_t>, RawJson (kept as JSON text: reward specs, model configs),
+// and nested structs with their own visit().
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "common/error.h"
+#include "common/json.h"
+
+namespace r1::rl {
+
+// A JSON value kept verbatim (serialised text; empty = absent).
+struct RawJson {
+  std::string text;
+  bool empty() const { return text.empty(); }
+};
+
+template <class T, class = void>
+struct has_visit : std::false_type {};
+template <class T>
+struct has_visit<T, std::void_t<decltype(std::declval<T&>().visit(std::declval<int&>()))>> : std::true_type {};
+
+class ConfigReader {
+ public:
+  // `where` names the origin and path for errors, e.g. "recipes/tiny.json: stages[1] (grpo)".
+  ConfigReader(const json::Value& object, std::string where) : object_(object), where_(std::move(where)) {
+    R1_CHECK(object.IsObject(), where_, ": expected an object, got ", json::type_name(object));
+  }
+
+  template <class T>
+  void operator()(const char* key, T& field, const char* help = "") {
+    (void)help;
+    allowed_.insert(key);
+    const json::Value* v = json::find(object_, key);
+    if (v == nullptr) return;
+    read(*v, field, where_ + ": key '" + key + "'");
+  }
+
+  // Errors on keys that no field consumed (call after visit()).
+  void finish() const {
+    for (auto it = object_.MemberBegin(); it != object_.MemberEnd(); ++it) {
+      std::string key(it->name.GetString(), it->name.GetStringLength());
+      if (allowed_.count(key)) continue;
+      std::string accepted;
+      for (const auto& a : allowed_) accepted += (accepted.empty() ? "" : ", ") + a;
+      fail(where_, ": unknown key '", key, "' (accepted: ", accepted, ")");
+    }
+  }
+
+  // Reads a whole struct (visit + finish).
+  template <class T>
+  static void read_struct(const json::Value& object, const std::string& where, T& out) {
+    ConfigReader reader(object, where);
+    out.visit(reader);
+    reader.finish();
+  }
+
+ private:
+  static void read(const json::Value& v, bool& out, const std::string& at) {
+    R1_CHECK(v.IsBool(), at, ": expected true or false, got ", json::type_name(v));
+    out = v.GetBool();
+  }
+  static void read(const json::Value& v, int64_t& out, const std::string& at) {
+    if (v.IsInt64()) {
+      out = v.GetInt64();
+      return;
+    }
+    R1_CHECK(v.IsDouble() && v.GetDouble() == static_cast<double>(static_cast<int64_t>(v.GetDouble())), at,
+             ": expected an integer, got ", v.IsNumber() ? json::dump(v) : json::type_name(v));
+    out = static_cast<int64_t>(v.GetDouble());
+  }
+  static void read(const json::Value& v, double& out, const std::string& at) {
+    R1_CHECK(v.IsNumber(), at, ": expected a number, got ", json::type_name(v));
+    out = v.GetDouble();
+  }
+  static void read(const json::Value& v, std::string& out, const std::string& at) {
+    R1_CHECK(v.IsString(), at, ": expected a string, got ", json::type_name(v));
+    out.assign(v.GetString(), v.GetStringLength());
+  }
+  static void read(const json::Value& v, std::vector<std::string>& out, const std::string& at) {
+    R1_CHECK(v.IsArray(), at, ": expected a list of strings, got ", json::type_name(v));
+    out.clear();
+    for (const auto& e : v.GetArray()) {
+      R1_CHECK(e.IsString(), at, ": expected a list of strings, found an element of type ", json::type_name(e));
+      out.emplace_back(e.GetString(), e.GetStringLength());
+    }
+  }
+  static void read(const json::Value& v, std::vector<int64_t>& out, const std::string& at) {
+    R1_CHECK(v.IsArray(), at, ": expected a list of integers, got ", json::type_name(v));
+    out.clear();
+    for (const auto& e : v.GetArray()) {
+      R1_CHECK(e.IsInt64(), at, ": expected a list of integers, found ", json::dump(e));
+      out.push_back(e.GetInt64());
+    }
+  }
+  static void read(const json::Value& v, RawJson& out, const std::string& at) {
+    out.text = v.IsNull() ? std::string() : json::dump(v);
+  }
+  template <class T, std::enable_if_t<has_visit<T>::value, int> = 0>
+  static void read(const json::Value& v, T& out, const std::string& at) {
+    read_struct(v, at, out);
+  }
+
+  const json::Value& object_;
+  std::string where_;
+  std::set<std::string> allowed_;
+};
+
+class ConfigWriter {
+ public:
+  ConfigWriter(json::Document& doc, json::Value& object) : doc_(doc), object_(object) { object_.SetObject(); }
+
+  template <class T>
+  void operator()(const char* key, const T& field, const char* help = "") {
+    (void)help;
+    json::Value value = make(field);
+    object_.AddMember(json::Value(key, doc_.GetAllocator()), value, doc_.GetAllocator());
+  }
+
+  template <class T>
+  static json::Document to_document(const T& config) {
+    json::Document doc;
+    ConfigWriter writer(doc, doc);
+    const_cast<T&>(config).visit(writer);
+    return doc;
+  }
+
+ private:
+  json::Value make(bool v) { return json::Value(v); }
+  json::Value make(int64_t v) { return json::Value(v); }
+  json::Value make(double v) { return json::Value(v); }
+  json::Value make(const std::string& v) { return json::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), doc_.GetAllocator()); }
+  json::Value make(const std::vector<std::string>& v) {
+    json::Value a(rapidjson::kArrayType);
+    for (const auto& s : v) a.PushBack(make(s), doc_.GetAllocator());
+    return a;
+  }
+  json::Value make(const std::vector<int64_t>& v) {
+    json::Value a(rapidjson::kArrayType);
+    for (int64_t x : v) a.PushBack(json::Value(x), doc_.GetAllocator());
+    return a;
+  }
+  json::Value make(const RawJson& v) {
+    if (v.empty()) return json::Value(rapidjson::kNullType);
+    json::Document parsed = json::parse(v.text, "(raw json)", false);
+    json::Value out;
+    out.CopyFrom(parsed, doc_.GetAllocator());
+    return out;
+  }
+  template <class T, std::enable_if_t<has_visit<T>::value, int> = 0>
+  json::Value make(const T& nested) {
+    json::Value obj;
+    ConfigWriter writer(doc_, obj);
+    const_cast<T&>(nested).visit(writer);
+    return obj;
+  }
+
+  json::Document& doc_;
+  json::Value& object_;
+};
+
+}  // namespace r1::rl
