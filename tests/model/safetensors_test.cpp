@@ -21,8 +21,20 @@ namespace {
 namespace fs = std::filesystem;
 using Named = std::vector<std::pair<std::string, at::Tensor>>;
 
+// Every test directory lives under one per-process root, removed when the suite ends.
+std::string test_root() {
+  return (fs::temp_directory_path() / ("r1_st_test_" + std::to_string(::getpid()))).string();
+}
+
+class RemoveTestRoot : public ::testing::Environment {
+ public:
+  void TearDown() override { fs::remove_all(test_root()); }
+};
+[[maybe_unused]] ::testing::Environment* const kRemoveTestRoot =
+    ::testing::AddGlobalTestEnvironment(new RemoveTestRoot);
+
 std::string fresh_dir(const std::string& tag) {
-  const fs::path dir = fs::temp_directory_path() / ("r1_st_test_" + std::to_string(::getpid()) + "_" + tag);
+  const fs::path dir = fs::path(test_root()) / tag;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();
