@@ -1,10 +1,35 @@
-// Placeholder registration: the subcommands of this file are being written (see commands.h).
+// `r1 run RECIPE [--set key.path=value ...] [--output DIR] [--resume] [--quiet]`: runs a recipe's stages
+// (see rl/pipeline.h and recipes/).
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include "cli/commands.h"
+#include "rl/pipeline.h"
 
 namespace r1::cli {
 
-void add_run_commands(CLI::App& app) { (void)app; }
+void add_run_commands(CLI::App& app) {
+  std::string types;
+  for (const auto& [name, description] : rl::stage_types()) types += "\n  " + name + ": " + description;
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run a recipe (a JSON list of stages) into a run directory: metrics.jsonl, samples.jsonl, "
+             "checkpoints, the resolved recipe.\nStage types:" + types);
+  auto recipe = std::make_shared<std::string>();
+  auto options = std::make_shared<rl::RunOptions>();
+  cmd->add_option("recipe", *recipe, "recipe file, e.g. recipes/tiny_r1_zero.json")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--set", options->overrides,
+                  "override a recipe value: key.path=value (repeatable; arrays by index or stage name, e.g. "
+                  "stages.zero.grpo.beta=0.01)");
+  cmd->add_option("--output", options->output_dir, "run directory (default: the recipe's output_dir)");
+  cmd->add_flag("--resume", options->resume,
+                "continue an interrupted run: completed stages are skipped, the current one resumes from its "
+                "latest checkpoint");
+  cmd->add_flag("--quiet", options->quiet, "no progress bars");
+  cmd->callback([recipe, options] {
+    std::string dir = rl::run_recipe(*recipe, *options);
+    std::printf("run directory: %s\n", dir.c_str());
+  });
+}
 
 }  // namespace r1::cli

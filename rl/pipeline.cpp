@@ -1,0 +1,118 @@
+// See pipeline.h.
+#include "rl/pipeline.h"
+
+#include <cstdio>
+#include <map>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "rl/stage.h"
+#include "rl/stage_synthetic.h"
+
+namespace r1::rl {
+namespace {
+
+struct StageType {
+  const char* name;
+  const char* description;
+  StageFactory factory;
+};
+
+const std::vector<StageType>& stage_table() {
+  static const std::vector<StageType> table = {
+      {"synthetic_arithmetic", "write the tiny pipeline's arithmetic corpus, RL prompts and held-out set",
+       make_synthetic_arithmetic_stage},
+  };
+  return table;
+}
+
+uint64_t stage_seed(int64_t recipe_seed, size_t index) {
+  uint64_t x = static_cast<uint64_t>(recipe_seed) * 0x9E3779B97F4A7C15ull + (index + 1) * 0xBF58476D1CE4E5B9ull;
+  return (x ^ (x >> 31)) & 0x7FFFFFFFFFFFull;
+}
+
+}  // namespace
+
+std::string StageContext::resolve_ref(const std::string& ref) const {
+  static const std::string kPrefix = "stage:";
+  if (ref.rfind(kPrefix, 0) != 0) return ref;
+  std::string rest = ref.substr(kPrefix.size());
+  size_t slash = rest.find('/');
+  std::string stage = rest.substr(0, slash);
+  bool known = false;
+  for (const auto& s : recipe.stages) known |= s.name == stage;
+  R1_CHECK(known, spec.where, ": '", ref, "' names no stage of this recipe");
+  R1_CHECK(run.stage_completed(stage), spec.where, ": '", ref, "' refers to stage '", stage,
+           "', which has not completed (stages run in recipe order)");
+  std::string out = run.stage_output(stage);
+  return slash == std::string::npos ? out : path_join(out, rest.substr(slash + 1));
+}
+
+std::vector<std::pair<std::string, std::string>> stage_types() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& t : stage_table()) out.emplace_back(t.name, t.description);
+  return out;
+}
+
+std::string run_recipe(const std::string& recipe_path, const RunOptions& options) {
+  Recipe recipe = load_recipe(recipe_path, options.overrides);
+  if (!options.output_dir.empty()) recipe.output_dir = options.output_dir;
+
+  // Parse every stage first: a bad key in the last stage fails now, not after the first stage's hours.
+  std::vector<std::unique_ptr<Stage>> stages;
+  for (const auto& spec : recipe.stages) {
+    const StageType* type = nullptr;
+    for (const auto& t : stage_table()) {
+      if (spec.type == t.name) type = &t;
+    }
+    if (type == nullptr) {
+      std::string known;
+      for (const auto& t : stage_table()) known += (known.empty() ? "" : ", ") + std::string(t.name);
+      fail(spec.where, ": unknown stage type '", spec.type, "' (known: ", known, ")");
+    }
+    stages.push_back(type->factory(spec));
+  }
+
+  RunDir run(recipe.output_dir, options.resume);
+  json::Document resolved(rapidjson::kObjectType);
+  auto& a = resolved.GetAllocator();
+  resolved.AddMember("name", json::Value(recipe.name.c_str(), a), a);
+  resolved.AddMember("seed", json::Value(recipe.seed), a);
+  resolved.AddMember("output_dir", json::Value(recipe.output_dir.c_str(), a), a);
+  resolved.AddMember("source", json::Value(recipe_path.c_str(), a), a);
+  json::Value list(rapidjson::kArrayType);
+  for (const auto& s : stages) {
+    json::Document d = s->resolved_config();
+    list.PushBack(json::Value(d, a), a);
+  }
+  resolved.AddMember("stages", list, a);
+  const std::string resolved_text = json::dump(resolved, true) + "\n";
+  const std::string resolved_path = run.path("recipe.resolved.json");
+  if (options.resume && path_exists(resolved_path)) {
+    std::string previous = read_file(resolved_path);
+    if (previous != resolved_text) {
+      std::fprintf(stderr,
+                   "warning: the resolved recipe differs from the one this run started with; the previous one is "
+                   "kept as recipe.resolved.prev.json\n");
+      write_file_atomic(run.path("recipe.resolved.prev.json"), previous);
+    }
+  }
+  write_file_atomic(resolved_path, resolved_text);
+
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const StageSpec& spec = recipe.stages[i];
+    if (run.stage_completed(spec.name)) {
+      std::fprintf(stderr, "[%zu/%zu] %s (%s): already complete, skipped\n", i + 1, stages.size(), spec.name.c_str(),
+                   spec.type.c_str());
+      continue;
+    }
+    std::fprintf(stderr, "[%zu/%zu] %s (%s)\n", i + 1, stages.size(), spec.name.c_str(), spec.type.c_str());
+    StageContext ctx{recipe, spec, run, run.stage_dir(spec.name), stage_seed(recipe.seed, i), options.resume,
+                     options.quiet};
+    std::string output = stages[i]->run(ctx);
+    run.mark_completed(spec.name, output);
+  }
+  return run.root();
+}
+
+}  // namespace r1::rl

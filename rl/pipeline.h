@@ -1,0 +1,24 @@
+// The pipeline runner behind `r1 run RECIPE`: parses the recipe and every stage's config, saves the resolved
+// recipe in the run directory, then runs the stages in order. With resume, completed stages are skipped
+// and the interrupted stage continues from its latest checkpoint.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace r1::rl {
+
+struct RunOptions {
+  std::vector<std::string> overrides;  // --set key.path=value, in order
+  std::string output_dir;              // --output (default: the recipe's output_dir)
+  bool resume = false;                 // --resume
+  bool quiet = false;                  // no progress bars
+};
+
+// Runs the recipe; returns the run directory. Throws r1::Error on bad input.
+std::string run_recipe(const std::string& recipe_path, const RunOptions& options);
+
+// The stage types a recipe may use, with a one-line description each (for --help).
+std::vector<std::pair<std::string, std::string>> stage_types();
+
+}  // namespace r1::rl

@@ -1,0 +1,67 @@
+// The run directory of `r1 run`: everything a run leaves behind, in one place.
+//
+//   <output_dir>/
+//     recipe.resolved.json   the recipe after --set, with every stage's fields resolved (defaults included)
+//     metrics.jsonl          one line per step of every stage: {"stage", "step", "time", ...metrics}
+//     samples.jsonl          a few prompts with completions and reward components per logging interval
+//     state.json             which stages are complete and where their outputs are (for --resume)
+//     stages/<name>/         per stage: checkpoints/step-000010/ (HF dir + trainer state), final/ (HF dir),
+//                            and stage-specific files (generated data, evaluation reports)
+// state.json is rewritten atomically after each stage completes; metrics and samples are append-only and
+// flushed per line, so a run killed at any moment loses at most the step in flight.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/jsonl.h"
+
+namespace r1::rl {
+
+// Named scalar metrics in insertion order (the order they are printed and logged in).
+class Metrics {
+ public:
+  void set(const std::string& name, double value);
+  void add(const std::string& name, double value);  // accumulates (creates at 0)
+  bool has(const std::string& name) const;
+  double get(const std::string& name) const;  // throws when missing
+  const std::vector<std::pair<std::string, double>>& items() const { return items_; }
+  // The subset named, in the order named (missing names skipped): for the progress bar.
+  std::vector<std::pair<std::string, double>> pick(const std::vector<std::string>& names) const;
+
+ private:
+  std::vector<std::pair<std::string, double>> items_;
+  std::map<std::string, size_t> index_;
+};
+
+class RunDir {
+ public:
+  // Creates the directory tree (mkdir -p). With resume == false an existing run with completed stages or
+  // checkpoints is an error (so a finished run is never silently overwritten): use --resume or another
+  // --output.
+  RunDir(const std::string& root, bool resume);
+
+  const std::string& root() const { return root_; }
+  std::string stage_dir(const std::string& stage) const;  // created on first call
+  std::string path(const std::string& name) const;        // root/name
+
+  // One metrics line: {"stage": .., "step": .., "time": unix seconds, ...values}.
+  void log_metrics(const std::string& stage, int64_t step, const Metrics& metrics);
+  void log_sample(const json::Value& sample);  // one samples.jsonl line
+
+  bool stage_completed(const std::string& stage) const;
+  std::string stage_output(const std::string& stage) const;  // "" when not completed
+  void mark_completed(const std::string& stage, const std::string& output);
+
+ private:
+  void save_state() const;
+
+  std::string root_;
+  std::unique_ptr<JsonlWriter> metrics_, samples_;
+  std::map<std::string, std::string> completed_;  // stage → output path
+};
+
+}  // namespace r1::rl

@@ -1,0 +1,83 @@
+// The stage interface of the pipeline runner. A stage type (pretrain, sft, grpo, evaluate, ...) is a
+// config struct with visit() (see config_io.h) plus a run function. The pipeline parses every stage of a
+// recipe before running any (so a typo in the last stage fails in the first second, not after an hour),
+// saves the resolved recipe, then runs the stages in order, skipping those a resumed run already completed.
+//
+// Stages refer to earlier stages' outputs with "stage:NAME" (the output path the stage returned, e.g. its
+// final model directory) or "stage:NAME/file" (a file inside it); resolve_ref() turns those into paths.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/json.h"
+#include "rl/config_io.h"
+#include "rl/recipe.h"
+#include "rl/run_dir.h"
+
+namespace r1::rl {
+
+struct StageContext {
+  const Recipe& recipe;
+  const StageSpec& spec;
+  RunDir& run;
+  std::string dir;   // this stage's directory (run/stages/<name>), created
+  uint64_t seed;     // recipe seed mixed with the stage index
+  bool resume;       // --resume: continue from this stage's latest checkpoint if there is one
+  bool quiet;        // no progress bars
+
+  // "stage:NAME[/rest]" → the completed stage's output (+ "/rest"); anything else is returned unchanged.
+  // Throws r1::Error naming the stage when NAME is unknown or not completed yet.
+  std::string resolve_ref(const std::string& ref) const;
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual json::Document resolved_config() const = 0;
+  // Runs the stage; returns its output path (recorded in state.json and resolvable as "stage:NAME").
+  virtual std::string run(StageContext& ctx) = 0;
+};
+
+// A stage made of a config struct and a run function.
+template <class Config>
+class ConfiguredStage : public Stage {
+ public:
+  using RunFn = std::function<std::string(const Config&, StageContext&)>;
+  ConfiguredStage(const StageSpec& spec, RunFn fn) : run_fn_(std::move(fn)) {
+    ConfigReader reader(*spec.config, spec.where);
+    std::string ignored_name, ignored_type;
+    reader("name", ignored_name);
+    reader("type", ignored_type);
+    config_.visit(reader);
+    reader.finish();
+    config_.validate(spec.where);
+    type_ = spec.type;
+    name_ = spec.name;
+  }
+  json::Document resolved_config() const override {
+    json::Document doc;
+    json::Document fields = ConfigWriter::to_document(config_);
+    doc.SetObject();
+    auto& a = doc.GetAllocator();
+    doc.AddMember("name", json::Value(name_.c_str(), a), a);
+    doc.AddMember("type", json::Value(type_.c_str(), a), a);
+    for (auto it = fields.MemberBegin(); it != fields.MemberEnd(); ++it) {
+      doc.AddMember(json::Value(it->name, a), json::Value(it->value, a), a);
+    }
+    return doc;
+  }
+  std::string run(StageContext& ctx) override { return run_fn_(config_, ctx); }
+  const Config& config() const { return config_; }
+
+ private:
+  Config config_;
+  RunFn run_fn_;
+  std::string type_, name_;
+};
+
+using StageFactory = std::function<std::unique_ptr<Stage>(const StageSpec&)>;
+
+}  // namespace r1::rl

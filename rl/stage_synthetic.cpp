@@ -1,0 +1,73 @@
+// See stage_synthetic.h.
+#include "rl/stage_synthetic.h"
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "datasets/arithmetic.h"
+
+namespace r1::rl {
+namespace {
+
+std::string json_escape_line(const std::vector<std::pair<std::string, std::string>>& fields) {
+  json::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  for (const auto& [k, v] : fields) doc.AddMember(json::Value(k.c_str(), a), json::Value(v.c_str(), a), a);
+  return json::dump(doc);
+}
+
+std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx) {
+  data::ArithmeticConfig config;
+  config.max_digits = static_cast<int>(c.max_digits);
+  config.add_weight = c.add_weight;
+  config.sub_weight = c.sub_weight;
+  config.mul_weight = c.mul_weight;
+  const uint64_t seed = c.seed >= 0 ? static_cast<uint64_t>(c.seed) : ctx.seed;
+
+  // The train side feeds both the corpus and the RL prompts: the first corpus_size problems make the
+  // corpus, the next train_size the RL prompts (so RL prompts are problems the base model never saw).
+  auto train_side = data::arithmetic_problems(config, seed, static_cast<size_t>(c.corpus_size + c.train_size), false);
+  auto heldout = data::arithmetic_problems(config, seed, static_cast<size_t>(c.heldout_size), true);
+
+  int64_t total_weight = 0;
+  for (int64_t w : c.style_weights) total_weight += w;
+  std::string corpus, train, test;
+  for (int64_t i = 0; i < c.corpus_size; ++i) {
+    // Style by a deterministic walk over the weights.
+    int64_t pick = static_cast<int64_t>(data::stable_hash(train_side[i].question + "#style") % total_weight);
+    int style = 0;
+    while (pick >= c.style_weights[style]) pick -= c.style_weights[style++];
+    corpus += json_escape_line({{"text", data::arithmetic_document(train_side[i], style)}}) + "\n";
+  }
+  for (int64_t i = c.corpus_size; i < c.corpus_size + c.train_size; ++i) {
+    train += json_escape_line({{"prompt", train_side[i].question}, {"answer", train_side[i].answer}}) + "\n";
+  }
+  for (const auto& p : heldout) test += json_escape_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";
+  write_file_atomic(path_join(ctx.dir, "corpus.jsonl"), corpus);
+  write_file_atomic(path_join(ctx.dir, "train.jsonl"), train);
+  write_file_atomic(path_join(ctx.dir, "heldout.jsonl"), test);
+  std::fprintf(stderr, "%s: wrote %ld corpus documents, %ld RL prompts, %ld held-out prompts to %s\n",
+               ctx.spec.name.c_str(), static_cast<long>(c.corpus_size), static_cast<long>(c.train_size),
+               static_cast<long>(c.heldout_size), ctx.dir.c_str());
+  return ctx.dir;
+}
+
+}  // namespace
+
+void SyntheticArithmeticConfig::validate(const std::string& where) const {
+  R1_CHECK(max_digits >= 1 && max_digits <= 9, where, ": max_digits must be in 1..9, got ", max_digits);
+  R1_CHECK(corpus_size >= 0 && train_size >= 0 && heldout_size >= 0, where, ": sizes must be >= 0");
+  R1_CHECK(style_weights.size() == static_cast<size_t>(data::kBaseCorpusStyles), where, ": style_weights needs ",
+           data::kBaseCorpusStyles, " entries, got ", style_weights.size());
+  int64_t total = 0;
+  for (int64_t w : style_weights) {
+    R1_CHECK(w >= 0, where, ": style_weights must be >= 0");
+    total += w;
+  }
+  R1_CHECK(total > 0, where, ": style_weights must not all be 0");
+}
+
+std::unique_ptr<Stage> make_synthetic_arithmetic_stage(const StageSpec& spec) {
+  return std::make_unique<ConfiguredStage<SyntheticArithmeticConfig>>(spec, run_synthetic);
+}
+
+}  // namespace r1::rl

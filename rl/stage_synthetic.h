@@ -1,0 +1,41 @@
+// Stage "synthetic_arithmetic": writes the data of the built-in tiny pipeline into the stage directory —
+//   corpus.jsonl   {"text": doc} base-corpus documents (train-side problems, mixed styles, no R1 template)
+//   train.jsonl    {"prompt": "47 + 85", "answer": "132"} RL prompts (train side, disjoint from corpus
+//                  problems only by stream position: both are train-side questions)
+//   heldout.jsonl  {"prompt", "answer"} held-out problems (never in corpus.jsonl or train.jsonl)
+// The output path is the stage directory; later stages read "stage:NAME/corpus.jsonl" etc.
+#pragma once
+
+#include <memory>
+
+#include "rl/stage.h"
+
+namespace r1::rl {
+
+struct SyntheticArithmeticConfig {
+  int64_t max_digits = 3;
+  double add_weight = 0.5, sub_weight = 0.3, mul_weight = 0.2;
+  int64_t corpus_size = 20000;   // documents
+  int64_t train_size = 4000;     // RL prompts
+  int64_t heldout_size = 200;    // evaluation prompts
+  std::vector<int64_t> style_weights = {4, 2, 1, 1};  // relative frequency of each document style
+  int64_t seed = -1;             // -1: derived from the recipe seed
+
+  template <class V>
+  void visit(V& v) {
+    v("max_digits", max_digits, "operands have 1..max_digits digits");
+    v("add_weight", add_weight, "relative frequency of a + b");
+    v("sub_weight", sub_weight, "relative frequency of a - b");
+    v("mul_weight", mul_weight, "relative frequency of a * d (one-digit d)");
+    v("corpus_size", corpus_size, "base-corpus documents");
+    v("train_size", train_size, "RL training prompts");
+    v("heldout_size", heldout_size, "held-out evaluation prompts");
+    v("style_weights", style_weights, "relative frequency of the 4 document styles (see datasets/arithmetic.h)");
+    v("seed", seed, "-1: derived from the recipe seed");
+  }
+  void validate(const std::string& where) const;
+};
+
+std::unique_ptr<Stage> make_synthetic_arithmetic_stage(const StageSpec& spec);
+
+}  // namespace r1::rl
