@@ -1,0 +1,84 @@
+// See attention.h.
+#include "model/attention.h"
+
+namespace r1::model {
+namespace {
+
+// Writes `fresh` into `cache` at slots [offset, offset + S) along `dim` and returns the filled prefix.
+at::Tensor append(at::Tensor& cache, const at::Tensor& fresh, int64_t dim, int64_t offset) {
+  const int64_t S = fresh.size(dim);
+  TORCH_CHECK(offset + S <= cache.size(dim), "KV cache overflow: capacity ", cache.size(dim), ", need ", offset + S);
+  cache.narrow(dim, offset, S).copy_(fresh);
+  return cache.narrow(dim, 0, offset + S);
+}
+
+}  // namespace
+
+at::Tensor gqa_attention(const at::Tensor& x, const AttentionWeights& w, const ModelConfig& c, const RotaryEmbedding& rope,
+                         const AttentionInputs& in) {
+  const int64_t B = x.size(0), S = x.size(1);
+  const int64_t N = c.num_attention_heads, Nk = c.num_key_value_heads, D = c.head_dim;
+  at::Tensor q = linear(x, w.q_proj).view({B, S, N, D}).transpose(1, 2);   // [B, N, S, D]
+  at::Tensor k = linear(x, w.k_proj).view({B, S, Nk, D}).transpose(1, 2);  // [B, Nk, S, D]
+  at::Tensor v = linear(x, w.v_proj).view({B, S, Nk, D}).transpose(1, 2);  // [B, Nk, S, D]
+  at::Tensor cos = in.cos.unsqueeze(1), sin = in.sin.unsqueeze(1);         // [B, 1, S, D]
+  q = rope.apply(q, cos, sin);
+  k = rope.apply(k, cos, sin);
+  if (in.cache) {
+    k = append(in.cache->k, k, 2, in.offset);  // [B, Nk, L, D]
+    v = append(in.cache->v, v, 2, in.offset);
+  }
+  at::Tensor out = masked_attention(q, k, v, in.mask, c.attention_scale());  // [B, N, S, D]
+  return linear(out.transpose(1, 2).reshape({B, S, N * D}), w.o_proj);
+}
+
+at::Tensor mla_attention(const at::Tensor& x, const AttentionWeights& w, const ModelConfig& c, const RotaryEmbedding& rope,
+                         const AttentionInputs& in, MlaMode mode) {
+  const int64_t B = x.size(0), S = x.size(1), N = c.num_attention_heads;
+  const int64_t Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim, Dv = c.v_head_dim, R = c.kv_lora_rank;
+  at::Tensor q = c.q_lora_rank > 0
+                     ? linear(rms_norm(linear(x, w.q_a_proj), w.q_a_norm, 1e-6), w.q_b_proj)
+                     : linear(x, w.q_proj);                                // [B, S, N*(Dn+Dr)]
+  q = q.view({B, S, N, Dn + Dr}).transpose(1, 2);                          // [B, N, S, Dn+Dr]
+  at::Tensor q_nope = q.narrow(-1, 0, Dn);                                 // [B, N, S, Dn]
+  at::Tensor cos = in.cos.unsqueeze(1), sin = in.sin.unsqueeze(1);         // [B, 1, S, Dr]
+  at::Tensor q_rope = rope.apply(q.narrow(-1, Dn, Dr), cos, sin);          // [B, N, S, Dr]
+
+  at::Tensor kv_a = linear(x, w.kv_a_proj);                                // [B, S, R+Dr]
+  at::Tensor latent = rms_norm(kv_a.narrow(-1, 0, R), w.kv_a_norm, 1e-6);  // [B, S, R]
+  at::Tensor k_rope = rope.apply(kv_a.narrow(-1, R, Dr).unsqueeze(1), cos, sin);  // [B, 1, S, Dr]
+  const double scale = c.attention_scale();
+
+  if (mode == MlaMode::kNaive) {
+    at::Tensor kv = linear(latent, w.kv_b_proj).view({B, S, N, Dn + Dv}).transpose(1, 2);  // [B, N, S, Dn+Dv]
+    at::Tensor k_nope = kv.narrow(-1, 0, Dn);                                              // [B, N, S, Dn]
+    at::Tensor v = kv.narrow(-1, Dn, Dv);                                                  // [B, N, S, Dv]
+    at::Tensor k = at::cat({k_nope, k_rope.expand({B, N, S, Dr})}, -1);                    // [B, N, S, Dn+Dr]
+    at::Tensor qf = at::cat({q_nope, q_rope}, -1);                                         // [B, N, S, Dn+Dr]
+    if (in.cache) {
+      k = append(in.cache->k, k, 2, in.offset);  // [B, N, L, Dn+Dr]
+      v = append(in.cache->v, v, 2, in.offset);  // [B, N, L, Dv]
+    }
+    at::Tensor out = masked_attention(qf, k, v, in.mask, scale);  // [B, N, S, Dv]
+    return linear(out.transpose(1, 2).reshape({B, S, N * Dv}), w.o_proj);
+  }
+
+  // Absorbed: one shared key/value "head" of width R+Dr (keys) / R (values) in latent space.
+  at::Tensor w_ukv = w.kv_b_proj.weight.view({N, Dn + Dv, R});  // [N, Dn+Dv, R]
+  at::Tensor w_uk = w_ukv.narrow(1, 0, Dn);                      // [N, Dn, R]
+  at::Tensor w_uv = w_ukv.narrow(1, Dn, Dv);                     // [N, Dv, R]
+  at::Tensor q_abs = at::matmul(q_nope, w_uk);                   // [B, N, S, R]
+  at::Tensor q_cat = at::cat({q_abs, q_rope}, -1);               // [B, N, S, R+Dr]
+  at::Tensor keys = at::cat({latent, k_rope.squeeze(1)}, -1);    // [B, S, R+Dr]
+  if (in.cache) keys = append(in.cache->latent, keys, 1, in.offset);  // [B, L, R+Dr]
+  at::Tensor k1 = keys.unsqueeze(1);                             // [B, 1, L, R+Dr]
+  at::Tensor v1 = k1.narrow(-1, 0, R);                           // [B, 1, L, R]
+  at::Tensor o_latent = masked_attention(q_cat, k1, v1, in.mask, scale);  // [B, N, S, R]
+  at::Tensor out = at::matmul(o_latent, w_uv.transpose(1, 2));   // [B, N, S, Dv]
+  if (w.kv_b_proj.bias.defined()) {  // a kv_b bias on V rows passes through the softmax average unchanged
+    out = out + w.kv_b_proj.bias.view({N, Dn + Dv}).narrow(1, Dn, Dv).unsqueeze(1);
+  }
+  return linear(out.transpose(1, 2).reshape({B, S, N * Dv}), w.o_proj);
+}
+
+}  // namespace r1::model

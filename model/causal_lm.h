@@ -1,0 +1,192 @@
+// CausalLM: a decoder-only language model of one of the four supported architectures (DeepSeek-V3,
+// DeepSeek-V2, Qwen2, Llama), written as plain LibTorch ops over a name → tensor map that uses the exact
+// Hugging Face parameter names and shapes — so loading, saving and optimiser bookkeeping are trivial and a
+// saved checkpoint loads unchanged in HF transformers.
+//
+// What it is: the training forward (hidden states after the final norm; autograd works when the caller
+// sets requires_grad on named_parameters()), the LM head, the DeepSeek-V3 MTP module, MoE statistics
+// (per-layer expert loads, the sequence-wise balance loss) and aux-loss-free bias updates, and the
+// incremental forward over a KV cache used by generate.h.
+// What it is not: a tokenizer, a sampler or an optimiser; it is single-device and precision-agnostic
+// (fp32 / bf16; RMSNorm, softmax and the router accumulate in fp32 as HF does).
+//
+// Conventions and departures worth knowing:
+//   * forward() with no position_ids uses positions arange(T) for every row, exactly like HF's forward
+//     with an attention_mask and no position_ids (a left-padded row's first real token sits at position
+//     = number of pads). Generation instead derives positions from the mask (cumsum - 1), like HF generate.
+//   * `e_score_correction_bias` is a buffer (fp32), not a parameter: named_parameters() leaves it out (the
+//     optimiser must not touch it); update_expert_bias() moves it; state_dict() and save() include it.
+//   * MTP (DeepSeek-V3, weights at layer index num_hidden_layers): loaded when present, saved back. Its
+//     embed_tokens / shared_head.head are the main model's when the checkpoint's copies are bitwise equal
+//     to them (the DeepSeek-V3 release) or absent (a model made by init_random): then they are shared, as
+//     in the paper, and written out as copies on save; otherwise they are separate parameters.
+//   * The MTP module consumes the main model's FINAL-NORMED hidden state (what forward() returns; vLLM
+//     and Megatron do the same) concatenated as [enorm(emb(t_{i+1})) ; hnorm(h_i)].
+//   * logits() computes the LM head in fp32 even for bf16 models (log-probs for the GRPO ratio need it).
+//
+// Letters: B batch, T tokens, S new tokens, H hidden, V vocab, E routed experts.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "model/attention.h"
+#include "model/config.h"
+#include "model/layers.h"
+#include "model/moe.h"
+#include "model/rope.h"
+
+namespace r1::model {
+
+struct ForwardOutput {
+  at::Tensor hidden;                    // [B, T, H] after the final norm
+  std::vector<at::Tensor> expert_load;  // per MoE layer (in layer order) [E] int64 token counts of this forward
+  at::Tensor seq_balance_loss;          // scalar, sum over MoE layers of sum_i f_i P_i (mean over sequences);
+                                        // defined only when requested; multiply by the recipe's alpha
+};
+
+// The KV cache of a batch being decoded: preallocated to `capacity` slots; slots [0, length) are filled.
+// All rows share slot indices (prompts are left-padded); key_valid marks the real tokens.
+struct KVCache {
+  std::vector<LayerCache> layers;  // main layers only
+  at::Tensor key_valid;            // [B, C] bool
+  int64_t length = 0;
+  MlaMode mla_mode = MlaMode::kAbsorbed;
+  int64_t batch() const { return key_valid.size(0); }
+  int64_t capacity() const { return key_valid.size(1); }
+  // Keeps only the given rows (int64 indices into the current batch), e.g. to drop finished sequences.
+  void keep_rows(const at::Tensor& rows);
+  int64_t bytes() const;  // memory held by the cache tensors
+};
+
+struct ParameterCounts {
+  int64_t total = 0;      // main model (embeddings, layers, final norm, LM head unless tied)
+  int64_t activated = 0;  // per token: total minus the routed experts a token does not use
+  int64_t mtp = 0;        // the MTP module's own tensors (0 if none)
+  int64_t embedding = 0;  // embed_tokens (+ lm_head when untied)
+};
+
+class CausalLM {
+ public:
+  // Reads config.json and the safetensors checkpoint in `dir`; weights converted to `dtype`
+  // (e_score_correction_bias stays fp32), FP8 weights dequantised. Errors name the file and tensor.
+  static std::unique_ptr<CausalLM> load(const std::string& dir, at::ScalarType dtype = at::kFloat,
+                                        at::Device device = at::kCPU);
+  // HF-style initialisation: matrices ~ N(0, initializer_range), norms 1, biases 0; deterministic per seed.
+  // Creates the MTP module when config.num_nextn_predict_layers > 0 (embedding and head shared).
+  static std::unique_ptr<CausalLM> init_random(const ModelConfig& config, uint64_t seed,
+                                               at::ScalarType dtype = at::kFloat, at::Device device = at::kCPU);
+  // Writes an HF directory (config.json, generation_config.json, model.safetensors or shards, tokenizer
+  // files copied from tokenizer_src_dir when non-empty) atomically.
+  void save(const std::string& dir, const std::string& tokenizer_src_dir = "") const;
+  // A deep copy (its own tensors), e.g. for the frozen reference policy.
+  std::unique_ptr<CausalLM> clone() const;
+
+  const ModelConfig& config() const { return config_; }
+  at::ScalarType dtype() const { return dtype_; }
+  at::Device device() const { return device_; }
+
+  std::vector<std::pair<std::string, at::Tensor>> named_parameters() const;  // trainable, HF names, incl. MTP
+  std::vector<std::pair<std::string, at::Tensor>> named_buffers() const;     // e_score_correction_bias
+  std::vector<std::pair<std::string, at::Tensor>> state_dict() const;        // parameters then buffers
+  at::Tensor tensor(const std::string& name) const;                          // throws if unknown
+  void set_requires_grad(bool on);
+  // Copies every parameter and buffer of `other` (same config) into this model in place.
+  void copy_parameters_from(const CausalLM& other);
+
+  // Training / scoring forward. input_ids [B, T] int64; attention_mask [B, T] (1 = real token, undefined
+  // = all real) masks padded keys; position_ids [B, T] default arange(T) per row.
+  ForwardOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
+                        const at::Tensor& position_ids = {}, bool seq_balance_loss = false) const;
+  at::Tensor lm_head_weight() const;                  // [V, H] (tied → the embedding)
+  at::Tensor logits(const at::Tensor& hidden) const;  // [.., H] → [.., V] fp32
+
+  // MTP. hidden [B, T, H] from forward(), input_ids/attention_mask [B, T] → [B, T-1, H]: position i combines
+  // h_i with the embedding of token i+1 and predicts token i+2 through mtp_logits(). Optional expert loads of
+  // the MTP block's MoE.
+  bool has_mtp() const { return has_mtp_; }
+  at::Tensor mtp_hidden(const at::Tensor& hidden, const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
+                        std::vector<at::Tensor>* expert_load = nullptr) const;
+  at::Tensor mtp_logits(const at::Tensor& mtp_hidden) const;  // [.., V] fp32
+
+  // Aux-loss-free balancing (DeepSeek-V3): per MoE layer bias_e += gamma * sign(mean_load - load_e). Takes
+  // one [E] load per main MoE layer (as forward() returns them), optionally followed by the MTP block's.
+  void update_expert_bias(const std::vector<at::Tensor>& expert_load, double gamma);
+  int64_t num_moe_layers() const;  // main layers only
+
+  // MLA computation used by forward() (default naive) and by caches made with new_cache() (default absorbed).
+  void set_mla_modes(MlaMode forward_mode, MlaMode cache_mode) {
+    forward_mla_mode_ = forward_mode;
+    cache_mla_mode_ = cache_mode;
+  }
+
+  // Incremental decoding. new_cache: empty cache for `batch` rows and `capacity` slots. forward_cached:
+  // appends S tokens (input_ids [B, S], positions [B, S], valid [B, S]) at slot cache.length and returns
+  // their final-normed hidden states [B, S, H]. Run it under at::NoGradGuard / c10::InferenceMode.
+  KVCache new_cache(int64_t batch, int64_t capacity) const;
+  at::Tensor forward_cached(const at::Tensor& input_ids, const at::Tensor& positions, const at::Tensor& valid,
+                            KVCache& cache) const;
+
+  ParameterCounts parameter_counts() const;
+
+ private:
+  struct DecoderLayer {
+    at::Tensor input_norm, post_attention_norm;
+    AttentionWeights attn;
+    bool is_moe = false;
+    MlpWeights mlp;
+    MoeWeights moe;
+  };
+  struct Mtp {
+    at::Tensor enorm, hnorm, head_norm;
+    Linear eh_proj;
+    at::Tensor embed, head;  // undefined → shared with the main model
+    DecoderLayer block;
+  };
+  struct Entry {
+    std::string name;
+    at::Tensor tensor;
+    bool buffer = false;
+  };
+
+  explicit CausalLM(ModelConfig config) : config_(std::move(config)) {}
+  void add(const std::string& name, at::Tensor t, bool buffer = false);
+  const at::Tensor& get(const std::string& name) const;
+  void bind();  // fills the structs from the entries
+  void bind_layer(DecoderLayer& layer, const std::string& prefix, int64_t index);
+  at::Tensor layer_forward(const DecoderLayer& layer, const at::Tensor& h, const AttentionInputs& in, MlaMode mode,
+                           const at::Tensor& valid, MoeStats* stats, bool balance) const;
+
+  ModelConfig config_;
+  at::ScalarType dtype_ = at::kFloat;
+  at::Device device_ = at::kCPU;
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, size_t> index_;
+  RotaryEmbedding rope_;
+  at::Tensor embed_, final_norm_, lm_head_;  // lm_head_ undefined when tied
+  std::vector<DecoderLayer> layers_;
+  bool has_mtp_ = false;
+  Mtp mtp_;
+  MlaMode forward_mla_mode_ = MlaMode::kNaive;
+  MlaMode cache_mla_mode_ = MlaMode::kAbsorbed;
+  std::string generation_config_json_;  // as loaded, written back by save()
+
+  friend struct ModelBuilder;
+};
+
+// The parameter layout of a config: (HF name, shape, kind) in checkpoint order. Kinds: "normal" (matrices,
+// embeddings), "ones" (norm weights), "zeros" (biases), "buffer" (e_score_correction_bias, fp32).
+struct ParamSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::string kind;
+};
+std::vector<ParamSpec> parameter_layout(const ModelConfig& config, bool with_mtp);
+
+}  // namespace r1::model

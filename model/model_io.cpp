@@ -1,0 +1,259 @@
+// CausalLM construction and persistence: the parameter layout of each architecture (HF names and shapes),
+// loading from an HF directory (per-expert or transformers-5 fused expert tensors, FP8 dequantised, MTP
+// when present), HF-style random initialisation, saving through hf_checkpoint.h, and parameter counts.
+//
+// Loading is strict where it matters: a missing tensor, a wrong shape or an unexpected tensor is an
+// r1::Error naming the checkpoint file and the tensor (unexpected ones would mean the config and the
+// weights disagree). Tolerated extras: FP8 `*_scale_inv` siblings (consumed by dequantisation),
+// `rotary_emb.inv_freq` buffers of old checkpoints, and `lm_head.weight` in a tied model (HF ignores it).
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "model/causal_lm.h"
+#include "model/hf_checkpoint.h"
+#include "model/safetensors.h"
+
+namespace r1::model {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string layer_prefix(int64_t i) { return "model.layers." + std::to_string(i) + "."; }
+
+void layer_layout(const ModelConfig& c, int64_t index, std::vector<ParamSpec>& out) {
+  const std::string p = layer_prefix(index);
+  const int64_t H = c.hidden_size;
+  auto mat = [&](const std::string& n, int64_t rows, int64_t cols, bool bias) {
+    out.push_back({p + n + ".weight", {rows, cols}, "normal"});
+    if (bias) out.push_back({p + n + ".bias", {rows}, "zeros"});
+  };
+  auto norm = [&](const std::string& n, int64_t size) { out.push_back({p + n + ".weight", {size}, "ones"}); };
+  auto mlp = [&](const std::string& n, int64_t width, bool bias) {
+    mat(n + ".gate_proj", width, H, bias);
+    mat(n + ".up_proj", width, H, bias);
+    mat(n + ".down_proj", H, width, bias);
+  };
+  norm("input_layernorm", H);
+  if (c.is_mla()) {
+    const int64_t N = c.num_attention_heads;
+    if (c.q_lora_rank > 0) {
+      mat("self_attn.q_a_proj", c.q_lora_rank, H, c.attention_bias);
+      norm("self_attn.q_a_layernorm", c.q_lora_rank);
+      mat("self_attn.q_b_proj", N * c.qk_head_dim(), c.q_lora_rank, false);
+    } else {
+      mat("self_attn.q_proj", N * c.qk_head_dim(), H, false);
+    }
+    mat("self_attn.kv_a_proj_with_mqa", c.kv_lora_rank + c.qk_rope_head_dim, H, c.attention_bias);
+    norm("self_attn.kv_a_layernorm", c.kv_lora_rank);
+    mat("self_attn.kv_b_proj", N * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank, false);
+    mat("self_attn.o_proj", H, N * c.v_head_dim, c.attention_bias);
+  } else {
+    const int64_t q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+    mat("self_attn.q_proj", q, H, c.has_qkv_bias());
+    mat("self_attn.k_proj", kv, H, c.has_qkv_bias());
+    mat("self_attn.v_proj", kv, H, c.has_qkv_bias());
+    mat("self_attn.o_proj", H, q, c.attention_bias);
+  }
+  norm("post_attention_layernorm", H);
+  if (c.is_moe_layer(index)) {
+    mat("mlp.gate", c.n_routed_experts, H, false);
+    if (c.arch == Architecture::kDeepseekV3) out.push_back({p + "mlp.gate.e_score_correction_bias", {c.n_routed_experts}, "buffer"});
+    for (int64_t e = 0; e < c.n_routed_experts; ++e) mlp("mlp.experts." + std::to_string(e), c.moe_intermediate_size, false);
+    if (c.n_shared_experts > 0) mlp("mlp.shared_experts", c.n_shared_experts * c.moe_intermediate_size, c.mlp_bias);
+  } else {
+    mlp("mlp", c.intermediate_size, c.mlp_bias);
+  }
+}
+
+// The MTP-only tensors that may be shared with the main model.
+std::string mtp_embed_name(const ModelConfig& c) { return layer_prefix(c.num_hidden_layers) + "embed_tokens.weight"; }
+std::string mtp_head_name(const ModelConfig& c) { return layer_prefix(c.num_hidden_layers) + "shared_head.head.weight"; }
+
+}  // namespace
+
+std::vector<ParamSpec> parameter_layout(const ModelConfig& c, bool with_mtp) {
+  std::vector<ParamSpec> out;
+  const int64_t H = c.hidden_size, V = c.vocab_size;
+  out.push_back({"model.embed_tokens.weight", {V, H}, "normal"});
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layer_layout(c, i, out);
+  out.push_back({"model.norm.weight", {H}, "ones"});
+  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {V, H}, "normal"});
+  if (with_mtp) {
+    const std::string p = layer_prefix(c.num_hidden_layers);
+    out.push_back({p + "enorm.weight", {H}, "ones"});
+    out.push_back({p + "hnorm.weight", {H}, "ones"});
+    out.push_back({p + "eh_proj.weight", {H, 2 * H}, "normal"});
+    layer_layout(c, c.num_hidden_layers, out);
+    out.push_back({p + "shared_head.norm.weight", {H}, "ones"});
+  }
+  return out;
+}
+
+// Builds models; a friend of CausalLM.
+struct ModelBuilder {
+  static std::unique_ptr<CausalLM> make(const ModelConfig& config, at::ScalarType dtype, at::Device device) {
+    std::unique_ptr<CausalLM> m(new CausalLM(config));
+    m->dtype_ = dtype;
+    m->device_ = device;
+    return m;
+  }
+  static void add(CausalLM& m, const std::string& name, at::Tensor t, bool buffer) { m.add(name, std::move(t), buffer); }
+  static void finish(CausalLM& m, bool has_mtp) {
+    m.has_mtp_ = has_mtp;
+    m.bind();
+  }
+  static const at::Tensor& get(const CausalLM& m, const std::string& name) { return m.get(name); }
+  static bool has(const CausalLM& m, const std::string& name) { return m.index_.count(name) > 0; }
+};
+
+std::unique_ptr<CausalLM> CausalLM::load(const std::string& dir, at::ScalarType dtype, at::Device device) {
+  R1_CHECK(is_directory(dir), "model directory '", dir, "' does not exist");
+  ModelConfig config = ModelConfig::from_file(path_join(dir, "config.json"));
+  Checkpoint ck(dir);
+  const std::string mtp_probe = layer_prefix(config.num_hidden_layers) + "eh_proj.weight";
+  const bool has_mtp = config.num_nextn_predict_layers > 0 && ck.contains(mtp_probe);
+  auto m = ModelBuilder::make(config, dtype, device);
+  std::set<std::string> used;
+  auto load_as = [&](const std::string& name, at::ScalarType dt, const std::vector<int64_t>& shape) {
+    used.insert(name);
+    return ck.load_dequantized(name, dt, shape).to(device);
+  };
+  // transformers-5 in-memory layout of routed experts (gate_up_proj [E, 2I, H], down_proj [E, H, I]), split on demand.
+  std::map<std::string, std::pair<at::Tensor, at::Tensor>> fused;
+  auto fused_expert = [&](const std::string& layer_p, int64_t e, const std::string& proj) -> at::Tensor {
+    const std::string gu = layer_p + "mlp.experts.gate_up_proj", dn = layer_p + "mlp.experts.down_proj";
+    if (!ck.contains(gu) || !ck.contains(dn)) return {};
+    auto it = fused.find(layer_p);
+    if (it == fused.end()) {
+      const int64_t E = config.n_routed_experts, I = config.moe_intermediate_size, H = config.hidden_size;
+      it = fused.emplace(layer_p, std::make_pair(load_as(gu, dtype, {E, 2 * I, H}), load_as(dn, dtype, {E, H, I}))).first;
+    }
+    const int64_t I = config.moe_intermediate_size;
+    const at::Tensor& gate_up = it->second.first;
+    if (proj == "gate_proj") return gate_up[e].narrow(0, 0, I).contiguous();
+    if (proj == "up_proj") return gate_up[e].narrow(0, I, I).contiguous();
+    return it->second.second[e].contiguous();
+  };
+  for (const ParamSpec& spec : parameter_layout(config, has_mtp)) {
+    const bool buffer = spec.kind == "buffer";
+    const at::ScalarType dt = buffer ? at::kFloat : dtype;
+    at::Tensor t;
+    if (ck.contains(spec.name)) {
+      t = load_as(spec.name, dt, spec.shape);
+    } else {
+      const auto pos = spec.name.find(".mlp.experts.");
+      if (pos != std::string::npos) {
+        const std::string layer_p = spec.name.substr(0, pos + 1);
+        const std::string rest = spec.name.substr(pos + 13);  // "<e>.<proj>.weight"
+        const auto dot = rest.find('.');
+        const int64_t e = std::stoll(rest.substr(0, dot));
+        const std::string proj = rest.substr(dot + 1, rest.find('.', dot + 1) - dot - 1);
+        t = fused_expert(layer_p, e, proj);
+      }
+      R1_CHECK(t.defined(), ck.path(), ": missing tensor '", spec.name, "' (expected shape ",
+               at::IntArrayRef(spec.shape), ") for ", config.architecture);
+    }
+    ModelBuilder::add(*m, spec.name, std::move(t), buffer);
+  }
+  if (has_mtp) {  // optional own copies of the embedding and head; bitwise equal copies are shared
+    for (const std::string& name : {mtp_embed_name(config), mtp_head_name(config)}) {
+      if (!ck.contains(name)) continue;
+      const bool is_embed = name == mtp_embed_name(config);
+      at::Tensor t = load_as(name, dtype, {config.vocab_size, config.hidden_size});
+      const at::Tensor& main = is_embed ? ModelBuilder::get(*m, "model.embed_tokens.weight")
+                                        : (config.tie_word_embeddings ? ModelBuilder::get(*m, "model.embed_tokens.weight")
+                                                                      : ModelBuilder::get(*m, "lm_head.weight"));
+      if (!at::equal(t, main)) ModelBuilder::add(*m, name, std::move(t), false);
+    }
+  }
+  std::vector<std::string> unexpected;
+  for (const std::string& name : ck.names()) {
+    if (used.count(name) || ends_with(name, "_scale_inv") || ends_with(name, "rotary_emb.inv_freq")) continue;
+    if (name == "lm_head.weight" && config.tie_word_embeddings) continue;
+    unexpected.push_back(name);
+  }
+  if (!unexpected.empty()) {
+    std::string list;
+    for (size_t i = 0; i < unexpected.size() && i < 5; ++i) list += (i ? ", " : "") + unexpected[i];
+    if (unexpected.size() > 5) list += ", ...";
+    fail(ck.file_of(unexpected[0]), ": ", unexpected.size(), " unexpected tensor(s) for this ", config.architecture,
+         " config (", config.origin, "): ", list);
+  }
+  ModelBuilder::finish(*m, has_mtp);
+  // Keep generation_config.json to write it back unchanged.
+  const std::string gen = path_join(dir, "generation_config.json");
+  if (path_exists(gen)) m->generation_config_json_ = read_file(gen);
+  return m;
+}
+
+std::unique_ptr<CausalLM> CausalLM::init_random(const ModelConfig& config, uint64_t seed, at::ScalarType dtype,
+                                                at::Device device) {
+  config.validate();
+  const bool has_mtp = config.num_nextn_predict_layers > 0;
+  auto m = ModelBuilder::make(config, dtype, device);
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  at::NoGradGuard no_grad;
+  for (const ParamSpec& spec : parameter_layout(config, has_mtp)) {
+    at::Tensor t;
+    if (spec.kind == "normal") {
+      t = at::normal(0.0, config.initializer_range, spec.shape, gen, at::TensorOptions().dtype(at::kFloat)).to(dtype);
+    } else if (spec.kind == "ones") {
+      t = at::ones(spec.shape, at::TensorOptions().dtype(dtype));
+    } else if (spec.kind == "zeros") {
+      t = at::zeros(spec.shape, at::TensorOptions().dtype(dtype));
+    } else {
+      t = at::zeros(spec.shape, at::TensorOptions().dtype(at::kFloat));
+    }
+    ModelBuilder::add(*m, spec.name, t.to(device), spec.kind == "buffer");
+  }
+  ModelBuilder::finish(*m, has_mtp);
+  return m;
+}
+
+void CausalLM::save(const std::string& dir, const std::string& tokenizer_src_dir) const {
+  ModelConfig cfg = config_;
+  cfg.dtype = dtype_ == at::kBFloat16 ? "bfloat16" : dtype_ == at::kHalf ? "float16" : "float32";
+  HfCheckpointContents c;
+  c.config_json = cfg.to_json();
+  if (!generation_config_json_.empty()) c.generation_config_json = generation_config_json_;
+  {
+    at::NoGradGuard no_grad;
+    for (const auto& [name, t] : state_dict()) c.tensors.emplace_back(name, t.detach().to(at::kCPU));
+    if (has_mtp_) {  // shared MTP embedding / head are written as copies, as in the DeepSeek-V3 release
+      if (!mtp_.embed.defined()) c.tensors.emplace_back(mtp_embed_name(config_), embed_.detach().to(at::kCPU));
+      if (!mtp_.head.defined()) c.tensors.emplace_back(mtp_head_name(config_), lm_head_weight().detach().to(at::kCPU));
+    }
+  }
+  c.tokenizer_dir = tokenizer_src_dir;
+  write_hf_checkpoint(dir, c);
+}
+
+ParameterCounts CausalLM::parameter_counts() const {
+  ParameterCounts pc;
+  const std::string mtp_p = layer_prefix(config_.num_hidden_layers);
+  for (const auto& e : entries_) {
+    if (e.buffer) continue;
+    if (has_mtp_ && e.name.compare(0, mtp_p.size(), mtp_p) == 0) {
+      pc.mtp += e.tensor.numel();
+    } else {
+      pc.total += e.tensor.numel();
+    }
+  }
+  pc.embedding = embed_.numel() + (lm_head_.defined() ? lm_head_.numel() : 0);
+  pc.activated = pc.total;
+  if (config_.has_moe()) {
+    const int64_t per_expert = 3 * config_.hidden_size * config_.moe_intermediate_size;
+    const int64_t unused = (config_.n_routed_experts - config_.num_experts_per_tok) * per_expert;
+    pc.activated -= num_moe_layers() * unused;
+  }
+  return pc;
+}
+
+}  // namespace r1::model

@@ -1,0 +1,56 @@
+// DeepSeekMoE: token routing (V3 sigmoid scores with the bias-corrected, group-limited top-k; V2 softmax
+// scores, greedy or group-limited) and the sparse dispatch of tokens to routed experts, plus the shared
+// experts every token passes through.
+//
+// Routing follows HF transformers 5 and DeepSeek's reference: the router runs in fp32; the V3
+// `e_score_correction_bias` only decides WHICH experts are picked, the weights are gathered from the
+// unbiased scores, optionally normalised over the top-k (norm_topk_prob) and multiplied by
+// routed_scaling_factor; a group's score is the sum of its two best biased scores and unselected groups
+// are masked with -inf (a 0.0 fill would let a masked group beat negative biased scores).
+// DeepSeek-V2 follows HF's port: group score = max, no top-k normalisation.
+// Dispatch sorts the (token, slot) pairs by expert once, runs each expert on one contiguous slice and
+// scatters back with index_add — no per-expert masks, one host sync for the counts. Padded tokens are not
+// dispatched at all (their outputs are meaningless and masked downstream), so padding costs no expert FLOPs.
+// Autograd flows through the expert weights, the gate (via the gathered scores) and the inputs; the
+// selection itself is discrete, as in the paper.
+//
+// Letters: N tokens, H hidden, E routed experts, K experts per token, I expert width.
+#pragma once
+
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "model/config.h"
+#include "model/layers.h"
+
+namespace r1::model {
+
+struct MoeWeights {
+  at::Tensor gate_weight;      // [E, H]
+  at::Tensor correction_bias;  // [E] fp32 (V3) or undefined (V2)
+  std::vector<MlpWeights> experts;
+  MlpWeights shared;
+  bool has_shared = false;
+};
+
+struct Routing {
+  at::Tensor indices;  // [N, K] int64
+  at::Tensor weights;  // [N, K] fp32 (differentiable w.r.t. the gate and the input)
+  at::Tensor scores;   // [N, E] fp32 router scores (sigmoid or softmax)
+};
+
+Routing route_tokens(const at::Tensor& x, const MoeWeights& w, const ModelConfig& config);
+
+// What the caller wants back from one MoE layer besides its output.
+struct MoeStats {
+  at::Tensor load;          // [E] int64: tokens routed to each expert (valid tokens only)
+  at::Tensor balance_loss;  // scalar: DeepSeek-V3 sequence-wise balance loss sum_i f_i P_i, mean over sequences
+};
+
+// x [B, T, H] → [B, T, H]. token_valid [B, T] (bool/int, may be undefined = all valid). When
+// `want_balance_loss`, stats->balance_loss is filled (needs stats).
+at::Tensor moe_forward(const at::Tensor& x, const MoeWeights& w, const ModelConfig& config, const at::Tensor& token_valid,
+                       MoeStats* stats, bool want_balance_loss);
+
+}  // namespace r1::model
