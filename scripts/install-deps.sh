@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-openmp libgloo-dev
   libsentencepiece-dev rapidjson-dev libboost-dev libboost-filesystem-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcre2-dev libgmp-dev libseccomp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcre2-dev libicu-dev libgmp-dev libseccomp-dev
   python3 g++ clang libclang-rt-14-dev
 )
 missing=()
