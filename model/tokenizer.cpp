@@ -189,6 +189,12 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
   return std::make_unique<SpmTokenizer>(file, std::move(config), read_added_tokens_decoder(dir));
 }
 
+std::unique_ptr<Tokenizer> Tokenizer::from_tokenizer_json(std::string_view json_text, const std::string& origin,
+                                                          TokenizerConfig config) {
+  const json::Document doc = parse_json(std::string(json_text), origin);
+  return std::make_unique<HfTokenizer>(doc, origin, std::move(config));
+}
+
 void Tokenizer::resolve_special_ids(std::optional<int64_t> default_bos, std::optional<int64_t> default_eos,
                                     std::optional<int64_t> default_pad) {
   auto resolve = [this](const std::optional<std::string>& name, const char* key,

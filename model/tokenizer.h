@@ -43,6 +43,9 @@ class Tokenizer {
   // wins), together with tokenizer_config.json / special_tokens_map.json / chat_template.jinja found
   // next to it. Throws r1::Error naming the file and the key for anything malformed or unsupported.
   static std::unique_ptr<Tokenizer> load(const std::string& path);
+  // A tokenizer.json given as text (no config files); `origin` names it in errors.
+  static std::unique_ptr<Tokenizer> from_tokenizer_json(std::string_view json_text, const std::string& origin,
+                                                        TokenizerConfig config = {});
 
   // Text → ids. add_special_tokens applies the tokenizer's post-processor (e.g. Llama 3 and
   // DeepSeek-V3 prepend BOS; Qwen2 adds nothing) or, for sentencepiece, add_bos_token/add_eos_token.
