@@ -1,0 +1,48 @@
+// One phase of a sandbox run (the compile step or one run): fork, confine and exec the program, wait for
+// it, kill and reap whatever it left behind, report start and end to the helper. Runs inside init (pid 1
+// of the sandbox's PID namespace) or, in the unsafe rlimits-only mode, inside a plain "sub-init" process.
+//
+// The confinement happens in the forked child, in this order: default signal dispositions, its own
+// process group, stdin/stdout/stderr (and fd 3) on fixed numbers with every other descriptor closed,
+// chdir to the work dir, rlimits, capability bounding set dropped and securebits locked, uid/gid switch,
+// empty capability sets, PDEATHSIG, no_new_privs + seccomp, execve. A failure at any step is reported
+// through a close-on-exec pipe (step + errno), so "could not exec python3" is a sandbox_error with the
+// reason, never a mysterious exit code 127.
+//
+// Killing: the helper asks for a kill with sigqueue(SIGUSR1, phase). The handler checks the phase number,
+// so a late request for phase k can never kill phase k+1, and then kills everything: kill(-1) — safe only
+// because we are pid 1 of a private PID namespace, where -1 means "every process of the sandbox" — or,
+// in rlimits-only mode, the program's process group (seccomp forbids leaving it in that mode).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sandbox/helper/util.h"
+#include "sandbox/sandbox.h"
+
+namespace r1::sandbox::helper {
+
+struct PhaseEnv {
+  bool in_namespace = true;  // kill(-1) is safe; otherwise kill the process group
+  Identity identity;
+  void* seccomp = nullptr;  // from build_seccomp_filter
+  int ctl_fd = -1;          // messages to the helper
+  int out_fd = -1, err_fd = -1;
+  std::string workdir;
+  std::vector<std::string> env;  // "NAME=value"
+};
+
+// Installs the SIGUSR1 kill-request handler. helper_pid: the only sender accepted besides the parent
+// namespace (0 inside a PID namespace, where the helper is invisible and signals from outside carry 0).
+void install_kill_handler(bool in_namespace, pid_t helper_pid);
+
+// Runs phase `phase` of argv with the given limits, stdin and fd-3 bytes; sends kPhaseStart and kPhaseEnd
+// on env.ctl_fd and returns the end message.
+Msg run_phase(const PhaseEnv& env, int phase, const std::vector<std::string>& argv, const Limits& limits,
+              const std::string& stdin_data, const std::string& fd3_data);
+
+// The end message says the process exited with status 0.
+bool phase_succeeded(const Msg& end);
+
+}  // namespace r1::sandbox::helper
