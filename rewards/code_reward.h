@@ -1,0 +1,90 @@
+// The code-execution reward ("code"): runs the program in a model's completion against the row's tests
+// in the sandbox (sandbox/) and scores the fraction of tests passed (or 1/0 with score = "binary").
+//
+// Test formats, chosen from the row's fields (or forced with the "format" option):
+//   humaneval  `prompt`, `test`, `entry_point`: prompt + code, then test, then check(entry_point)
+//   mbpp       `test_list` (assert statements), optional `test_setup_code` (and `challenge_test_list` with
+//              challenge_tests = true): setup, code, then each assert
+//   stdio      `tests` [{"input", "output"}], or `inputs` + `outputs`, or `input_output` {"inputs",
+//              "outputs"} (an object or a JSON string, the APPS/TACO layout): the program reads stdin and
+//              its stdout is compared token by token, line by line (code_compare.h)
+// Any language of the sandbox's table works with stdio; humaneval and mbpp are Python.
+//
+// Anti-cheat. Assert-style tests run under a trusted Python harness (code_harness.h): the candidate and
+// the tests execute inside it and a run counts as passed only when the harness prints a 128-bit secret
+// that was handed to it on a descriptor, never in a file, argv or the environment, and that it prints
+// only after every test statement returned. So sys.exit(0), os._exit(0), printing a "PASSED" marker,
+// patching print/sys.stdout/os, or killing the parent (which is the sandbox's init and ignores it) all
+// fail. stdio tests compare the output with the expected text, which the program never sees. One run per
+// test unit (each assert of an mbpp row, each stdio case shares one sandbox but has its own process), so
+// a test that hangs costs only itself.
+// Departure from HumanEval's harness: the candidate, the tests and the check call are compiled
+// separately, so a completion that opens a string or a comment cannot swallow the tests; and the
+// candidate runs with __name__ != "__main__", as in HumanEval's exec().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "rewards/registry.h"
+#include "rewards/reward.h"
+
+namespace r1::sandbox {
+class Pool;
+}
+
+namespace r1::rewards {
+
+struct CodeRewardOptions {
+  std::string language = "python";  // sandbox language (name or alias); also the fenced-block tag sought
+  std::string format = "auto";      // auto | humaneval | mbpp | stdio
+  std::string extract = "auto";     // auto: last block of the language, else last untagged block, else the
+                                    // whole completion if it has no fence at all; block: blocks only;
+                                    // whole: the completion as it is
+  bool after_think = true;          // look only after the last </think> when there is one
+  std::string score = "fraction";   // fraction | binary
+  double timeout_s = 5.0;           // wall clock per test run (CPU limit: the same)
+  double memory_mb = 512;           // address space per process
+  double float_tolerance = 0.0;     // stdio: numbers within tol * max(1, |expected|) compare equal; 0: exact
+  int64_t max_tests = 0;            // use only the first N tests (0: all)
+  bool challenge_tests = false;     // mbpp: also run challenge_test_list
+};
+
+// Parses {"language": ..., ...}; unknown keys and bad values are r1::Error naming `where`.
+CodeRewardOptions parse_code_reward_options(const json::Value* options, const std::string& where);
+
+class CodeReward : public Reward {
+ public:
+  // pool: the sandbox pool to run on (nullptr: sandbox::Pool::global()).
+  explicit CodeReward(CodeRewardOptions options, sandbox::Pool* pool = nullptr);
+  std::string name() const override { return "code"; }
+  // Components: pass_rate, passed, tests, extracted (1 when code was found).
+  Score score(const Sample& sample) const override;
+  // Submits every sample's runs to the pool at once (the batch is bounded by the pool, not the caller's
+  // thread pool), then collects.
+  std::vector<Score> score_batch(const std::vector<Sample>& samples, ThreadPool* pool) const override;
+  const CodeRewardOptions& options() const { return options_; }
+
+ private:
+  CodeRewardOptions options_;
+  sandbox::Pool* pool_;
+};
+
+// Registers "code" (called by register_builtin_rewards).
+void register_code_reward(Registry& registry);
+
+// Checks a dataset's own reference solutions (HumanEval `canonical_solution`, MBPP `code`) with the
+// reward: one entry per row, in file order. Used by `r1 bench sandbox` and the acceptance tests.
+struct ReferenceCheck {
+  std::string id;           // task_id
+  bool passed = false;
+  std::string reason;       // the reward's reason
+  double finished_at_s = 0; // seconds since the start when its score came back
+};
+// `every`: check rows 0, every, 2*every, ... (a deterministic subset); workers: concurrent sandboxes.
+std::vector<ReferenceCheck> check_reference_solutions(const std::string& jsonl_path, CodeRewardOptions options,
+                                                      size_t workers, size_t every = 1);
+
+}  // namespace r1::rewards

@@ -1,0 +1,363 @@
+// See external_reward.h. Each child talks over one AF_UNIX socket used as its stdin and stdout:
+// send(MSG_NOSIGNAL) means a child that died never raises SIGPIPE in the trainer, and poll() on a
+// non-blocking socket gives the per-request timeout. Children are spawned with posix_spawnp (safe in
+// a multi-threaded process) into their own process group so a kill takes their descendants too.
+#include "rewards/external_reward.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/error.h"
+#include "rewards/builtin.h"
+#include "rewards/options.h"
+
+extern char** environ;
+
+namespace r1::rewards {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int remaining_ms(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
+}
+
+class Child {
+ public:
+  ~Child() { stop(); }
+  bool running() const { return pid_ > 0; }
+
+  bool start(const std::vector<std::string>& command, std::string& error) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      error = std::string("socketpair: ") + std::strerror(errno);
+      return false;
+    }
+    std::vector<std::string> argv_store = command;
+    if (argv_store.size() == 1) argv_store = {"/bin/sh", "-c", command[0]};
+    std::vector<char*> argv;
+    for (std::string& a : argv_store) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, sv[1], 0);
+    posix_spawn_file_actions_adddup2(&actions, sv[1], 1);
+    posix_spawnattr_init(&attr);
+    sigset_t defaults, empty;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigemptyset(&empty);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setsigmask(&attr, &empty);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    pid_t pid = -1;
+    int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    close(sv[1]);
+    if (rc != 0) {
+      close(sv[0]);
+      error = std::string("cannot start '") + argv_store[0] + "': " + std::strerror(rc);
+      return false;
+    }
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    pid_ = pid;
+    fd_ = sv[0];
+    buffer_.clear();
+    return true;
+  }
+
+  // Sends one line and waits for one response line (JSON object); false with a reason otherwise.
+  bool request(const std::string& line, double timeout_ms, std::string& response, std::string& error) {
+    auto deadline = Clock::now() + std::chrono::microseconds(static_cast<long long>(timeout_ms * 1000));
+    size_t sent = 0;
+    while (sent < line.size()) {
+      ssize_t n = send(fd_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{fd_, POLLOUT, 0};
+        int left = remaining_ms(deadline);
+        if (left == 0 || poll(&p, 1, left) == 0) {
+          error = "timed out writing the request";
+          return false;
+        }
+        continue;
+      }
+      error = "the process exited (" + exit_text() + ")";
+      return false;
+    }
+    for (;;) {
+      size_t nl;
+      while ((nl = buffer_.find('\n')) != std::string::npos) {
+        std::string l = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        size_t first = l.find_first_not_of(" \t\r");
+        if (first != std::string::npos && l[first] == '{') {
+          response = l.substr(first);
+          return true;
+        }
+      }
+      int left = remaining_ms(deadline);
+      pollfd p{fd_, POLLIN, 0};
+      int ready = left == 0 ? 0 : poll(&p, 1, left);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) {
+        error = "no response within " + std::to_string(static_cast<long long>(timeout_ms)) + " ms";
+        return false;
+      }
+      char chunk[65536];
+      ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+      if (n > 0) {
+        buffer_.append(chunk, static_cast<size_t>(n));
+        if (buffer_.size() > (64u << 20)) {
+          error = "response line longer than 64 MiB";
+          return false;
+        }
+        continue;
+      }
+      if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      error = "the process closed its output (" + exit_text() + ")";
+      return false;
+    }
+  }
+
+  void stop() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    if (pid_ > 0) {
+      kill(-pid_, SIGKILL);
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    pid_ = -1;
+    buffer_.clear();
+  }
+
+ private:
+  std::string exit_text() {
+    if (pid_ <= 0) return "not running";
+    int status = 0;
+    for (int k = 0; k < 20; ++k) {  // give it up to ~100 ms to be reaped
+      pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = -1;
+        if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+        if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+        return "ended";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return "still running";
+  }
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+std::string request_line(int64_t id, const Sample& sample) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("id");
+  w.Int64(id);
+  w.Key("prompt");
+  w.String(sample.prompt.data(), static_cast<rapidjson::SizeType>(sample.prompt.size()));
+  w.Key("completion");
+  w.String(sample.completion.data(), static_cast<rapidjson::SizeType>(sample.completion.size()));
+  w.Key("row");
+  if (sample.row != nullptr) {
+    sample.row->Accept(w);
+  } else {
+    w.Null();
+  }
+  w.Key("completion_tokens");
+  w.Int64(sample.completion_tokens);
+  w.Key("truncated");
+  w.Bool(sample.truncated);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+}  // namespace
+
+class ExternalProcessPool {
+ public:
+  explicit ExternalProcessPool(const ExternalConfig& c) : config_(c), children_(static_cast<size_t>(c.processes)) {
+    for (auto& ch : children_) ch = std::make_unique<Child>();
+    busy_.assign(children_.size(), false);
+  }
+
+  Child* acquire() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      for (size_t k = 0; k < children_.size(); ++k)
+        if (!busy_[k]) {
+          busy_[k] = true;
+          return children_[k].get();
+        }
+      cv_.wait(lock);
+    }
+  }
+
+  void release(Child* child) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t k = 0; k < children_.size(); ++k)
+        if (children_[k].get() == child) busy_[k] = false;
+    }
+    cv_.notify_one();
+  }
+
+  // Starts the child if needed; counts failures in a row.
+  bool ensure_started(Child* child, std::string& error) {
+    if (child->running()) return true;
+    if (consecutive_failures_.load() > config_.max_restarts) {
+      error = "gave up after " + std::to_string(config_.max_restarts) + " restarts in a row";
+      return false;
+    }
+    ++starts_;
+    return child->start(config_.command, error);
+  }
+
+  void record(bool ok) {
+    if (ok) consecutive_failures_ = 0;
+    else ++consecutive_failures_;
+  }
+
+  std::atomic<int> starts_{0};
+
+ private:
+  const ExternalConfig& config_;
+  std::vector<std::unique_ptr<Child>> children_;
+  std::vector<bool> busy_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::atomic<int> consecutive_failures_{0};
+};
+
+namespace {
+std::atomic<int64_t> g_next_id{1};
+}
+
+ExternalReward::ExternalReward(ExternalConfig config) : config_(std::move(config)) {
+  pool_ = new ExternalProcessPool(config_);
+}
+
+ExternalReward::~ExternalReward() { delete pool_; }
+
+int ExternalReward::starts() const { return pool_->starts_.load(); }
+
+Score ExternalReward::score(const Sample& sample) const {
+  int64_t id = g_next_id.fetch_add(1);
+  std::string line = request_line(id, sample);
+  std::string what = "reward '" + config_.name + "' (command '" + config_.command[0] + "')";
+  std::string error, response;
+  bool got = false;
+  json::Document doc;
+  Child* child = pool_->acquire();
+  for (int attempt = 0; attempt < 2 && !got; ++attempt) {
+    if (!pool_->ensure_started(child, error)) {
+      pool_->record(false);
+      break;
+    }
+    got = child->request(line, config_.timeout_ms, response, error);
+    if (got) {  // a protocol error leaves the stream out of step: restart the child
+      doc.Parse(response.data(), response.size());
+      const json::Value* rid = doc.HasParseError() || !doc.IsObject() ? nullptr : json::find(doc, "id");
+      if (rid == nullptr || !rid->IsInt64() || rid->GetInt64() != id) {
+        got = false;
+        error = "bad response (not a JSON object with \"id\": " + std::to_string(id) + "): " + response.substr(0, 200);
+      }
+    }
+    if (!got) {
+      child->stop();  // killed here, restarted on the retry or the next request
+      pool_->record(false);
+    }
+  }
+  pool_->release(child);
+
+  Score s;
+  auto failed = [&](const std::string& message) -> Score {
+    if (config_.on_error == "raise") fail(what, ": ", message);
+    Score e;
+    e.value = config_.error_score;
+    e.components = {{"error", 1.0}};
+    e.reason = message;
+    return e;
+  };
+  if (!got) return failed(error);
+  pool_->record(true);
+  if (const json::Value* err = json::find(doc, "error"))
+    return failed(std::string("the process reported: ") + (err->IsString() ? err->GetString() : json::dump(*err)));
+  const json::Value* score = json::find(doc, "score");
+  if (score == nullptr || !score->IsNumber()) return failed("response has no numeric 'score'");
+  s.value = score->GetDouble();
+  if (const json::Value* comps = json::find(doc, "components")) {
+    if (!comps->IsObject()) return failed("'components' must be an object of numbers");
+    for (auto it = comps->MemberBegin(); it != comps->MemberEnd(); ++it) {
+      if (!it->value.IsNumber()) return failed("component '" + std::string(it->name.GetString()) + "' is not a number");
+      s.components.emplace_back(it->name.GetString(), it->value.GetDouble());
+    }
+  }
+  if (const json::Value* reason = json::find(doc, "reason"))
+    if (reason->IsString()) s.reason = reason->GetString();
+  return s;
+}
+
+void register_external_reward(Registry& registry) {
+  RewardInfo info;
+  info.name = "external";
+  info.description = "a reward computed by a long-lived child process speaking JSON lines (any language)";
+  info.options_help =
+      "command (string | array of strings, required): argv, or one string run with /bin/sh -c\n"
+      "timeout_ms (number, 30000): per request; a late child is killed and restarted\n"
+      "processes (int, 1): children scoring in parallel\n"
+      "on_error (\"raise\"|\"score\", \"raise\"): after one restart and retry, raise | score error_score\n"
+      "error_score (number, 0): score when on_error is \"score\"\n"
+      "max_restarts (int, 5): restarts in a row before giving up\n"
+      "name (string, \"external\"): name used in logs and errors";
+  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
+    OptionReader r(&options, where);
+    ExternalConfig c;
+    c.command = r.strings("command", {});
+    c.timeout_ms = r.number("timeout_ms", c.timeout_ms);
+    c.processes = static_cast<int>(r.integer("processes", c.processes));
+    c.on_error = r.choice("on_error", c.on_error, {"raise", "score"});
+    c.error_score = r.number("error_score", c.error_score);
+    c.max_restarts = static_cast<int>(r.integer("max_restarts", c.max_restarts));
+    c.name = r.str("name", c.name);
+    r.finish();
+    if (c.command.empty() || c.command[0].empty()) fail(where, ": option 'command' is required");
+    if (!(c.timeout_ms > 0)) fail(where, ": timeout_ms must be positive");
+    if (c.processes < 1 || c.processes > 256) fail(where, ": processes must be in [1, 256]");
+    if (c.max_restarts < 0) fail(where, ": max_restarts must be >= 0");
+    return std::make_shared<ExternalReward>(c);
+  });
+}
+
+}  // namespace r1::rewards

@@ -1,0 +1,56 @@
+// The "external" reward: a reward written in any language, run as a child process that speaks JSON
+// lines on stdin/stdout.
+//
+// Protocol (one line each way per sample; the process may keep state between lines):
+//   request  {"id": 7, "prompt": "...", "completion": "...", "row": {...} | null,
+//             "completion_tokens": 123 | -1, "truncated": false}
+//   response {"id": 7, "score": 0.5, "components": {"name": 0.5, ...}, "reason": "..."}   (last two optional)
+//         or {"id": 7, "error": "message"}
+// Lines on stdout that do not start with "{" are ignored (debug prints); logs belong on stderr, which is
+// passed through. A response must echo the request id.
+//
+// Lifecycle: `processes` children are started on first use and kept alive across batches (a batch is
+// scored on up to that many children at once). A child that exits, closes its stdout, answers garbage
+// or exceeds `timeout_ms` for one request is killed (its whole process group) and restarted, and the
+// request is retried once on the fresh child; if that fails too, the request raises an error naming
+// the command (on_error "raise") or scores `error_score` with component "error" = 1 (on_error "score").
+// More than `max_restarts` restarts in a row (a command that cannot start) is always an error.
+//
+// Not a sandbox: the command runs with the caller's privileges and environment. Use the sandbox for
+// untrusted code; this is for the user's own reward scripts. Example: rewards/examples/keyword_reward.py.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rewards/reward.h"
+
+namespace r1::rewards {
+
+struct ExternalConfig {
+  std::vector<std::string> command;  // argv; a single string is run with /bin/sh -c
+  double timeout_ms = 30000;
+  int processes = 1;
+  std::string on_error = "raise";  // "raise" | "score"
+  double error_score = 0.0;
+  int max_restarts = 5;
+  std::string name = "external";
+};
+
+class ExternalProcessPool;
+
+class ExternalReward : public Reward {
+ public:
+  explicit ExternalReward(ExternalConfig config);
+  ~ExternalReward() override;
+  std::string name() const override { return config_.name; }
+  Score score(const Sample& sample) const override;
+  // Children started so far (restarts included); for tests and logs.
+  int starts() const;
+
+ private:
+  ExternalConfig config_;
+  ExternalProcessPool* pool_;
+};
+
+}  // namespace r1::rewards

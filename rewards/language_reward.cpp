@@ -1,0 +1,102 @@
+// The "language" reward: language consistency of the chain of thought (DeepSeek-R1, section 2.3.2).
+//
+// score = (words of the target language's script(s)) / (all words) in the CoT — the text inside
+// <think>...</think> when present, else the whole completion (scope "all" scores the whole completion).
+// Words are counted as text_words.h defines them (each CJK ideograph / kana / hangul syllable is one
+// word; LaTeX, digits, punctuation and fenced code are not words). The target language comes from the
+// row field `lang_key` (ISO code: en, zh, ja, ru, ...) or, when the row has none, from the dominant
+// script of the prompt. Departure from the paper: consistency is judged per writing system, so an
+// English CoT for a French prompt scores 1 (both Latin); the paper does not say how it tells them apart.
+// A CoT with no words at all scores `empty_score` (0 by default, so that an all-LaTeX CoT cannot farm
+// the reward).
+#include <algorithm>
+
+#include "common/error.h"
+#include "rewards/builtin.h"
+#include "rewards/options.h"
+#include "rewards/text_words.h"
+
+namespace r1::rewards {
+namespace {
+
+struct LanguageConfig {
+  std::string lang_key = "target_lang";
+  std::string default_lang;  // used when the row has no target; "" = detect from the prompt
+  std::string scope = "think";
+  double empty_score = 0.0;
+};
+
+class LanguageReward : public Reward {
+ public:
+  explicit LanguageReward(LanguageConfig c) : config_(std::move(c)) {
+    if (!config_.default_lang.empty() && scripts_of_language(config_.default_lang).empty())
+      fail("reward 'language': unknown default_lang '", config_.default_lang, "'");
+  }
+  std::string name() const override { return "language"; }
+
+  Score score(const Sample& sample) const override {
+    std::string label;
+    std::vector<Script> target = target_scripts(sample, label);
+    std::string_view cot = config_.scope == "think" ? chain_of_thought(sample.completion) : sample.completion;
+    std::vector<Word> words;
+    split_words(strip_markup(cot), words);
+    Score s;
+    size_t hits = 0;
+    for (const Word& w : words)
+      if (std::find(target.begin(), target.end(), w.script) != target.end()) ++hits;
+    if (target.empty()) {
+      s.value = config_.empty_score;
+      s.reason = "no target language (row has no '" + config_.lang_key + "' and the prompt has no words)";
+    } else if (words.empty()) {
+      s.value = config_.empty_score;
+      s.reason = "no words in the chain of thought";
+    } else {
+      s.value = static_cast<double>(hits) / static_cast<double>(words.size());
+      s.reason = std::to_string(hits) + "/" + std::to_string(words.size()) + " words in " + label;
+    }
+    s.components = {{"ratio", s.value}, {"words", static_cast<double>(words.size())}};
+    return s;
+  }
+
+ private:
+  std::vector<Script> target_scripts(const Sample& sample, std::string& label) const {
+    std::optional<std::string> lang = row_text_opt(sample, config_.lang_key, "language");
+    if (!lang || lang->empty()) lang = config_.default_lang.empty() ? std::nullopt : std::optional(config_.default_lang);
+    if (lang && !lang->empty()) {
+      std::vector<Script> scripts = scripts_of_language(*lang);
+      if (scripts.empty())
+        fail("reward 'language': unknown language code '", *lang, "' in row field '", config_.lang_key,
+             "' (use ISO 639-1 codes: en, zh, ja, ko, ru, ar, hi, ...)");
+      label = *lang;
+      return scripts;
+    }
+    return detect_scripts(sample.prompt, &label);
+  }
+
+  LanguageConfig config_;
+};
+
+}  // namespace
+
+void register_language_reward(Registry& registry) {
+  RewardInfo info;
+  info.name = "language";
+  info.description = "share of chain-of-thought words in the target language's script (R1 language consistency)";
+  info.options_help =
+      "lang_key (string, \"target_lang\"): row field with the target language (ISO code: en, zh, ja, ru, ...)\n"
+      "default_lang (string, \"\"): target when the row has none; \"\" detects it from the prompt\n"
+      "scope (\"think\"|\"all\", \"think\"): score the <think> block (else the whole completion) | everything\n"
+      "empty_score (number, 0): score of a chain of thought without words";
+  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
+    OptionReader r(&options, where);
+    LanguageConfig c;
+    c.lang_key = r.str("lang_key", c.lang_key);
+    c.default_lang = r.str("default_lang", c.default_lang);
+    c.scope = r.choice("scope", c.scope, {"think", "all"});
+    c.empty_score = r.number("empty_score", c.empty_score);
+    r.finish();
+    return std::make_shared<LanguageReward>(c);
+  });
+}
+
+}  // namespace r1::rewards

@@ -1,0 +1,564 @@
+// See math_extract.h. Hand-written scanners instead of regexes: each is one bounded pass, and the
+// searches that may fail (an unclosed "\[" or "$$") remember the failure so that a text made of
+// thousands of unclosed delimiters is still scanned once, not once per delimiter.
+#include "rewards/math_extract.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace r1::rewards::math {
+namespace {
+
+constexpr size_t npos = std::string_view::npos;
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && is_space(v.front())) v.remove_prefix(1);
+  while (!v.empty() && is_space(v.back())) v.remove_suffix(1);
+  return v;
+}
+
+// Last case-insensitive occurrence of `needle` (lower case) starting before `before`.
+size_t rfind_ci(std::string_view text, std::string_view needle, size_t before) {
+  if (needle.size() > text.size()) return npos;
+  size_t i = std::min(before, text.size() - needle.size() + 1);
+  while (i-- > 0) {
+    if (to_lower(text[i]) != needle[0]) continue;
+    size_t k = 1;
+    while (k < needle.size() && to_lower(text[i + k]) == needle[k]) ++k;
+    if (k == needle.size()) return i;
+  }
+  return npos;
+}
+
+// ---------------------------------------------------------------- boxes
+
+struct Box {
+  size_t start = 0, content_begin = 0, content_end = 0, end = 0;
+};
+
+// Parses "\boxed{...}" / "\fbox{...}" / "\boxed 5" whose command starts at `start`.
+bool box_at(std::string_view text, size_t start, size_t command_len, Box& box) {
+  box.start = start;
+  size_t i = start + command_len;
+  while (i < text.size() && is_space(text[i])) ++i;
+  if (i >= text.size()) return false;
+  if (text[i] != '{') {  // "\boxed 5": one token
+    if (!is_alpha(text[start + command_len]) && !is_space(text[start + command_len])) return false;
+    size_t j = i;
+    while (j < text.size() && !is_space(text[j]) && text[j] != '$') ++j;
+    box.content_begin = i;
+    box.content_end = box.end = j;
+    return j > i;
+  }
+  box.content_begin = i + 1;
+  int depth = 0;
+  for (size_t k = i; k < text.size(); ++k) {
+    char c = text[k];
+    if (c == '\\') {
+      ++k;
+      continue;
+    }
+    if (c == '{') ++depth;
+    if (c == '}' && --depth == 0) {
+      box.content_end = k;
+      box.end = k + 1;
+      return true;
+    }
+  }
+  box.content_end = box.end = text.size();  // unclosed (truncated output): take the rest
+  return true;
+}
+
+bool last_box_before(std::string_view text, size_t before, Box& box) {
+  while (before > 0) {
+    size_t b = text.rfind("\\boxed", before == npos ? npos : before - 1);
+    size_t f = text.rfind("\\fbox", before == npos ? npos : before - 1);
+    if (b == npos && f == npos) return false;
+    bool boxed = f == npos || (b != npos && b > f);
+    size_t start = boxed ? b : f;
+    if (box_at(text, start, boxed ? 6 : 5, box)) return true;
+    before = start;
+  }
+  return false;
+}
+
+bool has_separator(std::string_view between) {
+  for (size_t i = 0; i < between.size(); ++i) {
+    char c = between[i];
+    if (c == ',' || c == ';') return true;
+    bool boundary_left = i == 0 || !is_alpha(between[i - 1]);
+    if (!boundary_left) continue;
+    for (std::string_view word : {std::string_view("and"), std::string_view("or")}) {
+      if (between.compare(i, word.size(), word) == 0 &&
+          (i + word.size() == between.size() || !is_alpha(between[i + word.size()])))
+        return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- formulas
+
+struct Span {
+  size_t begin = 0, end_content = 0, end = 0;  // content [begin, end_content); `end` after the closer
+};
+
+// A formula opening exactly at `i` ("$", "$$", "\[", "\("), or false. `no_close_before` remembers, per
+// delimiter kind, positions before which a closer is known to be missing.
+struct FormulaScanner {
+  std::string_view text;
+  size_t no_display_dollar = 0, no_display_bracket = 0, no_inline_paren = 0;
+
+  bool at(size_t i, Span& s) {
+    size_t n = text.size();
+    if (text[i] == '\\' && i + 1 < n && text[i + 1] == '[') {
+      if (i < no_display_bracket) return false;
+      size_t close = text.find("\\]", i + 2);
+      if (close == npos) {
+        no_display_bracket = n;
+        return false;
+      }
+      s = {i + 2, close, close + 2};
+      return true;
+    }
+    if (text[i] == '\\' && i + 1 < n && text[i + 1] == '(') {
+      if (i < no_inline_paren) return false;
+      for (size_t j = i + 2; j + 1 < n; ++j) {
+        if (text[j] == '\n') {
+          no_inline_paren = j;
+          return false;
+        }
+        if (text[j] == '\\' && text[j + 1] == ')') {
+          s = {i + 2, j, j + 2};
+          return true;
+        }
+      }
+      no_inline_paren = n;
+      return false;
+    }
+    if (text[i] != '$' || (i > 0 && text[i - 1] == '\\')) return false;
+    if (i + 1 < n && text[i + 1] == '$') {
+      if (i < no_display_dollar) return false;
+      size_t close = text.find("$$", i + 2);
+      if (close == npos) {
+        no_display_dollar = n;
+        return false;
+      }
+      s = {i + 2, close, close + 2};
+      return true;
+    }
+    if (i > 0 && is_digit(text[i - 1])) return false;  // "5$" is a price
+    for (size_t j = i + 1; j < n; ++j) {
+      char c = text[j];
+      if (c == '\n') return false;
+      if (c == '\\') {
+        ++j;
+        continue;
+      }
+      if (c == '$') {
+        if (j == i + 1) return false;
+        s = {i + 1, j, j + 1};
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+// All formulas of the text, keeping the last `keep`.
+std::vector<Span> scan_formulas(std::string_view text, size_t keep) {
+  std::vector<Span> out;
+  FormulaScanner scanner{text};
+  for (size_t i = 0; i < text.size();) {
+    char c = text[i];
+    if (c != '$' && c != '\\') {
+      ++i;
+      continue;
+    }
+    Span s;
+    if (scanner.at(i, s)) {
+      out.push_back(s);
+      if (out.size() > 2 * keep) out.erase(out.begin(), out.begin() + static_cast<long>(keep));
+      i = s.end;
+    } else {
+      i += (c == '\\') ? 2 : 1;
+    }
+  }
+  if (out.size() > keep) out.erase(out.begin(), out.end() - static_cast<long>(keep));
+  return out;
+}
+
+// ---------------------------------------------------------------- numbers
+
+bool number_prefix_ok(std::string_view text, size_t i) {
+  if (i == 0) return true;
+  char p = text[i - 1];
+  if (is_space(p) || p == '=' || p == '*' || p == '$' || p == '(' || p == ':') return true;
+  // Currency symbols before the number: € £ ¥ ₹ (UTF-8 tails).
+  unsigned char u = static_cast<unsigned char>(p);
+  return u == 0xAC /*€*/ || u == 0xA3 /*£*/ || u == 0xA5 /*¥*/ || u == 0xB9 /*₹*/;
+}
+
+// A plain-text number starting at i: "-1,234.5", "7 425 000", "2/3", "4 4/9", "50%", "3 percent".
+// Returns its end or npos.
+size_t number_at(std::string_view text, size_t i) {
+  size_t n = text.size(), start = i;
+  if (!number_prefix_ok(text, start)) return npos;
+  if (text[i] == '-' || text[i] == '+') ++i;
+  if (i < n && text[i] == '.' && i + 1 < n && is_digit(text[i + 1])) ++i;
+  if (i >= n || !is_digit(text[i])) return npos;
+  size_t run = i;
+  while (i < n && is_digit(text[i])) ++i;
+  auto group = [&](size_t k) {
+    return k + 3 <= n && is_digit(text[k]) && is_digit(text[k + 1]) && is_digit(text[k + 2]) &&
+           (k + 3 == n || !is_digit(text[k + 3]));
+  };
+  if (i - run <= 3) {
+    while (i < n && (text[i] == ',' || text[i] == ' ') && group(i + 1)) i += 4;
+  }
+  if (i + 1 < n && text[i] == '.' && is_digit(text[i + 1])) {
+    ++i;
+    while (i < n && is_digit(text[i])) ++i;
+  }
+  if (i + 1 < n && text[i] == '/' && is_digit(text[i + 1])) {  // 2/3
+    ++i;
+    while (i < n && is_digit(text[i])) ++i;
+  } else if (i + 3 < n && text[i] == ' ' && is_digit(text[i + 1])) {  // mixed 4 4/9
+    size_t k = i + 1;
+    while (k < n && is_digit(text[k])) ++k;
+    if (k + 1 < n && text[k] == '/' && is_digit(text[k + 1])) {
+      ++k;
+      while (k < n && is_digit(text[k])) ++k;
+      i = k;
+    }
+  }
+  if (i < n && text[i] == '%') {
+    ++i;
+  } else if (i + 8 <= n && text.compare(i, 8, " percent") == 0) {
+    i += 8;
+  }
+  return i;
+}
+
+struct NumberSpan {
+  size_t begin = 0, end = 0;
+};
+
+// The first number starting in [from, to) on the same line as `from`.
+bool first_number(std::string_view text, size_t from, size_t to, NumberSpan& out) {
+  to = std::min(to, text.size());
+  for (size_t i = from; i < to; ++i) {
+    if (text[i] == '\n') return false;
+    if (!is_digit(text[i]) && text[i] != '-' && text[i] != '.') continue;
+    if (i > 0 && (is_digit(text[i - 1]) || is_alpha(text[i - 1]))) continue;
+    size_t e = number_at(text, i);
+    if (e != npos) {
+      out = {i, e};
+      return true;
+    }
+  }
+  return false;
+}
+
+// The last `keep` numbers of the text.
+std::vector<NumberSpan> scan_numbers(std::string_view text, size_t keep) {
+  std::vector<NumberSpan> out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (!is_digit(c) && c != '-' && c != '.') continue;
+    if (i > 0 && (is_digit(text[i - 1]) || is_alpha(text[i - 1]) || text[i - 1] == '.')) continue;
+    size_t e = number_at(text, i);
+    if (e == npos) continue;
+    out.push_back({i, e});
+    if (out.size() > 2 * keep) out.erase(out.begin(), out.begin() + static_cast<long>(keep));
+    i = e - 1;
+  }
+  if (out.size() > keep) out.erase(out.begin(), out.end() - static_cast<long>(keep));
+  return out;
+}
+
+// ---------------------------------------------------------------- candidates
+
+// Formula content, with any boxes inside it reduced to their contents ("x = \boxed{5}" -> "5").
+std::string formula_text(std::string_view content) {
+  if (content.find("\\boxed") == npos && content.find("\\fbox") == npos) return std::string(content);
+  std::string all;
+  size_t end = 0;
+  if (last_boxed(content, all, end)) return all;
+  return std::string(content);
+}
+
+struct Collector {
+  const ExtractOptions& options;
+  std::vector<Candidate> out;
+
+  void add(std::string text, const char* source, int priority, size_t end) {
+    std::string_view t = trim(text);
+    if (t.empty() || t.size() > options.max_answer_chars) return;
+    for (const Candidate& c : out)
+      if (c.priority == priority && c.text == t) return;
+    out.push_back(Candidate{std::string(t), source, priority, end});
+  }
+};
+
+// Sentence after "is" in "final answer ... is X": up to a newline, ". " or "I hope".
+std::string_view sentence_after(std::string_view text, size_t i) {
+  size_t n = text.size(), j = i;
+  while (j < n && text[j] != '\n') {
+    if (text[j] == '.' && (j + 1 == n || is_space(text[j + 1])) && !(j > i && is_digit(text[j - 1]) && j + 1 < n && is_digit(text[j + 1])))
+      break;
+    if (text.compare(j, 6, "I hope") == 0) break;
+    ++j;
+  }
+  return text.substr(i, j - i);
+}
+
+void final_answer_candidates(std::string_view text, Collector& c) {
+  size_t before = text.size();
+  for (int occurrence = 0; occurrence < 4; ++occurrence) {
+    size_t pos = rfind_ci(text, "final answer", before);
+    if (pos == npos) return;
+    before = pos;
+    size_t start = pos + 12, limit = std::min(text.size(), start + 100);
+    for (size_t i = start; i + 2 <= limit; ++i) {
+      if (to_lower(text[i]) == 'i' && to_lower(text[i + 1]) == 's' && i > 0 && is_space(text[i - 1]) &&
+          (i + 2 == text.size() || !is_alpha(text[i + 2]))) {
+        size_t k = i + 2;
+        while (k < text.size() && (is_space(text[k]) || text[k] == ':' || text[k] == '*')) ++k;
+        if (k >= text.size()) break;
+        Span s;
+        FormulaScanner scanner{text};
+        if (scanner.at(k, s)) {
+          c.add(formula_text(text.substr(s.begin, s.end_content - s.begin)), "final_answer", 0, s.end);
+        } else if (text.compare(k, 6, "\\boxed") != 0) {
+          std::string_view sentence = sentence_after(text, k);
+          c.add(std::string(sentence), "final_answer", 0, k + sentence.size());
+        }
+        break;
+      }
+    }
+  }
+}
+
+void answer_word_candidates(std::string_view text, Collector& c) {
+  size_t before = text.size();
+  for (int occurrence = 0; occurrence < 8; ++occurrence) {
+    size_t pos = rfind_ci(text, "answer", before);
+    if (pos == npos) return;
+    before = pos;
+    size_t after = pos + 6;
+    size_t k = after;
+    while (k < text.size() && is_alpha(text[k])) ++k;  // "answers"
+    bool colon = k < text.size() && text[k] == ':';
+    int priority = colon ? 1 : 2;
+    const char* source = colon ? "answer:" : "answer";
+    // A formula starting within 50 characters.
+    FormulaScanner scanner{text};
+    bool found_formula = false;
+    for (size_t i = k; i < std::min(text.size(), k + 50); ++i) {
+      if (text[i] != '$' && text[i] != '\\') continue;
+      Span s;
+      if (scanner.at(i, s)) {
+        c.add(formula_text(text.substr(s.begin, s.end_content - s.begin)), source, priority, s.end);
+        found_formula = true;
+        break;
+      }
+    }
+    // A number: after the last "=" on the line within 100 characters, else the first within 50.
+    size_t line_end = text.find('\n', k);
+    size_t window = std::min({text.size(), line_end == npos ? text.size() : line_end, k + 100});
+    size_t eq = npos;
+    for (size_t i = k; i < window; ++i)
+      if (text[i] == '=') eq = i;
+    NumberSpan num;
+    bool have = eq != npos ? first_number(text, eq + 1, window, num) : first_number(text, k, k + 50, num);
+    (void)found_formula;
+    if (have)
+      c.add(std::string(text.substr(num.begin, num.end - num.begin)), source, priority, num.end);
+  }
+}
+
+void boxed_candidates(std::string_view text, Collector& c) {
+  std::string content;
+  size_t end = 0;
+  if (last_boxed(text, content, end)) c.add(content, "boxed", 0, end);
+  // Earlier boxes as lower-ranked alternatives when the last one does not parse (empty, truncated).
+  Box box;
+  size_t before = npos;
+  for (int k = 0; k < 3 && last_box_before(text, before, box); ++k) {
+    if (k > 0) c.add(std::string(text.substr(box.content_begin, box.content_end - box.content_begin)), "boxed", 0, box.end);
+    before = box.start;
+  }
+}
+
+void gsm8k_candidates(std::string_view text, Collector& c) {
+  size_t pos = text.rfind("####");
+  if (pos == npos) return;
+  size_t start = pos + 4, end = text.find('\n', start);
+  if (end == npos) end = text.size();
+  c.add(std::string(text.substr(start, end - start)), "####", 0, end);
+}
+
+// No English words: every run of 2+ letters is a \command ("x^2 - 1", "\frac{10}{9}"; not "We find x").
+bool looks_like_math(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    if (!is_alpha(text[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && is_alpha(text[j])) ++j;
+    if (j - i >= 2 && (i == 0 || text[i - 1] != '\\')) return false;
+    i = j;
+  }
+  return true;
+}
+
+// The last bare "\frac{a}{b}" (optionally negative) written outside any formula delimiters.
+void bare_fraction_candidate(std::string_view text, Collector& c) {
+  size_t pos = text.rfind("\\frac");
+  if (pos == npos) return;
+  size_t i = pos + 5;
+  for (int arg = 0; arg < 2; ++arg) {
+    while (i < text.size() && is_space(text[i])) ++i;
+    if (i >= text.size() || text[i] != '{') return;
+    int depth = 0;
+    size_t k = i;
+    for (; k < text.size() && k < i + 200; ++k) {
+      if (text[k] == '{') ++depth;
+      if (text[k] == '}' && --depth == 0) break;
+    }
+    if (k >= text.size() || text[k] != '}') return;
+    i = k + 1;
+  }
+  size_t begin = (pos > 0 && text[pos - 1] == '-') ? pos - 1 : pos;
+  c.add(std::string(text.substr(begin, i - begin)), "formula", 3, i);
+}
+
+void fallback_candidates(std::string_view text, Collector& c) {
+  for (const Span& s : scan_formulas(text, 8))
+    c.add(formula_text(text.substr(s.begin, s.end_content - s.begin)), "formula", 3, s.end);
+  for (const NumberSpan& n : scan_numbers(text, 8))
+    c.add(std::string(text.substr(n.begin, n.end - n.begin)), "number", 3, n.end);
+  bare_fraction_candidate(text, c);
+  // A short text with nothing anchored may be the answer itself ("x^2 - 1", "\frac{10}{9}").
+  if (trim(text).size() <= 200 && looks_like_math(text)) c.add(std::string(text), "text", 3, text.size() + 1);
+}
+
+std::vector<Candidate> candidates_in(std::string_view text, const ExtractOptions& options) {
+  Collector c{options, {}};
+  boxed_candidates(text, c);
+  gsm8k_candidates(text, c);
+  final_answer_candidates(text, c);
+  answer_word_candidates(text, c);
+  if (options.fallback) fallback_candidates(text, c);
+  std::stable_sort(c.out.begin(), c.out.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.priority != b.priority) return a.priority < b.priority;
+    return a.end > b.end;
+  });
+  if (c.out.size() > options.max_candidates) c.out.resize(options.max_candidates);
+  return c.out;
+}
+
+}  // namespace
+
+bool last_boxed(std::string_view text, std::string& content, size_t& end) {
+  Box last;
+  if (!last_box_before(text, npos, last)) return false;
+  end = last.end;
+  std::vector<std::string_view> parts{trim(text.substr(last.content_begin, last.content_end - last.content_begin))};
+  Box cur = last, prev;
+  for (int k = 0; k < 8 && last_box_before(text, cur.start, prev); ++k) {
+    if (prev.end > cur.start) break;
+    std::string_view between = text.substr(prev.end, cur.start - prev.end);
+    std::string_view prev_content = trim(text.substr(prev.content_begin, prev.content_end - prev.content_begin));
+    bool join = between.size() < 10 ||
+                (between.size() < 70 && prev_content != parts.back() && has_separator(between));
+    if (!join) break;
+    if (prev_content != parts.back()) parts.push_back(prev_content);
+    cur = prev;
+  }
+  content.clear();
+  for (size_t k = parts.size(); k-- > 0;) {
+    content += parts[k];
+    if (k) content += ",";
+  }
+  return true;
+}
+
+std::vector<Candidate> extract_candidates(std::string_view completion, const ExtractOptions& options) {
+  if (options.answer_tags) {
+    size_t open = completion.rfind("<answer>");
+    if (open != npos) {
+      size_t begin = open + 8;
+      size_t close = completion.find("</answer>", begin);
+      std::string_view inside = completion.substr(begin, close == npos ? npos : close - begin);
+      ExtractOptions inner = options;
+      inner.answer_tags = false;
+      inner.after_think = false;
+      std::vector<Candidate> found = candidates_in(inside, inner);
+      // The whole inside of the block is itself the most likely answer when nothing is anchored.
+      std::string_view whole = trim(inside);
+      if (!whole.empty() && whole.size() <= options.max_answer_chars) {
+        Candidate all{std::string(whole), "answer_tag", 0, inside.size() + 1};
+        bool anchored = !found.empty() && found.front().priority == 0;
+        found.insert(anchored ? found.begin() + 1 : found.begin(), all);
+      }
+      return found;
+    }
+  }
+  if (options.after_think) {
+    size_t think = completion.rfind("</think>");
+    if (think != npos) {
+      std::string_view after = completion.substr(think + 8);
+      std::vector<Candidate> found = candidates_in(after, options);
+      if (!found.empty()) return found;
+    }
+  }
+  return candidates_in(completion, options);
+}
+
+std::vector<Candidate> gold_candidates(std::string_view gold, const ExtractOptions& options) {
+  std::vector<Candidate> out;
+  std::string_view g = trim(gold);
+  size_t hashes = g.rfind("####");
+  if (hashes != npos) {
+    size_t end = g.find('\n', hashes);
+    std::string_view tail = trim(g.substr(hashes + 4, end == npos ? npos : end - hashes - 4));
+    if (!tail.empty()) out.push_back(Candidate{std::string(tail), "####", 0, 0});
+    return out;
+  }
+  std::string boxed;
+  size_t end = 0;
+  if (last_boxed(g, boxed, end)) {
+    out.push_back(Candidate{boxed, "boxed", 0, end});
+    return out;
+  }
+  size_t open = g.rfind("<answer>");
+  if (open != npos) {
+    size_t close = g.find("</answer>", open + 8);
+    out.push_back(Candidate{std::string(trim(g.substr(open + 8, close == npos ? npos : close - open - 8))), "answer_tag", 0, 0});
+    return out;
+  }
+  // A bare answer, possibly wrapped in one formula: "$\frac{1}{2}$", "\(x^2\)".
+  std::string_view bare = g;
+  for (auto [l, r] : {std::pair<std::string_view, std::string_view>{"$$", "$$"}, {"$", "$"}, {"\\[", "\\]"}, {"\\(", "\\)"}}) {
+    if (bare.size() >= l.size() + r.size() && bare.substr(0, l.size()) == l && bare.substr(bare.size() - r.size()) == r &&
+        bare.substr(l.size(), bare.size() - l.size() - r.size()).find(l) == npos) {
+      bare = trim(bare.substr(l.size(), bare.size() - l.size() - r.size()));
+      break;
+    }
+  }
+  if (!bare.empty() && bare.size() <= options.max_answer_chars) out.push_back(Candidate{std::string(bare), "gold", 0, 0});
+  // A solution text: search it like a completion, after the bare reading.
+  std::vector<Candidate> more = extract_candidates(g, options);
+  out.insert(out.end(), more.begin(), more.end());
+  return out;
+}
+
+}  // namespace r1::rewards::math
