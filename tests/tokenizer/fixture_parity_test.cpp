@@ -23,7 +23,9 @@ std::vector<std::string> fixture_dirs() {
     if (!fs::is_directory(root)) continue;
     std::vector<std::string> found;
     for (const auto& entry : fs::directory_iterator(root))
-      if (fs::exists(entry.path() / "expected.json")) found.push_back(entry.path().string());
+      if (fs::exists(entry.path() / "expected.json") &&
+          (fs::exists(entry.path() / "tokenizer.json") || fs::exists(entry.path() / "tokenizer.model")))
+        found.push_back(entry.path().string());
     std::sort(found.begin(), found.end());
     dirs.insert(dirs.end(), found.begin(), found.end());
   }
