@@ -66,9 +66,41 @@ at::Tensor scale_from_amax(const at::Tensor& amax) {
   return (amax / kFp8E4m3Max).clamp_min(FLT_MIN);
 }
 
-// Scales expanded along dim to `len` elements, block by block: [.., nb, ..] → [.., len, ..].
-at::Tensor expand_blocks(const at::Tensor& scale, int64_t dim, int64_t len) {
-  return scale.repeat_interleave(kFp8Block, dim).narrow(dim, 0, len);
+// codes[r, c] = encode(x[r, c] / scale[r / row_block, c / 128]). x: [R, C] fp32 contiguous;
+// row_block is 1 for activations (per token) and 128 for weights.
+at::Tensor encode_scaled(const at::Tensor& x, const at::Tensor& scale, int64_t row_block) {
+  const int64_t R = x.size(0), C = x.size(1), nb = scale.size(1);
+  at::Tensor codes = at::empty({R, C}, x.options().dtype(at::kByte));  // [R, C]
+  const float* in = x.data_ptr<float>();
+  const float* s = scale.data_ptr<float>();
+  uint8_t* out = codes.data_ptr<uint8_t>();
+  at::parallel_for(0, R, 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* srow = s + (r / row_block) * nb;
+      for (int64_t c = 0; c < C; ++c) out[r * C + c] = fp8_e4m3_encode(in[r * C + c] / srow[c / kFp8Block]);
+    }
+  });
+  return codes;
+}
+
+// out[r, c] = decode(codes[r, c]) * scale[r / row_block, c / 128] in fp32, then cast to `dtype`.
+at::Tensor decode_scaled(const at::Tensor& codes_in, const at::Tensor& scale_in, int64_t row_block,
+                         at::ScalarType dtype) {
+  const at::Tensor codes = codes_in.to(at::kCPU).contiguous();   // [R, C]
+  const at::Tensor scale = scale_in.to(at::kCPU).contiguous();   // [ceil(R / row_block), nb]
+  const int64_t R = codes.size(0), C = codes.size(1), nb = scale.size(1);
+  at::Tensor values = at::empty({R, C}, codes.options().dtype(at::kFloat));  // [R, C]
+  const uint8_t* in = codes.data_ptr<uint8_t>();
+  const float* s = scale.data_ptr<float>();
+  const float* table = decode_table().data();
+  float* out = values.data_ptr<float>();
+  at::parallel_for(0, R, 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* srow = s + (r / row_block) * nb;
+      for (int64_t c = 0; c < C; ++c) out[r * C + c] = table[in[r * C + c]] * srow[c / kFp8Block];
+    }
+  });
+  return dtype == at::kFloat ? values : values.to(dtype);
 }
 
 at::Tensor checked_scale(const Fp8Blocks& q, std::vector<int64_t> expected, const char* op) {
@@ -140,9 +172,8 @@ Fp8Blocks quantize_act_1x128(const at::Tensor& x) {
   const int64_t M = xf.size(0), K = xf.size(1), nb = ceil_blocks(K);
   const at::Tensor padded = at::constant_pad_nd(xf.abs(), {0, nb * kFp8Block - K});  // [M, Kp]
   const at::Tensor amax = padded.view({M, nb, kFp8Block}).amax(-1);                   // [M, nb]
-  const at::Tensor scale = scale_from_amax(amax);                                      // [M, nb]
-  const at::Tensor scaled = xf / expand_blocks(scale, 1, K);                           // [M, K]
-  return {fp8_e4m3_encode(scaled), scale.contiguous()};
+  const at::Tensor scale = scale_from_amax(amax).contiguous();                         // [M, nb]
+  return {encode_scaled(xf, scale, 1), scale};
 }
 
 Fp8Blocks quantize_weight_128x128(const at::Tensor& w) {
@@ -152,9 +183,8 @@ Fp8Blocks quantize_weight_128x128(const at::Tensor& w) {
   const at::Tensor padded =
       at::constant_pad_nd(wf.abs(), {0, nbk * kFp8Block - K, 0, nbn * kFp8Block - N});  // [Np, Kp]
   const at::Tensor amax = padded.view({nbn, kFp8Block, nbk, kFp8Block}).amax({1, 3});  // [nbn, nbk]
-  const at::Tensor scale = scale_from_amax(amax);                                      // [nbn, nbk]
-  const at::Tensor expanded = expand_blocks(expand_blocks(scale, 0, N), 1, K);         // [N, K]
-  return {fp8_e4m3_encode(wf / expanded), scale.contiguous()};
+  const at::Tensor scale = scale_from_amax(amax).contiguous();                         // [nbn, nbk]
+  return {encode_scaled(wf, scale, kFp8Block), scale};
 }
 
 at::Tensor dequantize_act_1x128(const Fp8Blocks& q, at::ScalarType out) {
@@ -162,8 +192,8 @@ at::Tensor dequantize_act_1x128(const Fp8Blocks& q, at::ScalarType out) {
   check_codes_2d(q.data, op);
   check_out_dtype(out, op);
   const int64_t M = q.data.size(0), K = q.data.size(1);
-  const at::Tensor scale = checked_scale(q, {M, ceil_blocks(K)}, op).to(at::kCPU);  // [M, nb]
-  return (fp8_e4m3_decode(q.data) * expand_blocks(scale, 1, K)).to(out);          // [M, K]
+  const at::Tensor scale = checked_scale(q, {M, ceil_blocks(K)}, op);  // [M, nb]
+  return decode_scaled(q.data, scale, 1, out);                         // [M, K]
 }
 
 at::Tensor dequantize_weight_128x128(const Fp8Blocks& q, at::ScalarType out) {
@@ -171,9 +201,8 @@ at::Tensor dequantize_weight_128x128(const Fp8Blocks& q, at::ScalarType out) {
   check_codes_2d(q.data, op);
   check_out_dtype(out, op);
   const int64_t N = q.data.size(0), K = q.data.size(1);
-  const at::Tensor scale = checked_scale(q, {ceil_blocks(N), ceil_blocks(K)}, op).to(at::kCPU);  // [nbn, nbk]
-  const at::Tensor expanded = expand_blocks(expand_blocks(scale, 0, N), 1, K);                  // [N, K]
-  return (fp8_e4m3_decode(q.data) * expanded).to(out);                                         // [N, K]
+  const at::Tensor scale = checked_scale(q, {ceil_blocks(N), ceil_blocks(K)}, op);  // [nbn, nbk]
+  return decode_scaled(q.data, scale, kFp8Block, out);                               // [N, K]
 }
 
 }  // namespace r1::kernels
