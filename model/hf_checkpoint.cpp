@@ -44,6 +44,14 @@ void check_relative_inside(const std::string& name, const std::string& dir) {
   R1_CHECK(ok, dir, ": extra file name '", name, "' must be a relative path inside the checkpoint directory");
 }
 
+// Errors raised inside the staging directory name DIR.tmp-<pid>-<n>/...: report DIR/... instead.
+std::string name_target_not_staging(std::string message, const std::string& staging, const std::string& target) {
+  for (size_t at = message.find(staging); at != std::string::npos; at = message.find(staging, at + target.size())) {
+    message.replace(at, staging.size(), target);
+  }
+  return message;
+}
+
 std::vector<std::string> list_files(const std::string& root) {
   std::vector<std::string> out;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
@@ -135,6 +143,9 @@ std::vector<std::string> write_hf_checkpoint(const std::string& dir, const HfChe
     std::vector<std::string> files = list_files(staging);
     replace_dir_atomic(staging, target);
     return files;
+  } catch (const Error& e) {
+    remove_all(staging);
+    throw Error(name_target_not_staging(e.what(), staging, target));
   } catch (...) {
     remove_all(staging);
     throw;
