@@ -1,6 +1,7 @@
 // register_builtin_rewards(): every reward that ships with r1. Called once, the first time
 // Registry::global() is used. The code-execution reward (sandbox/) registers itself here too.
 #include "rewards/builtin.h"
+#include "rewards/code_reward.h"
 
 namespace r1::rewards {
 
@@ -14,6 +15,7 @@ void register_builtin_rewards(Registry& registry) {
   register_reasoning_steps_reward(registry);
   register_plugin_rewards(registry);
   register_external_reward(registry);
+  register_code_reward(registry);
 }
 
 }  // namespace r1::rewards

@@ -78,13 +78,18 @@ void register_code_reward(Registry& registry);
 // Checks a dataset's own reference solutions (HumanEval `canonical_solution`, MBPP `code`) with the
 // reward: one entry per row, in file order. Used by `r1 bench sandbox` and the acceptance tests.
 struct ReferenceCheck {
-  std::string id;           // task_id
+  std::string id;      // task_id
   bool passed = false;
-  std::string reason;       // the reward's reason
-  double finished_at_s = 0; // seconds since the start when its score came back
+  std::string reason;  // the reward's reason
+};
+struct ReferenceReport {
+  std::vector<ReferenceCheck> checks;
+  size_t passed = 0;
+  double seconds = 0;  // wall time of the whole check
 };
 // `every`: check rows 0, every, 2*every, ... (a deterministic subset); workers: concurrent sandboxes.
-std::vector<ReferenceCheck> check_reference_solutions(const std::string& jsonl_path, CodeRewardOptions options,
-                                                      size_t workers, size_t every = 1);
+// options.format must be "humaneval" or "mbpp" (it says which field holds the reference).
+ReferenceReport check_reference_solutions(const std::string& jsonl_path, CodeRewardOptions options, size_t workers,
+                                          size_t every = 1);
 
 }  // namespace r1::rewards

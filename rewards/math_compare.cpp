@@ -32,22 +32,32 @@ bool is_math_function(const std::string& name) {
   return false;
 }
 
-// Something that can stand on the left of an assignment: x, x_1, \text{Area}, f(x), (p, q, r).
-bool is_symbolic_lhs(Ref r) {
+// Something that can stand on the left of an assignment: x, x_1, \text{Area}, f(x), (p, q, r), AB, NO/BO —
+// names only (symbols and words combined by products, quotients, user functions and tuples).
+bool is_symbolic_lhs(Ref r, int depth = 0) {
   const Node& n = r.node();
+  if (depth > 16) return false;
   switch (n.kind) {
     case Kind::Symbol:
     case Kind::Text:
       return true;
     case Kind::Func:
-      return !is_math_function(n.text);
+      if (is_math_function(n.text)) return false;
+      break;
     case Kind::Tuple:
-      for (size_t k = 0; k < n.kids.size(); ++k)
-        if (!is_symbolic_lhs(r.kid(k))) return false;
-      return !n.kids.empty();
+    case Kind::Mul:
+    case Kind::Div:
+      break;
     default:
       return false;
   }
+  for (size_t k = 0; k < n.kids.size(); ++k) {
+    Ref kid = r.kid(k);
+    // Arguments of f(x) may be anything symbolic or numeric (f(2) = 5 is still an assignment).
+    if (n.kind == Kind::Func) continue;
+    if (!is_symbolic_lhs(kid, depth + 1)) return false;
+  }
+  return !n.kids.empty() || n.kind == Kind::Symbol || n.kind == Kind::Text;
 }
 
 // A relation chain as compared: \approx cut off (the exact value precedes it) or read as "=".
@@ -279,10 +289,12 @@ class Comparer {
   }
 
   // ---- subsets of the real line ----
+  // The variable of a one-variable condition: a symbol, or any name-like term (f(x) in 0 < f(x) < 1).
   bool variable_of(Ref r, std::string& var) {
-    if (r.kind() != Kind::Symbol) return false;
-    if (!var.empty() && var != r.node().text) return false;
-    var = r.node().text;
+    if (!is_symbolic_lhs(r) || r.kind() == Kind::Tuple) return false;
+    std::string name = to_string(*r.t, r.n);
+    if (!var.empty() && var != name) return false;
+    var = name;
     return true;
   }
 
@@ -332,13 +344,14 @@ class Comparer {
       if (op != RelOp::kLt && op != RelOp::kLe) return false;
     if (v.ops.size() == 1) {
       bool strict = v.ops[0] == RelOp::kLt;
-      if (v.operands[0].kind() == Kind::Symbol && symbol_free(v.operands[1])) {  // x < b
-        if (!variable_of(v.operands[0], var)) return false;
+      std::string probe = var;
+      if (symbol_free(v.operands[1]) && variable_of(v.operands[0], probe)) {  // x < b
+        var = probe;
         out.push_back(make_span(infinity(-1), v.operands[1], true, strict));
         return true;
       }
-      if (v.operands[1].kind() == Kind::Symbol && symbol_free(v.operands[0])) {  // a < x
-        if (!variable_of(v.operands[1], var)) return false;
+      if (symbol_free(v.operands[0]) && variable_of(v.operands[1], probe)) {  // a < x
+        var = probe;
         out.push_back(make_span(v.operands[0], infinity(1), strict, true));
         return true;
       }
@@ -462,13 +475,17 @@ class Comparer {
   bool collection_eq(Ref g, Ref p) {
     Kind kg = g.kind(), kp = p.kind();
     std::vector<Ref> ge = elements(g), pe = elements(p);
-    if (!is_collection(kg) || !is_collection(kp)) {  // a one-element collection equals its element
+    if (!is_collection(kg) || !is_collection(kp)) {  // a one-element set / list equals its element
+      if (kg == Kind::Tuple || kp == Kind::Tuple) return false;
+      if (ge.size() > 64 || pe.size() > 64) return false;
+      ge = dedupe(ge);
+      pe = dedupe(pe);
       if (ge.size() != 1 || pe.size() != 1) return false;
       return eq(ge[0], pe[0]);
     }
     bool any_set = kg == Kind::Set || kp == Kind::Set;
     bool both_lists = kg == Kind::List && kp == Kind::List;
-    if (any_set || both_lists) return multiset_eq(ge, pe, any_set);
+    if (any_set || both_lists) return multiset_eq(ge, pe, true);
     return ordered_eq(ge, pe);
   }
 

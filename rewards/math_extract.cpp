@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 namespace r1::rewards::math {
 namespace {
@@ -22,17 +23,22 @@ std::string_view trim(std::string_view v) {
   return v;
 }
 
-// Last case-insensitive occurrence of `needle` (lower case) starting before `before`.
-size_t rfind_ci(std::string_view text, std::string_view needle, size_t before) {
-  if (needle.size() > text.size()) return npos;
-  size_t i = std::min(before, text.size() - needle.size() + 1);
-  while (i-- > 0) {
-    if (to_lower(text[i]) != needle[0]) continue;
+// Start offsets of the last `keep` case-insensitive occurrences of `needle` (lower case), in order.
+std::vector<size_t> find_all_ci(std::string_view text, std::string_view needle, size_t keep) {
+  std::vector<size_t> out;
+  if (needle.empty() || needle.size() > text.size()) return out;
+  const char first = needle[0];
+  const size_t last = text.size() - needle.size();
+  for (size_t i = 0; i <= last; ++i) {
+    if (to_lower(text[i]) != first) continue;
     size_t k = 1;
     while (k < needle.size() && to_lower(text[i + k]) == needle[k]) ++k;
-    if (k == needle.size()) return i;
+    if (k < needle.size()) continue;
+    out.push_back(i);
+    if (out.size() > 2 * keep) out.erase(out.begin(), out.begin() + static_cast<long>(keep));
   }
-  return npos;
+  if (out.size() > keep) out.erase(out.begin(), out.end() - static_cast<long>(keep));
+  return out;
 }
 
 // ---------------------------------------------------------------- boxes
@@ -74,19 +80,6 @@ bool box_at(std::string_view text, size_t start, size_t command_len, Box& box) {
   return true;
 }
 
-bool last_box_before(std::string_view text, size_t before, Box& box) {
-  while (before > 0) {
-    size_t b = text.rfind("\\boxed", before == npos ? npos : before - 1);
-    size_t f = text.rfind("\\fbox", before == npos ? npos : before - 1);
-    if (b == npos && f == npos) return false;
-    bool boxed = f == npos || (b != npos && b > f);
-    size_t start = boxed ? b : f;
-    if (box_at(text, start, boxed ? 6 : 5, box)) return true;
-    before = start;
-  }
-  return false;
-}
-
 bool has_separator(std::string_view between) {
   for (size_t i = 0; i < between.size(); ++i) {
     char c = between[i];
@@ -100,6 +93,51 @@ bool has_separator(std::string_view between) {
     }
   }
   return false;
+}
+
+// The last `keep` boxes of the text, in order. Command positions are found with memchr-speed scans
+// first; only the kept ones are parsed, so a text of 100k unclosed "\boxed{" costs one pass.
+std::vector<Box> find_boxes(std::string_view text, size_t keep) {
+  std::vector<std::pair<size_t, size_t>> commands;  // (start, command length)
+  for (size_t i = text.find('\\'); i != npos; i = text.find('\\', i + 1)) {
+    size_t len = text.compare(i, 6, "\\boxed") == 0 ? 6 : text.compare(i, 5, "\\fbox") == 0 ? 5 : 0;
+    if (len == 0) continue;
+    commands.emplace_back(i, len);
+    if (commands.size() > 2 * keep) commands.erase(commands.begin(), commands.begin() + static_cast<long>(keep));
+  }
+  if (commands.size() > keep) commands.erase(commands.begin(), commands.end() - static_cast<long>(keep));
+  std::vector<Box> boxes;
+  for (const auto& [start, len] : commands) {
+    Box b;
+    if (box_at(text, start, len, b)) boxes.push_back(b);
+  }
+  return boxes;
+}
+
+// Merges the last box with the boxes right before it (math-verify's rule: less than 10 characters
+// apart, or less than 70 with a separator "," ";" "and" "or" and a different content).
+bool merged_last_box(std::string_view text, const std::vector<Box>& boxes, std::string& content, size_t& end) {
+  if (boxes.empty()) return false;
+  const Box& last = boxes.back();
+  end = last.end;
+  std::vector<std::string_view> parts{trim(text.substr(last.content_begin, last.content_end - last.content_begin))};
+  size_t cur_start = last.start;
+  for (size_t k = boxes.size() - 1; k-- > 0;) {
+    const Box& prev = boxes[k];
+    if (prev.end > cur_start) break;
+    std::string_view between = text.substr(prev.end, cur_start - prev.end);
+    std::string_view prev_content = trim(text.substr(prev.content_begin, prev.content_end - prev.content_begin));
+    bool join = between.size() < 10 || (between.size() < 70 && prev_content != parts.back() && has_separator(between));
+    if (!join) break;
+    if (prev_content != parts.back()) parts.push_back(prev_content);
+    cur_start = prev.start;
+  }
+  content.clear();
+  for (size_t k = parts.size(); k-- > 0;) {
+    content += parts[k];
+    if (k) content += ", ";
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------- formulas
@@ -318,12 +356,13 @@ std::string_view sentence_after(std::string_view text, size_t i) {
   return text.substr(i, j - i);
 }
 
+// "is 5 dollars", "is -3", "is \\frac12", "is (1, 2)" but not "is correct".
+bool starts_like_math(char c) {
+  return is_digit(c) || c == '-' || c == '+' || c == '.' || c == '\\' || c == '(' || c == '[' || c == '{';
+}
+
 void final_answer_candidates(std::string_view text, Collector& c) {
-  size_t before = text.size();
-  for (int occurrence = 0; occurrence < 4; ++occurrence) {
-    size_t pos = rfind_ci(text, "final answer", before);
-    if (pos == npos) return;
-    before = pos;
+  for (size_t pos : find_all_ci(text, "final answer", 4)) {
     size_t start = pos + 12, limit = std::min(text.size(), start + 100);
     for (size_t i = start; i + 2 <= limit; ++i) {
       if (to_lower(text[i]) == 'i' && to_lower(text[i + 1]) == 's' && i > 0 && is_space(text[i - 1]) &&
@@ -335,7 +374,7 @@ void final_answer_candidates(std::string_view text, Collector& c) {
         FormulaScanner scanner{text};
         if (scanner.at(k, s)) {
           c.add(formula_text(text.substr(s.begin, s.end_content - s.begin)), "final_answer", 0, s.end);
-        } else if (text.compare(k, 6, "\\boxed") != 0) {
+        } else if (text.compare(k, 6, "\\boxed") != 0 && starts_like_math(text[k])) {
           std::string_view sentence = sentence_after(text, k);
           c.add(std::string(sentence), "final_answer", 0, k + sentence.size());
         }
@@ -346,11 +385,7 @@ void final_answer_candidates(std::string_view text, Collector& c) {
 }
 
 void answer_word_candidates(std::string_view text, Collector& c) {
-  size_t before = text.size();
-  for (int occurrence = 0; occurrence < 8; ++occurrence) {
-    size_t pos = rfind_ci(text, "answer", before);
-    if (pos == npos) return;
-    before = pos;
+  for (size_t pos : find_all_ci(text, "answer", 8)) {
     size_t after = pos + 6;
     size_t k = after;
     while (k < text.size() && is_alpha(text[k])) ++k;  // "answers"
@@ -384,16 +419,14 @@ void answer_word_candidates(std::string_view text, Collector& c) {
 }
 
 void boxed_candidates(std::string_view text, Collector& c) {
+  std::vector<Box> boxes = find_boxes(text, 12);
   std::string content;
   size_t end = 0;
-  if (last_boxed(text, content, end)) c.add(content, "boxed", 0, end);
+  if (merged_last_box(text, boxes, content, end)) c.add(content, "boxed", 0, end);
   // Earlier boxes as lower-ranked alternatives when the last one does not parse (empty, truncated).
-  Box box;
-  size_t before = npos;
-  for (int k = 0; k < 3 && last_box_before(text, before, box); ++k) {
-    if (k > 0) c.add(std::string(text.substr(box.content_begin, box.content_end - box.content_begin)), "boxed", 0, box.end);
-    before = box.start;
-  }
+  for (size_t k = boxes.size() - std::min<size_t>(boxes.size(), 3); k + 1 < boxes.size(); ++k)
+    c.add(std::string(text.substr(boxes[k].content_begin, boxes[k].content_end - boxes[k].content_begin)), "boxed", 0,
+          boxes[k].end);
 }
 
 void gsm8k_candidates(std::string_view text, Collector& c) {
@@ -450,48 +483,63 @@ void fallback_candidates(std::string_view text, Collector& c) {
   if (trim(text).size() <= 200 && looks_like_math(text)) c.add(std::string(text), "text", 3, text.size() + 1);
 }
 
-std::vector<Candidate> candidates_in(std::string_view text, const ExtractOptions& options) {
+// Candidates of one stage: 0 = boxes, "####", "final answer is"; 1 = "answer:" / "answer"; 2 = fallback.
+std::vector<Candidate> stage_candidates(std::string_view text, const ExtractOptions& options, int stage) {
   Collector c{options, {}};
-  boxed_candidates(text, c);
-  gsm8k_candidates(text, c);
-  final_answer_candidates(text, c);
-  answer_word_candidates(text, c);
-  if (options.fallback) fallback_candidates(text, c);
+  if (stage == 0) {
+    boxed_candidates(text, c);
+    gsm8k_candidates(text, c);
+    final_answer_candidates(text, c);
+  } else if (stage == 1) {
+    answer_word_candidates(text, c);
+  } else if (options.fallback) {
+    fallback_candidates(text, c);
+  }
   std::stable_sort(c.out.begin(), c.out.end(), [](const Candidate& a, const Candidate& b) {
     if (a.priority != b.priority) return a.priority < b.priority;
     return a.end > b.end;
   });
-  if (c.out.size() > options.max_candidates) c.out.resize(options.max_candidates);
   return c.out;
+}
+
+// Calls fn on the candidates of `text`, stage by stage, until fn returns true. Returns whether any
+// candidate was produced; `seen` counts them against max_candidates.
+bool visit_region(std::string_view text, const ExtractOptions& options, const std::function<bool(const Candidate&)>& fn,
+                  size_t& seen, bool& stopped, const Candidate* first = nullptr) {
+  bool any = false;
+  for (int stage = 0; stage < 3 && !stopped; ++stage) {
+    std::vector<Candidate> cands = stage_candidates(text, options, stage);
+    if (stage == 0 && first != nullptr) {  // the whole <answer> block, right after an anchored answer
+      std::vector<Candidate> merged;
+      merged.reserve(cands.size() + 1);
+      for (size_t k = 0; k < cands.size(); ++k) {
+        if (k == 1) merged.push_back(*first);
+        merged.push_back(std::move(cands[k]));
+      }
+      if (cands.size() < 2) merged.push_back(*first);
+      cands.swap(merged);
+    }
+    for (const Candidate& cand : cands) {
+      any = true;
+      if (seen++ >= options.max_candidates || fn(cand)) {
+        stopped = true;
+        break;
+      }
+    }
+  }
+  return any;
 }
 
 }  // namespace
 
 bool last_boxed(std::string_view text, std::string& content, size_t& end) {
-  Box last;
-  if (!last_box_before(text, npos, last)) return false;
-  end = last.end;
-  std::vector<std::string_view> parts{trim(text.substr(last.content_begin, last.content_end - last.content_begin))};
-  Box cur = last, prev;
-  for (int k = 0; k < 8 && last_box_before(text, cur.start, prev); ++k) {
-    if (prev.end > cur.start) break;
-    std::string_view between = text.substr(prev.end, cur.start - prev.end);
-    std::string_view prev_content = trim(text.substr(prev.content_begin, prev.content_end - prev.content_begin));
-    bool join = between.size() < 10 ||
-                (between.size() < 70 && prev_content != parts.back() && has_separator(between));
-    if (!join) break;
-    if (prev_content != parts.back()) parts.push_back(prev_content);
-    cur = prev;
-  }
-  content.clear();
-  for (size_t k = parts.size(); k-- > 0;) {
-    content += parts[k];
-    if (k) content += ",";
-  }
-  return true;
+  return merged_last_box(text, find_boxes(text, 12), content, end);
 }
 
-std::vector<Candidate> extract_candidates(std::string_view completion, const ExtractOptions& options) {
+void for_each_candidate(std::string_view completion, const ExtractOptions& options,
+                        const std::function<bool(const Candidate&)>& fn) {
+  size_t seen = 0;
+  bool stopped = false;
   if (options.answer_tags) {
     size_t open = completion.rfind("<answer>");
     if (open != npos) {
@@ -501,26 +549,27 @@ std::vector<Candidate> extract_candidates(std::string_view completion, const Ext
       ExtractOptions inner = options;
       inner.answer_tags = false;
       inner.after_think = false;
-      std::vector<Candidate> found = candidates_in(inside, inner);
-      // The whole inside of the block is itself the most likely answer when nothing is anchored.
       std::string_view whole = trim(inside);
-      if (!whole.empty() && whole.size() <= options.max_answer_chars) {
-        Candidate all{std::string(whole), "answer_tag", 0, inside.size() + 1};
-        bool anchored = !found.empty() && found.front().priority == 0;
-        found.insert(anchored ? found.begin() + 1 : found.begin(), all);
-      }
-      return found;
+      Candidate all{std::string(whole), "answer_tag", 0, inside.size() + 1};
+      bool use_whole = !whole.empty() && whole.size() <= options.max_answer_chars && looks_like_math(whole);
+      visit_region(inside, inner, fn, seen, stopped, use_whole ? &all : nullptr);
+      return;
     }
   }
   if (options.after_think) {
     size_t think = completion.rfind("</think>");
-    if (think != npos) {
-      std::string_view after = completion.substr(think + 8);
-      std::vector<Candidate> found = candidates_in(after, options);
-      if (!found.empty()) return found;
-    }
+    if (think != npos && visit_region(completion.substr(think + 8), options, fn, seen, stopped)) return;
   }
-  return candidates_in(completion, options);
+  visit_region(completion, options, fn, seen, stopped);
+}
+
+std::vector<Candidate> extract_candidates(std::string_view completion, const ExtractOptions& options) {
+  std::vector<Candidate> out;
+  for_each_candidate(completion, options, [&](const Candidate& c) {
+    out.push_back(c);
+    return false;
+  });
+  return out;
 }
 
 std::vector<Candidate> gold_candidates(std::string_view gold, const ExtractOptions& options) {
@@ -555,9 +604,6 @@ std::vector<Candidate> gold_candidates(std::string_view gold, const ExtractOptio
     }
   }
   if (!bare.empty() && bare.size() <= options.max_answer_chars) out.push_back(Candidate{std::string(bare), "gold", 0, 0});
-  // A solution text: search it like a completion, after the bare reading.
-  std::vector<Candidate> more = extract_candidates(g, options);
-  out.insert(out.end(), more.begin(), more.end());
   return out;
 }
 

@@ -16,6 +16,7 @@
 // Every scan is linear and the candidate count is capped, so a 1 MB completion costs one pass.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,11 +38,18 @@ struct Candidate {
   size_t end = 0;      // end offset in the searched text
 };
 
-// Candidates from a model completion, best first.
+// Calls fn on the candidates of a completion, best first, until fn returns true. Lower stages (the
+// "answer" phrases, the fallback scans) are only computed when every earlier candidate was rejected,
+// which is what keeps a verification of a boxed answer to a few microseconds.
+void for_each_candidate(std::string_view completion, const ExtractOptions& options,
+                        const std::function<bool(const Candidate&)>& fn);
+
+// All candidates of a completion, best first (for tests and tools).
 std::vector<Candidate> extract_candidates(std::string_view completion, const ExtractOptions& options);
 
-// Candidates from a dataset gold field: "#### 72" (GSM8K), text with \boxed{...}, "$\frac{1}{2}$", a bare
-// answer "\left( 3, \frac{\pi}{2} \right)", "27.0", or a full solution (searched like a completion).
+// The direct readings of a dataset gold field: "#### 72" (GSM8K), text with \boxed{...}, "<answer>",
+// or a bare answer possibly wrapped in one formula ("$\frac{1}{2}$", "\left( 3, \frac{\pi}{2} \right)",
+// "27.0"). When none of them parses, the caller searches the field like a completion (a full solution).
 std::vector<Candidate> gold_candidates(std::string_view gold, const ExtractOptions& options);
 
 // The content of the last \boxed{...} (merging adjacent boxes with ","), or false when there is none.

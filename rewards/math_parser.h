@@ -29,7 +29,7 @@ namespace r1::rewards::math {
 struct ParseLimits {
   size_t max_chars = 20000;   // longer answers are not parsed (compared as strings)
   size_t max_tokens = 4000;
-  int max_depth = 64;         // nesting of brackets / groups / function arguments
+  int max_depth = 256;        // recursion units (about 4 per bracket level, 1 per unary sign)
   size_t max_nodes = 8000;
 };
 

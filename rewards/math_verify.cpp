@@ -19,43 +19,44 @@ bool parse_math(std::string_view answer, Tree& out, std::string* error) {
 }
 
 GoldAnswer::GoldAnswer(std::string_view gold_field, const VerifyOptions& options) {
-  ExtractOptions extract = options.extract;
-  extract.fallback = true;  // a gold field always has an answer somewhere
-  for (const Candidate& c : gold_candidates(gold_field, extract)) {
+  auto try_candidate = [&](const Candidate& c) {
     std::string normalized = normalize_answer(c.text);
-    if (normalized.empty()) continue;
+    if (normalized.empty()) return false;
     if (text_.empty()) text_ = normalized;
     Tree tree;
-    if (parse_answer(normalized, tree)) {
-      tree_ = std::move(tree);
-      text_ = normalized;
-      return;
-    }
-  }
+    if (!parse_answer(normalized, tree)) return false;
+    tree_ = std::move(tree);
+    text_ = normalized;
+    return true;
+  };
+  ExtractOptions extract = options.extract;
+  extract.fallback = true;  // a gold field always has an answer somewhere
+  for (const Candidate& c : gold_candidates(gold_field, extract))
+    if (try_candidate(c)) return;
+  // A solution text: search it like a completion.
+  for_each_candidate(gold_field, extract, try_candidate);
 }
 
 Verdict verify(const GoldAnswer& gold, std::string_view completion, const VerifyOptions& options) {
   Verdict v;
   Budget budget(options.timeout_ms);
-  std::vector<Candidate> candidates = extract_candidates(completion, options.extract);
   Tree pred;
   std::string first_text;
-  for (const Candidate& c : candidates) {
-    if (!budget.tick()) break;
+  for_each_candidate(completion, options.extract, [&](const Candidate& c) {
+    if (!budget.tick()) return true;
     std::string normalized = normalize_answer(c.text);
-    if (normalized.empty()) continue;
+    if (normalized.empty()) return false;
     if (!v.found) {
       v.found = true;
       first_text = normalized;
       v.source = c.source;
     }
-    if (parse_answer(normalized, pred)) {
-      v.parsed = true;
-      v.answer = normalized;
-      v.source = c.source;
-      break;
-    }
-  }
+    if (!parse_answer(normalized, pred)) return false;
+    v.parsed = true;
+    v.answer = normalized;
+    v.source = c.source;
+    return true;
+  });
   if (!v.parsed) v.answer = first_text;
   if (!v.found) {
     v.reason = "no answer found";
