@@ -55,6 +55,9 @@ BpeModel::BpeModel(const json::Value& v, const std::string& where) {
     vocab_[token] = static_cast<int32_t>(id);
     max_id = std::max(max_id, id);
   }
+  // Real vocabularies are dense; a few huge ids would make the id → token table waste memory.
+  R1_CHECK(max_id < 2 * static_cast<int64_t>(vocab_.size()) + 65536, where, ".vocab: ids are too sparse (largest id ",
+           max_id, " for ", vocab_.size(), " tokens)");
   vocab_r_.assign(static_cast<size_t>(max_id + 1), std::string());
   has_id_.assign(static_cast<size_t>(max_id + 1), 0);
   for (const auto& [token, id] : vocab_) {
