@@ -84,11 +84,15 @@ class Child {
     pid_ = pid;
     fd_ = sv[0];
     buffer_.clear();
+    fresh_ = true;
     return true;
   }
 
   // Sends one line and waits for one response line (JSON object); false with a reason otherwise.
-  bool request(const std::string& line, double timeout_ms, std::string& response, std::string& error) {
+  bool request(const std::string& line, double timeout_ms, double startup_ms, std::string& response, std::string& error) {
+    // The first request of a fresh child also waits for the interpreter to start.
+    if (fresh_) timeout_ms = std::max(timeout_ms, startup_ms);
+    fresh_ = false;
     auto deadline = Clock::now() + std::chrono::microseconds(static_cast<long long>(timeout_ms * 1000));
     size_t sent = 0;
     while (sent < line.size()) {
@@ -176,6 +180,7 @@ class Child {
 
   pid_t pid_ = -1;
   int fd_ = -1;
+  bool fresh_ = false;
   std::string buffer_;
 };
 
@@ -285,7 +290,7 @@ Score ExternalReward::score(const Sample& sample) const {
       pool_->record(false);
       break;
     }
-    got = child->request(line, config_.timeout_ms, response, error);
+    got = child->request(line, config_.timeout_ms, config_.startup_timeout_ms, response, error);
     if (got) {  // a protocol error leaves the stream out of step: restart the child
       doc.Parse(response.data(), response.size());
       const json::Value* rid = doc.HasParseError() || !doc.IsObject() ? nullptr : json::find(doc, "id");
@@ -336,6 +341,7 @@ void register_external_reward(Registry& registry) {
   info.options_help =
       "command (string | array of strings, required): argv, or one string run with /bin/sh -c\n"
       "timeout_ms (number, 30000): per request; a late child is killed and restarted\n"
+      "startup_timeout_ms (number, 30000): the first request of a fresh child (interpreter start-up)\n"
       "processes (int, 1): children scoring in parallel\n"
       "on_error (\"raise\"|\"score\", \"raise\"): after one restart and retry, raise | score error_score\n"
       "error_score (number, 0): score when on_error is \"score\"\n"
@@ -346,6 +352,7 @@ void register_external_reward(Registry& registry) {
     ExternalConfig c;
     c.command = r.strings("command", {});
     c.timeout_ms = r.number("timeout_ms", c.timeout_ms);
+    c.startup_timeout_ms = r.number("startup_timeout_ms", c.startup_timeout_ms);
     c.processes = static_cast<int>(r.integer("processes", c.processes));
     c.on_error = r.choice("on_error", c.on_error, {"raise", "score"});
     c.error_score = r.number("error_score", c.error_score);

@@ -11,7 +11,8 @@
 //
 // Lifecycle: `processes` children are started on first use and kept alive across batches (a batch is
 // scored on up to that many children at once). A child that exits, closes its stdout, answers garbage
-// or exceeds `timeout_ms` for one request is killed (its whole process group) and restarted, and the
+// or exceeds `timeout_ms` for one request (`startup_timeout_ms` for the first request of a fresh child,
+// which includes starting the interpreter) is killed (its whole process group) and restarted, and the
 // request is retried once on the fresh child; if that fails too, the request raises an error naming
 // the command (on_error "raise") or scores `error_score` with component "error" = 1 (on_error "score").
 // More than `max_restarts` restarts in a row (a command that cannot start) is always an error.
@@ -30,6 +31,7 @@ namespace r1::rewards {
 struct ExternalConfig {
   std::vector<std::string> command;  // argv; a single string is run with /bin/sh -c
   double timeout_ms = 30000;
+  double startup_timeout_ms = 30000;  // the first request of a fresh child (includes interpreter start-up)
   int processes = 1;
   std::string on_error = "raise";  // "raise" | "score"
   double error_score = 0.0;
