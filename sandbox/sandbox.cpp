@@ -219,12 +219,19 @@ void set_helper_path(const std::string& path) {
 }
 
 std::string helper_path() {
-  std::vector<std::string> candidates;
+  std::string chosen;
   {
     std::lock_guard<std::mutex> lock(helper_mutex());
-    if (!helper_override().empty()) candidates.push_back(helper_override());
+    chosen = helper_override();
   }
-  if (const char* env = std::getenv("R1_SANDBOX_HELPER"); env != nullptr && *env) candidates.emplace_back(env);
+  const char* env = std::getenv("R1_SANDBOX_HELPER");
+  if (chosen.empty() && env != nullptr && *env) chosen = env;
+  if (!chosen.empty()) {  // an explicit choice is authoritative: never fall back to another binary
+    R1_CHECK(is_executable(chosen), "the sandbox helper ", chosen,
+             " (set by set_helper_path or R1_SANDBOX_HELPER) is not an executable file");
+    return chosen;
+  }
+  std::vector<std::string> candidates;
   char exe[4096];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) {

@@ -138,9 +138,10 @@ struct Result {
 // isolation come back as Status::sandbox_error with a message; this function does not throw for them.
 Result run(const Request& request);
 
-// The helper executable: set_helper_path() wins, then $R1_SANDBOX_HELPER, then r1-sandbox-helper next to
-// the running binary (or in ../sandbox/ of it, the build-tree layout), then the path of the build that
-// compiled this library. Throws r1::Error listing the places looked at when none exists.
+// The helper executable: set_helper_path(), else $R1_SANDBOX_HELPER (either, when set, must name an
+// executable: no fallback), else r1-sandbox-helper next to the running binary (or in ../sandbox/ of it,
+// the build-tree layout), else the path of the build that compiled this library. Throws r1::Error naming
+// the places looked at when none exists.
 std::string helper_path();
 void set_helper_path(const std::string& path);
 

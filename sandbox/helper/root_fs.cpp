@@ -80,6 +80,7 @@ void write_file(const std::string& path, const std::string& content, mode_t mode
 
 void mount_tmpfs(const std::string& target, int64_t size, mode_t mode, const Identity* owner) {
   char options[160];
+  size = std::max<int64_t>(size, 1 << 20);  // "size=0" would mean unlimited
   std::snprintf(options, sizeof options, "size=%lld,nr_inodes=16384,mode=%o", static_cast<long long>(size),
                 static_cast<unsigned>(mode));
   std::string opts = options;
@@ -168,7 +169,8 @@ std::string build_root_fs(const Job& job, const Identity& program) {
       make_empty_file(root + "/dev/" + node);
       bind(host, root + "/dev/" + node, MS_NOSUID | MS_NOEXEC);
     }
-    const int64_t disk = std::max(job.limits.max_file_bytes, job.compile_limits.max_file_bytes);
+    const int64_t disk = job.compile_argv.empty() ? job.limits.max_file_bytes
+                                                  : std::max(job.limits.max_file_bytes, job.compile_limits.max_file_bytes);
     int64_t files_bytes = 0;
     for (const File& f : job.files) files_bytes += static_cast<int64_t>(f.content.size()) + 4096;
     make_dir(root + "/dev/shm", 01777);
