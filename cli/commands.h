@@ -19,5 +19,6 @@ void add_bench_commands(CLI::App& bench);    // bench model | grpo | ...        
 void add_kernel_bench_commands(CLI::App& bench);   // bench kernels              (cmd_bench_kernels.cpp)
 void add_reward_bench_commands(CLI::App& bench);   // bench math                 (cmd_bench_rewards.cpp)
 void add_sandbox_bench_commands(CLI::App& bench);  // bench sandbox              (cmd_bench_sandbox.cpp)
+void add_tokenizer_bench_commands(CLI::App& bench);  // bench tokenizer        (cmd_bench_tokenizer.cpp)
 
 }  // namespace r1::cli

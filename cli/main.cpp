@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   r1::cli::add_kernel_bench_commands(*bench);
   r1::cli::add_reward_bench_commands(*bench);
   r1::cli::add_sandbox_bench_commands(*bench);
+  r1::cli::add_tokenizer_bench_commands(*bench);
 
   try {
     app.parse(argc, argv);
