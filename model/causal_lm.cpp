@@ -204,9 +204,19 @@ ForwardOutput CausalLM::forward(const at::Tensor& input_ids, const at::Tensor& a
   check_ids(input_ids, config_.vocab_size, "CausalLM::forward");
   const int64_t B = input_ids.size(0), T = input_ids.size(1);
   at::Tensor ids = input_ids.to(device_);
-  at::Tensor valid = attention_mask_in.defined() ? attention_mask_in.to(device_).to(at::kBool)
-                                                 : at::ones({B, T}, ids.options().dtype(at::kBool));
-  if (attention_mask_in.defined()) check_same_shape(attention_mask_in, input_ids, "CausalLM::forward", "attention_mask");
+  // attention_mask: [B, T] token mask, or a [B, 1, T, T] additive bias used as is (e.g. packed sequences).
+  const bool bias_given = attention_mask_in.defined() && attention_mask_in.dim() == 4;
+  if (bias_given) {
+    R1_CHECK(attention_mask_in.size(0) == B && attention_mask_in.size(1) == 1 && attention_mask_in.size(2) == T &&
+                 attention_mask_in.size(3) == T,
+             "CausalLM::forward: a 4-D attention_mask must be an additive bias [B, 1, T, T] = [", B, ", 1, ", T, ", ",
+             T, "], got ", attention_mask_in.sizes());
+  } else if (attention_mask_in.defined()) {
+    check_same_shape(attention_mask_in, input_ids, "CausalLM::forward", "attention_mask");
+  }
+  const bool token_mask = attention_mask_in.defined() && !bias_given;
+  at::Tensor valid = token_mask ? attention_mask_in.to(device_).to(at::kBool)
+                                : at::ones({B, T}, ids.options().dtype(at::kBool));
   at::Tensor positions;
   if (position_ids.defined()) {
     check_same_shape(position_ids, input_ids, "CausalLM::forward", "position_ids");
@@ -218,13 +228,12 @@ ForwardOutput CausalLM::forward(const at::Tensor& input_ids, const at::Tensor& a
   AttentionInputs in;
   in.cos = cs.first;
   in.sin = cs.second;
-  in.mask = attention_mask(valid, 0, T);
+  in.mask = bias_given ? attention_mask_in.to(device_).to(at::kFloat) : attention_mask(valid, 0, T);
   ForwardOutput out;
   at::Tensor h = at::embedding(embed_, ids);  // [B, T, H]
   for (const auto& layer : layers_) {
     MoeStats stats;
-    h = layer_forward(layer, h, in, forward_mla_mode_, attention_mask_in.defined() ? valid : at::Tensor(), &stats,
-                      seq_balance_loss);
+    h = layer_forward(layer, h, in, forward_mla_mode_, token_mask ? valid : at::Tensor(), &stats, seq_balance_loss);
     if (layer.is_moe) {
       out.expert_load.push_back(stats.load);
       if (seq_balance_loss) {

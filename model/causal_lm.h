@@ -101,7 +101,9 @@ class CausalLM {
   void copy_parameters_from(const CausalLM& other);
 
   // Training / scoring forward. input_ids [B, T] int64; attention_mask [B, T] (1 = real token, undefined
-  // = all real) masks padded keys; position_ids [B, T] default arange(T) per row.
+  // = all real) masks padded keys (causality is added), OR a [B, 1, T, T] additive bias (0 = may attend,
+  // -inf = may not; causality is the caller's, e.g. block-diagonal for packed sequences; every query must be
+  // allowed at least one key) — MoE then routes every token; position_ids [B, T] default arange(T) per row.
   ForwardOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
                         const at::Tensor& position_ids = {}, bool seq_balance_loss = false) const;
   at::Tensor lm_head_weight() const;                  // [V, H] (tied → the embedding)
@@ -188,5 +190,9 @@ struct ParamSpec {
   std::string kind;
 };
 std::vector<ParamSpec> parameter_layout(const ModelConfig& config, bool with_mtp);
+
+// Parameter counts of a config without building the model (buffers excluded; the MTP module counted
+// without its optional own embedding/head copies).
+ParameterCounts count_parameters(const ModelConfig& config, bool with_mtp);
 
 }  // namespace r1::model

@@ -235,24 +235,35 @@ void CausalLM::save(const std::string& dir, const std::string& tokenizer_src_dir
   write_hf_checkpoint(dir, c);
 }
 
-ParameterCounts CausalLM::parameter_counts() const {
+ParameterCounts count_parameters(const ModelConfig& c, bool with_mtp) {
   ParameterCounts pc;
-  const std::string mtp_p = layer_prefix(config_.num_hidden_layers);
-  for (const auto& e : entries_) {
-    if (e.buffer) continue;
-    if (has_mtp_ && e.name.compare(0, mtp_p.size(), mtp_p) == 0) {
-      pc.mtp += e.tensor.numel();
+  const std::string mtp_p = layer_prefix(c.num_hidden_layers);
+  for (const ParamSpec& spec : parameter_layout(c, with_mtp)) {
+    if (spec.kind == "buffer") continue;
+    int64_t n = 1;
+    for (int64_t d : spec.shape) n *= d;
+    if (with_mtp && spec.name.compare(0, mtp_p.size(), mtp_p) == 0) {
+      pc.mtp += n;
     } else {
-      pc.total += e.tensor.numel();
+      pc.total += n;
     }
   }
-  pc.embedding = embed_.numel() + (lm_head_.defined() ? lm_head_.numel() : 0);
+  pc.embedding = c.vocab_size * c.hidden_size * (c.tie_word_embeddings ? 1 : 2);
   pc.activated = pc.total;
-  if (config_.has_moe()) {
-    const int64_t per_expert = 3 * config_.hidden_size * config_.moe_intermediate_size;
-    const int64_t unused = (config_.n_routed_experts - config_.num_experts_per_tok) * per_expert;
-    pc.activated -= num_moe_layers() * unused;
+  if (c.has_moe()) {
+    int64_t moe_layers = 0;
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) moe_layers += c.is_moe_layer(i) ? 1 : 0;
+    const int64_t per_expert = 3 * c.hidden_size * c.moe_intermediate_size;
+    pc.activated -= moe_layers * (c.n_routed_experts - c.num_experts_per_tok) * per_expert;
   }
+  return pc;
+}
+
+ParameterCounts CausalLM::parameter_counts() const {
+  ParameterCounts pc = count_parameters(config_, has_mtp_);
+  // Own (unshared) MTP embedding / head copies.
+  if (mtp_.embed.defined()) pc.mtp += mtp_.embed.numel();
+  if (mtp_.head.defined()) pc.mtp += mtp_.head.numel();
   return pc;
 }
 
