@@ -127,6 +127,32 @@ TEST(HfTokenizer, Llama2StyleSentencepieceInJson) {
   EXPECT_EQ(tok->encode("<s>hi"), (std::vector<int64_t>{1, 9}));
 }
 
+TEST(HfTokenizer, MetaspaceFirstSchemePrependsOnlyAtTheStartOfTheInput) {
+  const std::string json = R"({
+    "added_tokens": [{"id": 0, "content": "<s>", "special": true, "normalized": false}],
+    "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": true},
+    "decoder": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first"},
+    "model": {"type": "BPE", "vocab": {"<s>": 0, "▁": 1, "h": 2, "i": 3, "▁h": 4, "▁hi": 5, "hi": 6},
+              "merges": ["▁ h", "▁h i", "h i"]}})";
+  const auto tok = Tokenizer::from_tokenizer_json(json, "metaspace/tokenizer.json");
+  EXPECT_EQ(tok->encode("hi hi"), (std::vector<int64_t>{5, 5}));
+  // After an added token the text no longer starts the input: no ▁ is prepended.
+  EXPECT_EQ(tok->encode("<s>hi hi"), (std::vector<int64_t>{0, 6, 5}));
+  EXPECT_EQ(tok->decode({5, 5}), "hi hi");
+}
+
+TEST(HfTokenizer, DecodeSuffixGivesStraddlingCharactersToTheSuffix) {
+  const auto tok = Tokenizer::from_tokenizer_json(r1::model::make_byte_level_tokenizer_json({}), "bytes.json");
+  const std::vector<int64_t> ids = bytes("a深b");  // 'a', E6, B7, B1, 'b'
+  EXPECT_EQ(tok->decode_suffix(ids, 1), "深b");
+  EXPECT_EQ(tok->decode_suffix(ids, 2), "深b");  // the character's first byte sits in the prefix
+  EXPECT_EQ(tok->decode_suffix(ids, 4), "b");
+  EXPECT_EQ(tok->decode_suffix(ids, 5), "");
+  // A long prefix is not decoded in full: only a few ids of context matter.
+  std::vector<int64_t> long_ids = bytes(std::string(100000, 'x') + "yz");
+  EXPECT_EQ(tok->decode_suffix(long_ids, 100000), "yz");
+}
+
 TEST(ByteLevelFile, EveryByteIsItsOwnIdAndSpecialsFollow) {
   const std::string json = r1::model::make_byte_level_tokenizer_json({"<|endoftext|>", "<think>", "</think>"});
   const auto tok = Tokenizer::from_tokenizer_json(json, "tiny/tokenizer.json");
