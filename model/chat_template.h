@@ -27,6 +27,9 @@
 // theirs as in the reference. Set keep_final_reasoning=false for the reference's string.
 //
 // Only the roles system, user and assistant are supported (tool calls are not): another role is an error.
+// The rendered text already contains BOS where the model wants it: encode it with add_special_tokens=false
+// (as transformers' apply_chat_template does), or use tokenize_chat(). Generation should stop on the
+// tokenizer's eos_id() and on end_of_turn() (they differ for Qwen and Llama instruct models).
 #pragma once
 
 #include <cstdint>
