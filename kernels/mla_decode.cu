@@ -145,7 +145,9 @@ __global__ void __launch_bounds__(kThreads, 1) mla_decode_kernel(const MlaDecode
   uint8_t* stage_latent = smem + S::kQ + S::kKv + 2 * S::kP + 2 * S::kRed;            // [64][512]
   float* stage_scale = reinterpret_cast<float*>(stage_latent + S::kStageLatent);       // [64][4]
 
-  const int split = blockIdx.x, head0 = blockIdx.y * kHeads, b = blockIdx.z;
+  // Head groups are the fastest grid dimension, so the CTAs that read the same cache blocks run side by
+  // side and all but the first read them from L2.
+  const int head0 = blockIdx.x * kHeads, split = blockIdx.y, b = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, q4 = lane % 4;  // fragment row (and row + 8), column pair
   const int seq_len = static_cast<int>(min(max(static_cast<int64_t>(p.seq_lens[b]), int64_t{0}), p.max_blocks * kBlock));
@@ -327,7 +329,7 @@ __global__ void __launch_bounds__(128) mla_combine_kernel(const MlaDecodeParams 
 
 template <bool kFp8>
 cudaError_t launch(const MlaDecodeParams& p, cudaStream_t stream) {
-  const dim3 grid(static_cast<unsigned>(p.num_splits), static_cast<unsigned>(ceil_div(p.H, kHeads)),
+  const dim3 grid(static_cast<unsigned>(ceil_div(p.H, kHeads)), static_cast<unsigned>(p.num_splits),
                   static_cast<unsigned>(p.B));
   const size_t smem = Smem<kFp8>::kBytes;
   R1_CUDA_TRY(cudaFuncSetAttribute(mla_decode_kernel<kFp8>, cudaFuncAttributeMaxDynamicSharedMemorySize,

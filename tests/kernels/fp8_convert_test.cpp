@@ -3,9 +3,12 @@
 // nearest-even with saturation), and dequantisation exactly (decode * scale in fp32, one final cast).
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <tuple>
 
+#include "common/error.h"
 #include "kernel_test_util.h"
+#include "kernels/bench.h"
 #include "kernels/fp8_convert.h"
 
 namespace r1::kernels {
@@ -44,6 +47,18 @@ TEST(Fp8ConvertCuda, QuantiseMatchesReferenceBitForBit) {
         EXPECT_TRUE(at::equal(dequantize_weight(gw, out).cpu(), dequantize_weight_128x128(rw, out)));
       }
     }
+  }
+}
+
+TEST(KernelBench, RefusesClearlyWithoutAGpu) {
+  // `r1 bench kernels` on a CPU build / GPU-less machine: an r1::Error with the reason (exit status 1).
+  if (cuda_kernels_available()) GTEST_SKIP() << "a CUDA device is present";
+  try {
+    run_kernel_bench(KernelBenchOptions{}, std::cout);
+    FAIL() << "run_kernel_bench did not refuse";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA GPU only"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(cuda_kernels_status()), std::string::npos) << e.what();
   }
 }
 
