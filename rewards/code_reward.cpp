@@ -340,14 +340,17 @@ void register_code_reward(Registry& registry) {
   info.name = kReward;
   info.description = "runs the completion's code against the row's tests in the sandbox (HumanEval, MBPP, stdin/stdout)";
   info.options_help =
-      "language (string, \"python\"): sandbox language, also the fenced-block tag; "
-      "format (auto|humaneval|mbpp|stdio, auto); "
+      "language (string, \"python\"): sandbox language, also the fenced-block tag sought\n"
+      "format (auto|humaneval|mbpp|stdio, auto): test format, auto = from the row's fields\n"
       "extract (auto|block|whole, auto): last block of the language, else last untagged block, else the whole "
-      "completion when it has no fence; "
-      "after_think (bool, true): only look after the last </think>; "
-      "score (fraction|binary, fraction); timeout_s (number, 5): wall and CPU limit per test run; "
-      "memory_mb (number, 512); float_tolerance (number, 0): stdio numeric tolerance; "
-      "max_tests (int, 0 = all); challenge_tests (bool, false): MBPP challenge_test_list";
+      "completion when it has no fence\n"
+      "after_think (bool, true): only look after the last </think>\n"
+      "score (fraction|binary, fraction)\n"
+      "timeout_s (number, 5): wall and CPU limit per test run\n"
+      "memory_mb (number, 512): address space per process\n"
+      "float_tolerance (number, 0): stdio numbers within tol*max(1,|expected|) are equal; 0 = exact tokens\n"
+      "max_tests (int, 0): use the first N tests, 0 = all\n"
+      "challenge_tests (bool, false): MBPP challenge_test_list too";
   registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
     return std::make_shared<CodeReward>(parse_code_reward_options(&options, where));
   });
