@@ -1,10 +1,9 @@
-// See tokenizer_added.h. The matcher indexes patterns by their first byte (longest first), so a scan
-// costs one table lookup per input byte plus a memcmp per candidate; tokenizers have at most a few
-// hundred added tokens, mostly sharing the first byte '<'.
+// See tokenizer_added.h. The matcher is a byte trie, so finding the longest token at a position costs one
+// walk that usually stops after a byte or two, however many added tokens share a prefix such as "<|"
+// (Llama 3 has 256 of them).
 #include "model/tokenizer_added.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "common/error.h"
 #include "model/tokenizer_utf8.h"
@@ -38,18 +37,41 @@ void AddedVocabulary::add(AddedToken token) {
 }
 
 void AddedVocabulary::build_matcher(Matcher& m, const std::vector<std::pair<std::string, size_t>>& patterns) {
-  m = Matcher();
-  m.by_first_byte.assign(256, {});
+  m.nodes.assign(1, Matcher::Node());
   for (const auto& [pattern, index] : patterns) {
-    if (pattern.empty()) continue;
-    m.by_first_byte[static_cast<uint8_t>(pattern[0])].push_back(m.patterns.size());
-    m.patterns.push_back(pattern);
-    m.token_index.push_back(index);
+    int32_t node = 0;
+    for (char c : pattern) {
+      const uint8_t b = static_cast<uint8_t>(c);
+      auto& kids = m.nodes[node].children;
+      auto it = std::lower_bound(kids.begin(), kids.end(), std::make_pair(b, int32_t{-1}));
+      if (it == kids.end() || it->first != b) {
+        const int32_t child = static_cast<int32_t>(m.nodes.size());
+        it = kids.insert(it, {b, child});
+        m.nodes.emplace_back();  // may reallocate: `kids` is not used after this
+        node = child;
+      } else {
+        node = it->second;
+      }
+    }
+    if (node != 0) m.nodes[node].token = static_cast<int32_t>(index);  // a later duplicate wins
   }
-  for (auto& list : m.by_first_byte) {
-    std::stable_sort(list.begin(), list.end(),
-                     [&m](size_t a, size_t b) { return m.patterns[a].size() > m.patterns[b].size(); });
+}
+
+size_t AddedVocabulary::Matcher::longest_at(std::string_view text, size_t i, int32_t* token) const {
+  size_t best = 0;
+  int32_t node = 0;
+  for (size_t k = i; k < text.size(); ++k) {
+    const auto& kids = nodes[node].children;
+    const uint8_t b = static_cast<uint8_t>(text[k]);
+    auto it = std::lower_bound(kids.begin(), kids.end(), std::make_pair(b, int32_t{-1}));
+    if (it == kids.end() || it->first != b) break;
+    node = it->second;
+    if (nodes[node].token >= 0) {
+      best = k + 1 - i;
+      *token = nodes[node].token;
+    }
   }
+  return best;
 }
 
 void AddedVocabulary::build(const Normalizer* normalizer) {
@@ -81,23 +103,21 @@ void AddedVocabulary::split_with(const Matcher& m, std::string_view text, bool a
   };
   size_t pos = 0, start_offset = 0;
   const size_t n = text.size();
-  while (pos < n && !m.patterns.empty()) {
+  while (pos < n && m.nodes.size() > 1) {
     // Leftmost-longest match at or after pos.
-    size_t match_at = n, pattern = 0;
-    for (size_t i = pos; i < n && match_at == n; ++i) {
-      for (size_t p : m.by_first_byte[static_cast<uint8_t>(text[i])]) {
-        const std::string& s = m.patterns[p];
-        if (s.size() <= n - i && std::memcmp(text.data() + i, s.data(), s.size()) == 0) {
-          match_at = i;
-          pattern = p;
-          break;
-        }
+    size_t match_at = n, match_len = 0;
+    int32_t token_index = -1;
+    for (size_t i = pos; i < n; ++i) {
+      match_len = m.longest_at(text, i, &token_index);
+      if (match_len > 0) {
+        match_at = i;
+        break;
       }
     }
     if (match_at == n) break;
-    size_t start = match_at, stop = match_at + m.patterns[pattern].size();
+    size_t start = match_at, stop = match_at + match_len;
     pos = stop;
-    const AddedToken& token = tokens_[m.token_index[pattern]];
+    const AddedToken& token = tokens_[static_cast<size_t>(token_index)];
     if (!parse_special && token.special) continue;
     if (token.single_word) {
       const bool word_before = start > 0 && is_word_char(previous_char_start(text, start, 0), start);
@@ -134,7 +154,7 @@ void AddedVocabulary::split_with(const Matcher& m, std::string_view text, bool a
 std::vector<Segment> AddedVocabulary::split(std::string_view text, const Normalizer* normalizer, bool parse_special) const {
   std::vector<Segment> first;
   split_with(raw_, text, true, parse_special, first);
-  if (normalizer == nullptr && normalized_.patterns.empty()) return first;
+  if (normalizer == nullptr && normalized_.nodes.size() <= 1) return first;
   std::vector<Segment> out;
   out.reserve(first.size());
   for (Segment& seg : first) {

@@ -53,10 +53,15 @@ class AddedVocabulary {
   const std::vector<AddedToken>& tokens() const { return tokens_; }
 
  private:
+  // A byte trie over the patterns: the longest match at a position is one walk down from the root.
   struct Matcher {
-    std::vector<std::string> patterns;  // what is searched for
-    std::vector<size_t> token_index;    // pattern → tokens_ index
-    std::vector<std::vector<size_t>> by_first_byte;  // first byte → pattern indices, longest first
+    struct Node {
+      std::vector<std::pair<uint8_t, int32_t>> children;  // sorted by byte
+      int32_t token = -1;                                  // tokens_ index when a pattern ends here
+    };
+    std::vector<Node> nodes;  // nodes[0] is the root
+    // Length of the longest pattern starting at text[i] (0 when none) and its token index.
+    size_t longest_at(std::string_view text, size_t i, int32_t* token) const;
   };
   void build_matcher(Matcher& m, const std::vector<std::pair<std::string, size_t>>& patterns);
   // Appends the segments of one text piece, using matcher m.
