@@ -438,6 +438,7 @@ void gsm8k_candidates(std::string_view text, Collector& c) {
 }
 
 // No English words: every run of 2+ letters is a \command ("x^2 - 1", "\frac{10}{9}"; not "We find x").
+// Words inside \text{...}, \begin{...} and similar groups are part of the LaTeX, not prose.
 bool looks_like_math(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     if (!is_alpha(text[i])) {
@@ -446,7 +447,16 @@ bool looks_like_math(std::string_view text) {
     }
     size_t j = i;
     while (j < text.size() && is_alpha(text[j])) ++j;
-    if (j - i >= 2 && (i == 0 || text[i - 1] != '\\')) return false;
+    bool command = i > 0 && text[i - 1] == '\\';
+    if (j - i >= 2 && !command) return false;
+    if (command && j < text.size() && text[j] == '{') {
+      std::string_view name = text.substr(i, j - i);
+      if (name.rfind("text", 0) == 0 || name.rfind("math", 0) == 0 || name == "mbox" || name == "begin" ||
+          name == "end" || name == "operatorname" || name == "emph") {
+        size_t close = text.find('}', j);
+        j = close == npos ? text.size() : close + 1;
+      }
+    }
     i = j;
   }
   return true;
