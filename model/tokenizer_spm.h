@@ -8,6 +8,8 @@
 // alone would drop them silently. Runs of ordinary ids between such tokens are decoded by the library.
 //
 // Invalid UTF-8 input is replaced by U+FFFD before the library sees it (the library rejects it).
+// The library is reached through a dlopen()ed shim (tokenizer_spm_lib.h): linking it directly crashes
+// any process that also loads LibTorch.
 #pragma once
 
 #include <memory>
@@ -15,10 +17,7 @@
 
 #include "model/tokenizer.h"
 #include "model/tokenizer_added.h"
-
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
+#include "model/tokenizer_spm_lib.h"
 
 namespace r1::model {
 
@@ -38,7 +37,7 @@ class SpmTokenizer : public Tokenizer {
 
  private:
   void encode_text(const std::string& text, std::vector<int64_t>& out) const;
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  std::unique_ptr<SentencePieceLib> sp_;  // libsentencepiece via the dlopen()ed shim
   AddedVocabulary added_;
   int64_t piece_size_ = 0;
 };
