@@ -6,9 +6,11 @@
 //   reference only rounds its fp32 partial sums (K <= 1024 here: ~1e-7 per add).
 // - CUDA fp32 output vs reference: < 1e-3 relative (the bound). wgmma keeps ~14 mantissa bits
 //   inside one 128-wide block (DeepSeek-V3 report, section 3.3.2), so a few 1e-5 are expected.
-// - CUDA bf16 output vs the fp32 reference: every element within 1 bf16 ulp (+1e-6 absolute). A bf16
-//   result alone is ~2e-3 from the fp32 value, so a 1e-3 norm bound would be wrong; the elementwise
-//   bound is the stronger statement.
+// - CUDA bf16 output: exactly the kernel's own fp32 output rounded to bf16 (both come from the same fp32
+//   totals; only the store differs), which with the line above pins it to the reference. A 1e-3 norm
+//   bound against the fp32 reference would be wrong by construction: bf16 rounding alone is ~1.6e-3 RMS.
+//   (An elementwise one-ulp bound against the reference fails near zero, where wgmma's ~14-bit
+//   in-block accumulation leaves absolute errors of ~1e-4 of the output scale.)
 #include <gtest/gtest.h>
 
 #include <tuple>
@@ -20,7 +22,6 @@
 namespace r1::kernels {
 namespace {
 
-using testing::bf16_ulp_violations;
 using testing::rel_error;
 
 // decode(A) * expanded scales, fp64: the "dequantise, then multiply" oracle.
@@ -109,7 +110,8 @@ void expect_cuda_parity(const GemmCase& c, Fp8GemmPath path, int64_t split_k, ui
   EXPECT_LT(rel_error(f32, ref), 1e-3) << what;
   const at::Tensor bf = fp8_gemm(ad, bd, {at::kBFloat16, path, split_k});
   EXPECT_EQ(bf.scalar_type(), at::kBFloat16);
-  EXPECT_EQ(bf16_ulp_violations(bf, ref, 1.0, 1e-6), 0) << what;
+  EXPECT_TRUE(at::equal(bf.cpu(), f32.cpu().to(at::kBFloat16))) << what;
+  EXPECT_LT(rel_error(bf, ref), 4e-3) << what;  // bf16 rounding (~1.6e-3 RMS) plus the fp32 error
 }
 
 const GemmCase kCases[] = {
