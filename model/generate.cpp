@@ -24,9 +24,14 @@ const char* finish_reason_name(FinishReason r) {
   return "?";
 }
 
-at::Tensor select_tokens(const at::Tensor& logits, const GenerationConfig& cfg, const at::Tensor& uniforms) {
+at::Tensor select_tokens(const at::Tensor& logits_in, const GenerationConfig& cfg, const at::Tensor& uniforms) {
+  const int64_t V = logits_in.size(-1);
+  at::Tensor logits = logits_in;
+  if (cfg.sample_vocab > 0 && cfg.sample_vocab < V) {
+    logits = logits.clone();
+    logits.narrow(1, cfg.sample_vocab, V - cfg.sample_vocab).fill_(-std::numeric_limits<float>::infinity());
+  }
   if (cfg.greedy || cfg.temperature == 0.0) return logits.argmax(-1);
-  const int64_t V = logits.size(-1);
   at::Tensor l = cfg.temperature == 1.0 ? logits : logits / cfg.temperature;  // [B, V]
   if (cfg.top_k > 0 && cfg.top_k < V) {
     at::Tensor kth = std::get<0>(l.topk(cfg.top_k, -1)).narrow(1, cfg.top_k - 1, 1);  // [B, 1]
@@ -51,6 +56,7 @@ void check_config(const GenerationConfig& c) {
   R1_CHECK(c.temperature >= 0.0, "generate: temperature must be >= 0, got ", c.temperature);
   R1_CHECK(c.top_p > 0.0 && c.top_p <= 1.0, "generate: top_p must be in (0, 1], got ", c.top_p);
   R1_CHECK(c.top_k >= 0, "generate: top_k must be >= 0, got ", c.top_k);
+  R1_CHECK(c.sample_vocab >= 0, "generate: sample_vocab must be >= 0, got ", c.sample_vocab);
   R1_CHECK(c.stop_strings.empty() || c.decode, "generate: stop strings need a decode function (a tokenizer)");
   for (const auto& s : c.stop_strings) R1_CHECK(!s.empty(), "generate: empty stop string");
 }

@@ -44,6 +44,10 @@ struct GenerationConfig {
   std::vector<std::string> stop_strings;   // needs `decode`
   std::function<std::string(const std::vector<int64_t>&)> decode;  // token ids → text (e.g. Tokenizer::decode)
   int64_t pad_id = 0;                      // used to left-pad prompts given as id lists
+  // Ids >= sample_vocab are never produced (0 = no limit). Set it to the tokenizer's vocab_size when the
+  // model's embedding is padded beyond the tokenizer (e.g. Qwen2.5); log-probs stay those of the full
+  // distribution.
+  int64_t sample_vocab = 0;
 };
 
 enum class FinishReason { kEos, kStop, kLength };

@@ -135,6 +135,12 @@ TEST(SelectTokens, TopKOneIsGreedyAndTopPKeepsTheNucleus) {
   t = select_tokens(logits, g, u);
   at::Tensor p = at::softmax(logits[0], -1);
   for (int64_t v = 0; v < 4; ++v) EXPECT_NEAR((t == v).sum().item<double>() / 200.0, p[v].item<double>(), 0.02) << v;
+  g.sample_vocab = 3;  // id 3 is never produced, greedy or sampled
+  EXPECT_FALSE((select_tokens(logits, g, u) == 3).any().item<bool>());
+  g.greedy = true;
+  EXPECT_TRUE((select_tokens(logits, g, u) == 1).all().item<bool>());
+  g.sample_vocab = 1;
+  EXPECT_TRUE((select_tokens(logits, g, u) == 0).all().item<bool>());
 }
 
 }  // namespace
