@@ -63,22 +63,25 @@ at::Tensor mla_attention(const at::Tensor& x, const AttentionWeights& w, const M
     return linear(out.transpose(1, 2).reshape({B, S, N * Dv}), w.o_proj);
   }
 
-  // Absorbed: one shared key/value "head" of width R+Dr (keys) / R (values) in latent space.
+  // Absorbed: one shared key/value "head" of width R+Dr (keys) / R (values) in latent space. The per-head
+  // absorptions run head-major ([N, B*S, .] batched matmuls: N batches, not B*N tiny ones).
   at::Tensor w_ukv = w.kv_b_proj.weight.view({N, Dn + Dv, R});  // [N, Dn+Dv, R]
   at::Tensor w_uk = w_ukv.narrow(1, 0, Dn);                      // [N, Dn, R]
   at::Tensor w_uv = w_ukv.narrow(1, Dn, Dv);                     // [N, Dv, R]
-  at::Tensor q_abs = at::matmul(q_nope, w_uk);                   // [B, N, S, R]
+  at::Tensor q_heads = q_nope.permute({1, 0, 2, 3}).reshape({N, B * S, Dn});             // [N, B*S, Dn]
+  at::Tensor q_abs = at::bmm(q_heads, w_uk).view({N, B, S, R}).permute({1, 0, 2, 3});   // [B, N, S, R]
   at::Tensor q_cat = at::cat({q_abs, q_rope}, -1);               // [B, N, S, R+Dr]
   at::Tensor keys = at::cat({latent, k_rope.squeeze(1)}, -1);    // [B, S, R+Dr]
   if (in.cache) keys = append(in.cache->latent, keys, 1, in.offset);  // [B, L, R+Dr]
   at::Tensor k1 = keys.unsqueeze(1);                             // [B, 1, L, R+Dr]
   at::Tensor v1 = k1.narrow(-1, 0, R);                           // [B, 1, L, R]
   at::Tensor o_latent = masked_attention(q_cat, k1, v1, in.mask, scale);  // [B, N, S, R]
-  at::Tensor out = at::matmul(o_latent, w_uv.transpose(1, 2));   // [B, N, S, Dv]
+  at::Tensor o_heads = o_latent.permute({1, 0, 2, 3}).reshape({N, B * S, R});            // [N, B*S, R]
+  at::Tensor out = at::bmm(o_heads, w_uv.transpose(1, 2)).view({N, B, S, Dv});           // [N, B, S, Dv]
   if (w.kv_b_proj.bias.defined()) {  // a kv_b bias on V rows passes through the softmax average unchanged
-    out = out + w.kv_b_proj.bias.view({N, Dn + Dv}).narrow(1, Dn, Dv).unsqueeze(1);
+    out = out + w.kv_b_proj.bias.view({N, Dn + Dv}).narrow(1, Dn, Dv).view({N, 1, 1, Dv});
   }
-  return linear(out.transpose(1, 2).reshape({B, S, N * Dv}), w.o_proj);
+  return linear(out.permute({1, 2, 0, 3}).reshape({B, S, N * Dv}), w.o_proj);
 }
 
 }  // namespace r1::model
