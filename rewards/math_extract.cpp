@@ -237,9 +237,8 @@ bool number_prefix_ok(std::string_view text, size_t i) {
   if (i == 0) return true;
   char p = text[i - 1];
   if (is_space(p) || p == '=' || p == '*' || p == '$' || p == '(' || p == ':') return true;
-  // Currency symbols before the number: € £ ¥ ₹ (UTF-8 tails).
-  unsigned char u = static_cast<unsigned char>(p);
-  return u == 0xAC /*€*/ || u == 0xA3 /*£*/ || u == 0xA5 /*¥*/ || u == 0xB9 /*₹*/;
+  // Any non-ASCII character: currency symbols (€ £ ¥ ₹) and text without spaces ("答案是11").
+  return static_cast<unsigned char>(p) >= 0x80;
 }
 
 // A plain-text number starting at i: "-1,234.5", "7 425 000", "2/3", "4 4/9", "50%", "3 percent".

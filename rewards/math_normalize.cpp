@@ -124,6 +124,32 @@ void trim_tail(std::string& s) {
   if (start) s.erase(0, start);
 }
 
+// "\text{5}", "\textbf{0.5}", "\text{-3}": a number typed as text is the number (words stay text).
+std::string unwrap_numeric_text(const std::string& s) {
+  static const std::string kText = "\\text{";
+  if (s.find(kText) == std::string::npos) return s;
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t pos = s.find(kText, i);
+    if (pos == std::string::npos) break;
+    size_t close = s.find('}', pos + kText.size());
+    if (close == std::string::npos) break;
+    std::string_view content(s.data() + pos + kText.size(), close - pos - kText.size());
+    bool numeric = content.find_first_of("0123456789") != std::string_view::npos &&
+                   content.find_first_not_of("0123456789.,+- /%") == std::string_view::npos;
+    out.append(s, i, pos - i);
+    if (numeric) {
+      out.append(content);
+    } else {
+      out.append(s, pos, close + 1 - pos);
+    }
+    i = close + 1;
+  }
+  out.append(s, i, std::string::npos);
+  return out;
+}
+
 bool has_matrix(std::string_view text) {
   return text.find("matrix") != std::string_view::npos || text.find("array") != std::string_view::npos;
 }
@@ -245,7 +271,7 @@ std::string normalize_answer(std::string_view text) {
     cleaned += out[k];
   }
   trim_tail(cleaned);
-  return cleaned;
+  return unwrap_numeric_text(cleaned);
 }
 
 }  // namespace r1::rewards::math

@@ -80,6 +80,15 @@ TEST(MathExtract, Fallbacks) {
   check({{"11", "We find x = 11", false}, {"11", "the answer is 11", true}, {"11", "\\boxed{11}", true}}, strict);
 }
 
+TEST(MathExtract, OtherLanguages) {  // MGSM-style answers: no English anchor, the last number counts
+  check({
+      {"11", "\xe9\x80\x90\xe6\xad\xa5\xe8\xa7\xa3\xe7\xad\x94\xef\xbc\x9a5 + 6 = 11\xe3\x80\x82\xe7\xad\x94\xe6\xa1\x88\xe6\x98\xaf11\xe3\x80\x82", true},
+      {"11", "Schritt f\xc3\xbcr Schritt: 5 + 6 = 11. Die Antwort lautet 11.", true},
+      {"12", "R\xc3\xa9ponse : 12", true},
+      {"12", "\xd0\x9e\xd1\x82\xd0\xb2\xd0\xb5\xd1\x82: 13", false},
+  });
+}
+
 TEST(MathExtract, AnswerTagsAndThink) {
   check({
       {"5", "<think>maybe 4? \\boxed{4}</think> <answer>5</answer>", true},

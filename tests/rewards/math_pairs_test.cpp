@@ -200,6 +200,7 @@ TEST(MathPairs, TextAndChoices) {
       {"\\text{(C)}", "D", false},           {"C", "\\text{C}", true},                  {"\\text{even}", "even", true},
       {"\\text{even}", "odd", false},        {"\\text{east}", "\\text{East}", true},      {"\\text{no solution}", "No solution.", true},
       {"204_5", "204_5", true},              {"204_5", "204_{5}", true},                 {"1112112_3", "1112122_3", false},
+      {"5", "\\textbf{5}", true},            {"\\frac12", "\\text{0.5}", true},          {"5", "\\text{five}", false},
   });
 }
 
