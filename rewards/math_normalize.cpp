@@ -2,6 +2,9 @@
 // up by exact name, so the pass is linear in the input.
 #include "rewards/math_normalize.h"
 
+#include <gmpxx.h>
+
+#include <cctype>
 #include <cstring>
 
 namespace r1::rewards::math {
@@ -122,6 +125,42 @@ void trim_tail(std::string& s) {
   size_t start = 0;
   while (start < s.size() && (is_space(s[start]) || s[start] == ':')) ++start;
   if (start) s.erase(0, start);
+}
+
+// Repeating decimals "0.\overline{3}", "1.2\overline{36}" become exact fractions "\frac{1}{3}": with I the
+// integer digits, F the fixed fraction digits (n of them) and R the repeating ones (r of them), the value
+// is (IFR - IF) / (10^n (10^r - 1)).
+std::string repeating_decimals(const std::string& s) {
+  static const std::string kOver = "\\overline{";
+  size_t pos = s.find(kOver);
+  if (pos == std::string::npos) return s;
+  std::string out;
+  size_t copied = 0;
+  for (; pos != std::string::npos; pos = s.find(kOver, pos + kOver.size())) {
+    size_t close = s.find('}', pos + kOver.size());
+    if (close == std::string::npos) break;
+    std::string repeat = s.substr(pos + kOver.size(), close - pos - kOver.size());
+    if (repeat.empty() || repeat.size() > 50 || repeat.find_first_not_of("0123456789") != std::string::npos) continue;
+    size_t f = pos;
+    while (f > copied && std::isdigit(static_cast<unsigned char>(s[f - 1]))) --f;
+    if (f == copied || s[f - 1] != '.') continue;
+    size_t dot = f - 1, i = dot;
+    while (i > copied && std::isdigit(static_cast<unsigned char>(s[i - 1]))) --i;
+    std::string whole = s.substr(i, dot - i), fixed = s.substr(f, pos - f);
+    if (whole.size() + fixed.size() > 50) continue;
+    mpz_class with_repeat(whole + fixed + repeat == "" ? "0" : whole + fixed + repeat, 10);
+    mpz_class without(whole + fixed == "" ? "0" : whole + fixed, 10);
+    mpz_class pow_fixed, pow_repeat;
+    mpz_ui_pow_ui(pow_fixed.get_mpz_t(), 10, fixed.size());
+    mpz_ui_pow_ui(pow_repeat.get_mpz_t(), 10, repeat.size());
+    mpq_class value(with_repeat - without, pow_fixed * (pow_repeat - 1));
+    value.canonicalize();
+    out.append(s, copied, i - copied);
+    out += "\\frac{" + value.get_num().get_str() + "}{" + value.get_den().get_str() + "}";
+    copied = close + 1;
+  }
+  out.append(s, copied, std::string::npos);
+  return out;
 }
 
 // "\text{5}", "\textbf{0.5}", "\text{-3}": a number typed as text is the number (words stay text).
@@ -271,7 +310,7 @@ std::string normalize_answer(std::string_view text) {
     cleaned += out[k];
   }
   trim_tail(cleaned);
-  return unwrap_numeric_text(cleaned);
+  return unwrap_numeric_text(repeating_decimals(cleaned));
 }
 
 }  // namespace r1::rewards::math

@@ -46,7 +46,8 @@ TEST(MathPairs, DecimalsAndFractions) {
       {"-\\frac{3}{4}", "\\frac{-3}{4}", true}, {"-\\frac{3}{4}", "\\frac{3}{-4}", true}, {"-\\frac{3}{4}", "-0.75", true},
       {"\\frac{3}{4}", "-0.75", false}, {"\\frac{10}{9}", "10/9", true}, {"\\frac{10}{9}", "1.1111111", true},
       {"0.1", "\\frac{1}{10}", true},    {"0.3", "0.1+0.2", true},       {"1.25", "\\frac{5}{4}", true},
-      {"27.0", "27", true},              {"27.0", "27.5", false},        {"\\frac{9}{19}", "\\frac9{19}", true},
+      {"27.0", "27", true},              {"27.0", "27.5", false},        {"\\frac{9}{19}", "\\frac9{19}", true}, {"\\frac{1}{3}", "0.\\overline{3}", true}, {"\\frac{41}{333}", "0.\\overline{123}", true},
+      {"\\frac{17}{6}", "2.8\\overline{3}", true}, {"\\frac{1}{3}", "0.\\overline{33}", true}, {"\\frac{1}{3}", "0.\\overline{4}", false},
       {"\\frac{1}{12}", "0.0833333333333333", true}, {"0.15", "\\frac{3}{20}", true}, {"7.78", "\\frac{70}{9}", false},
   });
 }
