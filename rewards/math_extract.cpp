@@ -490,6 +490,8 @@ void fallback_candidates(std::string_view text, Collector& c) {
   bare_fraction_candidate(text, c);
   // A short text with nothing anchored may be the answer itself ("x^2 - 1", "\frac{10}{9}").
   if (trim(text).size() <= 200 && looks_like_math(text)) c.add(std::string(text), "text", 3, text.size() + 1);
+  // Last resort for a short prediction that is only words ("Evelyn", "no solution"): the whole of it.
+  else if (trim(text).size() <= 100 && trim(text).find('\n') == npos) c.add(std::string(text), "text", 4, 0);
 }
 
 // Candidates of one stage: 0 = boxes, "####", "final answer is"; 1 = "answer:" / "answer"; 2 = fallback.

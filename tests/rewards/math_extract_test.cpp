@@ -74,6 +74,9 @@ TEST(MathExtract, Fallbacks) {
       {"\\frac{10}{9}", "\\frac{10}{9}", true},
       {"x^2-1", "x^2 - 1", true},
       {"11", "We find x = 11", true},
+      {"\\text{Evelyn}", "Evelyn", true},
+      {"\\text{no solution}", "No solution", true},
+      {"\\text{Evelyn}", "Navin", false},
   });
   VerifyOptions strict;
   strict.extract.fallback = false;
@@ -118,7 +121,8 @@ TEST(MathExtract, GoldFields) {
 }
 
 TEST(MathExtract, Verdicts) {
-  Verdict v = verify("5", "no digits at all here");
+  Verdict v = verify("5", "There are no digits in this completion at all; it talks and talks but it never gets to "
+                          "any kind of result, and it is too long to be a bare answer by itself.");
   EXPECT_FALSE(v.found);
   EXPECT_FALSE(v.correct);
   EXPECT_EQ(v.reason, "no answer found");
@@ -157,7 +161,8 @@ TEST(MathExtract, CandidateOrder) {
   EXPECT_EQ(c[0].text, "4");
   EXPECT_EQ(c[1].source, "answer:");
   EXPECT_EQ(c[1].text, "3");
-  EXPECT_EQ(c.back().priority, 3);
+  EXPECT_EQ(c.back().priority, 4);  // the whole short text, last
+  EXPECT_EQ(c[c.size() - 2].priority, 3);
   o.fallback = false;
   for (const Candidate& k : extract_candidates("x = 5 and y = 6", o)) EXPECT_LT(k.priority, 3);
 }
