@@ -12,7 +12,43 @@ std::string shorten(const std::string& s, size_t max = 80) {
   return s.substr(0, max) + "...";
 }
 
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// The last "(X)" with X in A-E (either case) in the text, or 0.
+char last_bracketed_choice(std::string_view text) {
+  for (size_t i = text.size(); i-- >= 3;) {
+    if (i < 2 || text[i] != ')' || text[i - 2] != '(') continue;
+    char c = static_cast<char>(text[i - 1] & ~0x20);
+    if (c >= 'A' && c <= 'E') return c;
+  }
+  return 0;
+}
+
 }  // namespace
+
+char choice_letter(std::string_view answer) {
+  std::string s;
+  for (size_t i = 0; i < answer.size(); ++i) {  // drop \text{ \textbf{ \mathrm{ wrappers and braces
+    if (answer[i] == '\\') {
+      size_t j = i + 1;
+      while (j < answer.size() && is_letter(answer[j])) ++j;
+      i = j - 1;
+      continue;
+    }
+    if (answer[i] != '{' && answer[i] != '}' && answer[i] != '$') s += answer[i];
+  }
+  size_t a = s.find_first_not_of(" \t\n"), b = s.find_last_not_of(" \t\n.:;");
+  if (a == std::string::npos) return 0;
+  std::string_view t(s.data() + a, b - a + 1);
+  if (t.size() >= 3 && t[0] == '(' && t[2] == ')') {
+    char c = static_cast<char>(t[1] & ~0x20);
+    return (c >= 'A' && c <= 'E') ? c : 0;
+  }
+  if (!t.empty() && t[0] >= 'A' && t[0] <= 'E' && (t.size() == 1 || !is_letter(t[1]))) {
+    if (t.size() == 1 || t[1] == ')' || t[1] == '.' || t[1] == ':' || t[1] == ' ' || t[1] == ',') return t[0];
+  }
+  return 0;
+}
 
 bool parse_math(std::string_view answer, Tree& out, std::string* error) {
   return parse_answer(normalize_answer(answer), out, error);
@@ -31,10 +67,19 @@ GoldAnswer::GoldAnswer(std::string_view gold_field, const VerifyOptions& options
   };
   ExtractOptions extract = options.extract;
   extract.fallback = true;  // a gold field always has an answer somewhere
+  bool done = false;
   for (const Candidate& c : gold_candidates(gold_field, extract))
-    if (try_candidate(c)) return;
+    if ((done = try_candidate(c))) break;
   // A solution text: search it like a completion.
-  for_each_candidate(gold_field, extract, try_candidate);
+  if (!done) for_each_candidate(gold_field, extract, try_candidate);
+  // A gold that is exactly one choice letter (a single capital, or one in brackets).
+  char letter = choice_letter(text_);
+  std::string compact;
+  for (char c : text_)
+    if (is_letter(c)) compact += c;
+  if (letter != 0 && (compact == "text" + std::string(1, letter) || compact.size() == 1 ||
+                      compact == "textbf" + std::string(1, letter) || compact == "mathrm" + std::string(1, letter)))
+    choice_ = letter;
 }
 
 Verdict verify(const GoldAnswer& gold, std::string_view completion, const VerifyOptions& options) {
@@ -58,6 +103,14 @@ Verdict verify(const GoldAnswer& gold, std::string_view completion, const Verify
     return true;
   });
   if (!v.parsed) v.answer = first_text;
+  if (!v.found && gold.choice() != 0) {  // "... so the right option is (C) because ...": the last "(X)"
+    char letter = last_bracketed_choice(completion);
+    if (letter != 0) {
+      v.found = true;
+      v.answer = std::string("(") + letter + ")";
+      v.source = "choice";
+    }
+  }
   if (!v.found) {
     v.reason = "no answer found";
     return v;
@@ -70,6 +123,14 @@ Verdict verify(const GoldAnswer& gold, std::string_view completion, const Verify
     v.correct = equivalent(gold.tree(), pred, options.compare, budget);
   } else {
     v.correct = !v.answer.empty() && v.answer == gold.text();  // string fallback
+  }
+  if (!v.correct && gold.choice() != 0) {  // "C)", "(C) 12", "C. 12", "The answer is (C)."
+    char letter = choice_letter(v.answer);
+    if (letter == 0) letter = choice_letter(first_text);
+    if (letter == 0) letter = last_bracketed_choice(v.answer);
+    if (letter == 0 && (v.source == "text" || v.source == "number" || v.source == "formula"))
+      letter = last_bracketed_choice(completion);
+    v.correct = letter == gold.choice();
   }
   v.timed_out = budget.expired();
   if (v.timed_out) v.correct = false;

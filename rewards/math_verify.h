@@ -38,10 +38,13 @@ class GoldAnswer {
   const Tree& tree() const { return tree_; }
   const std::string& text() const { return text_; }  // the normalised gold answer
   bool empty() const { return text_.empty(); }
+  // 'A'..'E' when the gold is a multiple-choice letter ("C", "(C)", "\text{(C)}"), else 0.
+  char choice() const { return choice_; }
 
  private:
   Tree tree_;
   std::string text_;
+  char choice_ = 0;
 };
 
 struct Verdict {
@@ -61,6 +64,10 @@ Verdict verify(std::string_view gold_field, std::string_view completion, const V
 // Compares two bare answers without extraction (both are normalised and parsed).
 bool answers_equivalent(std::string_view gold_answer, std::string_view predicted_answer,
                         const VerifyOptions& options = {});
+
+// The multiple-choice letter A-E an answer names: "C", "(C)", "C)", "(C) 12", "\text{(C)}", "C." -> 'C';
+// 0 when there is none. Lower-case letters count only inside brackets ("(c)").
+char choice_letter(std::string_view answer);
 
 // Normalises and parses one bare answer; false when it does not parse.
 bool parse_math(std::string_view answer, Tree& out, std::string* error = nullptr);

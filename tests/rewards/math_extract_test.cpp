@@ -83,6 +83,27 @@ TEST(MathExtract, Fallbacks) {
   check({{"11", "We find x = 11", false}, {"11", "the answer is 11", true}, {"11", "\\boxed{11}", true}}, strict);
 }
 
+TEST(MathExtract, MultipleChoice) {
+  check({
+      {"\\text{(C)}", "\\boxed{C}", true},
+      {"\\text{(C)}", "\\boxed{C)}", true},
+      {"\\text{(C)}", "\\boxed{\\textbf{(C)}\\ 12}", true},
+      {"\\text{(C)}", "The answer is (C).", true},
+      // Without an anchor the last bracketed letter counts, even when the prose means another one.
+      {"C", "After checking every option, the only one that works is (C), since (A) and (B) fail.", false},
+      {"C", "After checking every option, the only one that fails is (A); we pick (C)", true},
+      {"(C)", "\\boxed{c}", false},
+      {"(C)", "\\boxed{(c)}", true},
+      {"\\text{(C)}", "\\boxed{D}", false},
+      {"\\text{(C)}", "\\boxed{C. 12}", true},
+  });
+  EXPECT_EQ(choice_letter("(B)"), 'B');
+  EXPECT_EQ(choice_letter("\\textbf{(E)} 5"), 'E');
+  EXPECT_EQ(choice_letter("Apple"), 0);
+  EXPECT_EQ(choice_letter("x"), 0);
+  EXPECT_EQ(choice_letter("F"), 0);
+}
+
 TEST(MathExtract, OtherLanguages) {  // MGSM-style answers: no English anchor, the last number counts
   check({
       {"11", "\xe9\x80\x90\xe6\xad\xa5\xe8\xa7\xa3\xe7\xad\x94\xef\xbc\x9a5 + 6 = 11\xe3\x80\x82\xe7\xad\x94\xe6\xa1\x88\xe6\x98\xaf11\xe3\x80\x82", true},
