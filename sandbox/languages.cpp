@@ -18,7 +18,7 @@ std::string lower(std::string s) {
 
 const std::vector<Language>& languages() {
   static const std::vector<Language> table = {
-      {"python", {"py", "python3"}, "main.py", {}, {"/usr/bin/python3", "-B", "main.py"}},
+      {"python", {"py", "python3"}, "main.py", {}, {"/usr/bin/python3", "-B", "main.py"}, true},
       {"cpp",
        {"c++", "cxx", "cc", "g++"},
        "main.cpp",

@@ -18,6 +18,9 @@ struct Language {
   std::string source_file;                // the main file in the work dir
   std::vector<std::string> compile_argv;  // empty: interpreted
   std::vector<std::string> run_argv;      // argv of each run; the request's args are appended
+  // May run in the helper server's warm interpreter instead of exec (helper/python_zygote.h); only for
+  // the entry whose run_argv is /usr/bin/python3 -B main.py, which is what the zygote emulates.
+  bool python_zygote = false;
 };
 
 // Finds a language by name or alias (case-insensitive); nullptr when unknown.

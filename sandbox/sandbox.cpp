@@ -112,6 +112,9 @@ std::string make_job(const Request& request, Job* job) {
   job->limits = request.limits;
   job->compile_limits = request.compile_limits;
   job->isolation = request.isolation;
+  const char* zygote_env = std::getenv("R1_SANDBOX_ZYGOTE");
+  const bool zygote_allowed = zygote_env == nullptr || std::string(zygote_env) != "0";
+  job->python_zygote = lang->python_zygote && request.allow_zygote && zygote_allowed;
   return {};
 }
 
@@ -135,16 +138,14 @@ bool send_all(int fd, const std::string& data) {
   return true;
 }
 
-Result talk_to_helper(const std::string& helper, const Job& job) {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return error_result(str_cat("socketpair: ", std::strerror(errno)));
-  }
+// Spawns `helper ARGS` with an empty environment (plus `env`), `fd_for_child` as the descriptors listed in
+// `targets`, and /dev/null elsewhere on 0-2. Returns the pid or -1 with *error.
+pid_t spawn_helper(const std::string& helper, const std::vector<std::string>& args, int fd_for_child,
+                   std::initializer_list<int> targets, std::vector<std::string> env, std::string* error) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], 0);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], 1);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  for (int fd = 0; fd < 3; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+  for (int target : targets) posix_spawn_file_actions_adddup2(&actions, fd_for_child, target);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, all;
@@ -153,22 +154,129 @@ Result talk_to_helper(const std::string& helper, const Job& job) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  const std::string parent = std::to_string(getpid());
-  char* argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>(parent.c_str()), nullptr};
-  char* envp[] = {nullptr};
+  std::vector<char*> argv = {const_cast<char*>(helper.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  const int spawn_rc = posix_spawn(&pid, helper.c_str(), &actions, &attr, argv, envp);
+  const int rc = posix_spawn(&pid, helper.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  close(sv[1]);
-  if (spawn_rc != 0) {
-    close(sv[0]);
-    return error_result(str_cat("cannot start the sandbox helper ", helper, ": ", std::strerror(spawn_rc)));
+  if (rc != 0) {
+    *error = str_cat("cannot start the sandbox helper ", helper, ": ", std::strerror(rc));
+    return -1;
+  }
+  return pid;
+}
+
+// The long-lived `helper --server` of this process (one per process, started on first use). Jobs reach
+// it as one socket each, passed over the control socket; it forks a worker per job. When this process
+// dies the control socket closes and the server and its workers go with it. Set R1_SANDBOX_SERVER=0 to
+// spawn one helper per run instead.
+class HelperServer {
+ public:
+  static HelperServer& instance() {
+    static HelperServer* server = new HelperServer;  // lives until exit; its socket closes with the process
+    return *server;
   }
 
-  const bool sent = send_all(sv[0], encode_job(job));
-  shutdown(sv[0], SHUT_WR);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(backstop_seconds(job));
+  // A socket connected to a fresh worker, or -1 when no server can be used (then *error says why).
+  int open_job(const std::string& helper, std::string* error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (control_ < 0 || helper != helper_) {
+        if (!start(helper, error)) return -1;
+      }
+      int sv[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        *error = str_cat("socketpair: ", std::strerror(errno));
+        return -1;
+      }
+      if (send_fd(control_, sv[1])) {
+        close(sv[1]);
+        return sv[0];
+      }
+      close(sv[0]);
+      close(sv[1]);
+      stop();  // the server died: start a new one and try once more
+    }
+    *error = "the sandbox helper server does not accept jobs";
+    return -1;
+  }
+
+ private:
+  static bool send_fd(int socket_fd, int fd) {
+    char byte = 'J';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    for (;;) {
+      const ssize_t n = sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
+      if (n == 1) return true;
+      if (n < 0 && errno == EINTR) continue;
+      return false;
+    }
+  }
+
+  bool start(const std::string& helper, std::string* error) {
+    stop();
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      *error = str_cat("socketpair: ", std::strerror(errno));
+      return false;
+    }
+    pid_ = spawn_helper(helper, {"--server"}, sv[1], {3},
+                        {"LANG=C.UTF-8", "LC_ALL=C.UTF-8", "PATH=/usr/local/bin:/usr/bin:/bin"}, error);
+    close(sv[1]);
+    if (pid_ < 0) {
+      close(sv[0]);
+      return false;
+    }
+    control_ = sv[0];
+    helper_ = helper;
+    return true;
+  }
+
+  void stop() {
+    if (control_ >= 0) close(control_);
+    control_ = -1;
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    pid_ = -1;
+  }
+
+  std::mutex mutex_;
+  std::string helper_;
+  pid_t pid_ = -1;
+  int control_ = -1;
+};
+
+bool server_enabled() {
+  const char* env = std::getenv("R1_SANDBOX_SERVER");
+  return env == nullptr || std::string(env) != "0";
+}
+
+// Sends the job on `sock`, reads the worker's pid and the result. `spawned` is the helper we started
+// ourselves (we reap it), or -1 for a server worker (the server reaps it).
+Result talk_to_helper(const std::string& helper, int sock, pid_t spawned, const Job& job) {
+  const bool sent = send_all(sock, encode_job(job));
+  shutdown(sock, SHUT_WR);
+  const double backstop = backstop_seconds(job);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(backstop);
   std::string reply;
   bool hung = false;
   char buf[65536];
@@ -178,30 +286,39 @@ Result talk_to_helper(const std::string& helper, const Job& job) {
       hung = true;
       break;
     }
-    pollfd pfd{sv[0], POLLIN, 0};
+    pollfd pfd{sock, POLLIN, 0};
     const int ready = poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count() + 1, 1 << 30)));
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) continue;
-    const ssize_t n = read(sv[0], buf, sizeof buf);
+    const ssize_t n = read(sock, buf, sizeof buf);
     if (n > 0) {
       reply.append(buf, static_cast<size_t>(n));
     } else if (n == 0 || errno != EINTR) {
       break;
     }
   }
-  close(sv[0]);
-  if (hung) kill(pid, SIGKILL);  // init dies with it (PDEATHSIG), and the PID namespace with init
+  close(sock);
+  pid_t worker = spawned;
+  if (reply.size() >= 4) {
+    uint32_t pid;
+    std::memcpy(&pid, reply.data(), 4);
+    if (spawned < 0) worker = static_cast<pid_t>(pid);
+    reply.erase(0, 4);
+  }
+  if (hung && worker > 0) kill(worker, SIGKILL);  // init dies with it (PDEATHSIG), and the PID namespace with init
   int status = 0;
-  pid_t waited;
-  do {
-    waited = waitpid(pid, &status, 0);
-  } while (waited < 0 && errno == EINTR);
-  if (hung) return error_result(str_cat("the sandbox helper did not answer within ", backstop_seconds(job), " s"));
+  pid_t waited = -1;
+  if (spawned > 0) {
+    do {
+      waited = waitpid(spawned, &status, 0);
+    } while (waited < 0 && errno == EINTR);
+  }
+  if (hung) return error_result(str_cat("the sandbox helper did not answer within ", backstop, " s"));
   if (!sent && reply.empty()) return error_result("the sandbox helper exited before reading the job");
   if (reply.empty()) {
-    std::string how = waited == pid && WIFSIGNALED(status) ? str_cat("was killed by signal ", WTERMSIG(status))
-                      : waited == pid                     ? str_cat("exited with status ", WEXITSTATUS(status))
-                                                          : "vanished";
+    std::string how = waited == spawned && spawned > 0 && WIFSIGNALED(status) ? str_cat("was killed by signal ", WTERMSIG(status))
+                      : waited == spawned && spawned > 0                      ? str_cat("exited with status ", WEXITSTATUS(status))
+                                                                               : "ended";
     return error_result(str_cat("the sandbox helper ", helper, " ", how, " without a result"));
   }
   try {
@@ -209,6 +326,25 @@ Result talk_to_helper(const std::string& helper, const Job& job) {
   } catch (const Error& e) {
     return error_result(str_cat("unreadable answer from the sandbox helper: ", e.what()));
   }
+}
+
+Result run_job(const std::string& helper, const Job& job) {
+  std::string error;
+  if (server_enabled()) {
+    const int sock = HelperServer::instance().open_job(helper, &error);
+    if (sock >= 0) return talk_to_helper(helper, sock, -1, job);
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return error_result(str_cat("socketpair: ", std::strerror(errno)));
+  }
+  const pid_t pid = spawn_helper(helper, {std::to_string(getpid())}, sv[1], {0, 1}, {}, &error);
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    return error_result(error);
+  }
+  return talk_to_helper(helper, sv[0], pid, job);
 }
 
 }  // namespace
@@ -260,7 +396,7 @@ Result run(const Request& request) {
   } catch (const Error& e) {
     return error_result(e.what());
   }
-  return talk_to_helper(helper, job);
+  return run_job(helper, job);
 }
 
 std::string probe_isolation() {

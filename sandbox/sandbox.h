@@ -109,6 +109,10 @@ struct Request {
   Limits limits;
   Limits compile_limits = default_compile_limits();
   Isolation isolation = Isolation::namespaces;
+  // Python may start as a fork of the helper server's warm interpreter (several times cheaper than a
+  // fresh python3; see sandbox/helper/python_zygote.h for what differs). false (or R1_SANDBOX_ZYGOTE=0 in
+  // the environment): always exec python3.
+  bool allow_zygote = true;
 };
 
 // One process phase: the compile step or one run.

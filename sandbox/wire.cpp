@@ -165,6 +165,7 @@ std::string encode_job(const Job& job) {
   w.limits(job.limits);
   w.limits(job.compile_limits);
   w.u32(static_cast<uint32_t>(job.isolation));
+  w.u32(job.python_zygote ? 1 : 0);
   return w.take();
 }
 
@@ -192,6 +193,7 @@ Job decode_job(std::string_view bytes) {
   const uint32_t iso = r.u32();
   R1_CHECK(iso <= static_cast<uint32_t>(Isolation::rlimits_only), "sandbox wire: bad isolation ", iso);
   job.isolation = static_cast<Isolation>(iso);
+  job.python_zygote = r.u32() != 0;
   r.finish();
   return job;
 }

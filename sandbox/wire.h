@@ -27,6 +27,7 @@ struct Job {
   Limits limits;
   Limits compile_limits;
   Isolation isolation = Isolation::namespaces;
+  bool python_zygote = false;  // run_argv is the python language's and may run in a warm interpreter
 };
 
 // A job file path is relative, has no empty, "." or ".." components, no NUL and is < 1024 bytes.

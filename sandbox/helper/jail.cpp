@@ -17,6 +17,7 @@
 #include <string>
 
 #include "sandbox/helper/phase.h"
+#include "sandbox/helper/python_zygote.h"
 #include "sandbox/helper/root_fs.h"
 #include "sandbox/helper/seccomp_filter.h"
 #include "sandbox/helper/supervisor.h"
@@ -118,7 +119,7 @@ int init_main(void* raw) {
   if (!fs_error.empty()) init_fail(ctl, fs_error);
 
   std::string filter_error;
-  void* filter = build_seccomp_filter(false, &filter_error);
+  const void* filter = build_seccomp_filter(false, &filter_error);
   if (filter == nullptr) init_fail(ctl, filter_error);
   install_kill_handler(true, 0);
 
@@ -131,10 +132,12 @@ int init_main(void* raw) {
   env.err_fd = a.err_write;
   env.workdir = "/work";
   env.env = job.env;
+  env.scrub = [&job] { scrub_job(job); };
   if (!job.compile_argv.empty()) {
     const Msg end = run_phase(env, 0, job.compile_argv, job.compile_limits, std::string(), std::string());
     if (!phase_succeeded(end)) _exit(0);
   }
+  env.python_in_process = job.python_zygote && python_zygote_ready();
   for (size_t i = 0; i < job.inputs.size(); ++i) {
     const Msg end = run_phase(env, static_cast<int>(i) + 1, job.run_argv, job.limits, job.inputs[i], job.fd3_data);
     if (job.stop_on_failure && !phase_succeeded(end)) break;

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sandbox/helper/python_zygote.h"
 #include "sandbox/helper/seccomp_filter.h"
 
 namespace r1::sandbox::helper {
@@ -123,12 +124,20 @@ bool clear_capability_sets() {
     (void)write_all(report_fd, info, sizeof info);
     _exit(127);
   };
-  // Dispositions and the mask survive execve: the program must start with the defaults.
+  // Dispositions and the mask survive execve: the program must start with the defaults. An in-process
+  // Python keeps the interpreter's own (its SIGINT handler; SIGPIPE and SIGXFSZ ignored), as a fresh
+  // python3 would have set them.
   sigset_t none;
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(kStepSignals);
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (env.python_in_process && sig == SIGINT) continue;
+    if (env.python_in_process && (sig == SIGPIPE || sig == SIGXFSZ)) {
+      signal(sig, SIG_IGN);
+    } else {
+      signal(sig, SIG_DFL);
+    }
   }
   (void)setpgid(0, 0);
 
@@ -170,6 +179,14 @@ bool clear_capability_sets() {
     errno = -rc;
     fail(kStepSeccomp);
   }
+  if (env.scrub) env.scrub();
+  if (env.python_in_process) {
+    // No execve will close the report pipe: close it now (init reads EOF = "started"), or the program
+    // could write a fake setup failure into it.
+    close(report_fd);
+    (void)prctl(PR_SET_NAME, "python3", 0, 0, 0);
+    python_zygote_run(argv, envp);  // does not return
+  }
   execve(argv[0], argv, envp);
   fail(kStepExec);
   _exit(127);
@@ -186,6 +203,12 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 int64_t micros(const timeval& tv) { return static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec; }
 
 }  // namespace
+
+void scrub_job(const Job& job) {
+  scrub_bytes(job.fd3_data);
+  for (const std::string& input : job.inputs) scrub_bytes(input);
+  for (const File& f : job.files) scrub_bytes(f.content);
+}
 
 void install_kill_handler(bool in_namespace, pid_t helper_pid) {
   g_in_namespace = in_namespace;

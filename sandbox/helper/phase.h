@@ -15,23 +15,34 @@
 // in rlimits-only mode, the program's process group (seccomp forbids leaving it in that mode).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "sandbox/helper/util.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/wire.h"
 
 namespace r1::sandbox::helper {
 
 struct PhaseEnv {
   bool in_namespace = true;  // kill(-1) is safe; otherwise kill the process group
   Identity identity;
-  void* seccomp = nullptr;  // from build_seccomp_filter
+  const void* seccomp = nullptr;  // from build_seccomp_filter
   int ctl_fd = -1;          // messages to the helper
   int out_fd = -1, err_fd = -1;
   std::string workdir;
   std::vector<std::string> env;  // "NAME=value"
+  // Run Python in the inherited warm interpreter instead of exec (python_zygote.h); run_argv must be the
+  // python language's.
+  bool python_in_process = false;
+  // Called in the confined child just before the program starts: wipes job data (stdin, fd-3 secret,
+  // sources) from the child's copy of memory, which matters when no execve replaces it.
+  std::function<void()> scrub;
 };
+
+// Wipes what the program must not find in its own memory when no execve replaces it (PhaseEnv::scrub).
+void scrub_job(const Job& job);
 
 // Installs the SIGUSR1 kill-request handler. helper_pid: the only sender accepted besides the parent
 // namespace (0 inside a PID namespace, where the helper is invisible and signals from outside carry 0).

@@ -3,12 +3,18 @@
 #include "sandbox/helper/seccomp_filter.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <vector>
 
 namespace r1::sandbox::helper {
 
@@ -35,9 +41,7 @@ const char* const kDenied[] = {
 const unsigned long kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,   CLONE_NEWUSER,
                                          CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, 0x00000080UL /*NEWTIME*/};
 
-}  // namespace
-
-void* build_seccomp_filter(bool rlimits_only, std::string* error) {
+scmp_filter_ctx make_filter(bool rlimits_only, std::string* error) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (ctx == nullptr) {
     *error = "seccomp_init failed";
@@ -82,9 +86,48 @@ void* build_seccomp_filter(bool rlimits_only, std::string* error) {
   return ctx;
 }
 
-int load_seccomp_filter(void* filter) {
+// libseccomp 2.5 can only export to a descriptor: a memfd, read back as sock_filter instructions.
+bool compile_to_bpf(scmp_filter_ctx ctx, std::vector<sock_filter>* out, std::string* error) {
+  const int fd = static_cast<int>(syscall(SYS_memfd_create, "r1-seccomp", MFD_CLOEXEC));
+  if (fd < 0) {
+    *error = std::string("seccomp: memfd_create: ") + std::strerror(errno);
+    return false;
+  }
+  const int rc = seccomp_export_bpf(ctx, fd);
+  const off_t size = lseek(fd, 0, SEEK_END);
+  bool ok = rc == 0 && size > 0 && size % sizeof(sock_filter) == 0;
+  if (ok) {
+    out->resize(static_cast<size_t>(size) / sizeof(sock_filter));
+    ok = pread(fd, out->data(), static_cast<size_t>(size), 0) == size;
+  }
+  close(fd);
+  if (!ok) *error = "seccomp: exporting the BPF program failed";
+  return ok;
+}
+
+}  // namespace
+
+const void* build_seccomp_filter(bool rlimits_only, std::string* error) {
+  static std::vector<sock_filter> compiled[2];
+  std::vector<sock_filter>& program = compiled[rlimits_only ? 1 : 0];
+  if (!program.empty()) return &program;
+  scmp_filter_ctx ctx = make_filter(rlimits_only, error);
+  if (ctx == nullptr) return nullptr;
+  const bool ok = compile_to_bpf(ctx, &program, error);
+  seccomp_release(ctx);
+  if (!ok) {
+    program.clear();
+    return nullptr;
+  }
+  return &program;
+}
+
+int load_seccomp_filter(const void* filter) {
+  const auto& program = *static_cast<const std::vector<sock_filter>*>(filter);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
-  return seccomp_load(static_cast<scmp_filter_ctx>(filter));
+  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return -errno;
+  return 0;
 }
 
 }  // namespace r1::sandbox::helper

@@ -15,12 +15,14 @@
 
 namespace r1::sandbox::helper {
 
-// Builds the filter. With rlimits_only, setsid/setpgid are denied as well so that every descendant stays
-// in the program's process group (the only handle that mode has on the tree). Returns an opaque
-// scmp_filter_ctx (void* so that callers need not include seccomp.h), or nullptr with *error set.
-void* build_seccomp_filter(bool rlimits_only, std::string* error);
+// The filter compiled to classic BPF once per process (libseccomp's own seccomp_load regenerates the
+// program every time, a few milliseconds per phase). With rlimits_only, setsid/setpgid are denied as
+// well so that every descendant stays in the program's process group (the only handle that mode has on
+// the tree). Returns an opaque handle (stable for the process's life; copies made by fork stay valid),
+// or nullptr with *error set. The helper server compiles both variants before forking any worker.
+const void* build_seccomp_filter(bool rlimits_only, std::string* error);
 
-// Loads the filter into the calling process (and sets no_new_privs). Returns 0 or -errno.
-int load_seccomp_filter(void* filter);
+// Sets no_new_privs and installs the compiled filter in the calling process. Returns 0 or -errno.
+int load_seccomp_filter(const void* filter);
 
 }  // namespace r1::sandbox::helper

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "sandbox/helper/phase.h"
+#include "sandbox/helper/python_zygote.h"
 #include "sandbox/helper/seccomp_filter.h"
 #include "sandbox/helper/supervisor.h"
 #include "sandbox/helper/util.h"
@@ -124,7 +125,7 @@ Result run_rlimits_only(const Job& job) {
     (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     for (int fd : {ctl[0], out[0], err[0]}) close(fd);
     std::string filter_error;
-    void* filter = build_seccomp_filter(true, &filter_error);
+    const void* filter = build_seccomp_filter(true, &filter_error);
     if (filter == nullptr) {
       send_msg(ctl[1], make_msg(kSetupError, -1, filter_error));
       _exit(1);
@@ -139,10 +140,12 @@ Result run_rlimits_only(const Job& job) {
     env.err_fd = err[1];
     env.workdir = dir;
     env.env = job.env;
+    env.scrub = [&job] { scrub_job(job); };
     if (!job.compile_argv.empty()) {
       const Msg end = run_phase(env, 0, job.compile_argv, job.compile_limits, std::string(), std::string());
       if (!phase_succeeded(end)) _exit(0);
     }
+    env.python_in_process = job.python_zygote && python_zygote_ready();
     for (size_t i = 0; i < job.inputs.size(); ++i) {
       const Msg end = run_phase(env, static_cast<int>(i) + 1, job.run_argv, job.limits, job.inputs[i], job.fd3_data);
       if (job.stop_on_failure && !phase_succeeded(end)) break;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string.h>
 #include <ctime>
 
 namespace r1::sandbox::helper {
@@ -22,6 +23,10 @@ Msg make_msg(MsgType type, int phase, std::string_view text) {
   std::memcpy(m.text, text.data(), n);
   m.text[n] = '\0';
   return m;
+}
+
+void scrub_bytes(const std::string& s) {
+  if (!s.empty()) explicit_bzero(const_cast<char*>(s.data()), s.size());
 }
 
 bool write_all(int fd, const void* data, size_t size) {

@@ -40,6 +40,10 @@ struct Identity {
   gid_t gid = 0;
 };
 
+// Overwrites the job's input bytes, fd-3 data and file contents in this process's memory (see
+// PhaseEnv::scrub). The job object is this process's private copy.
+void scrub_bytes(const std::string& s);
+
 // write() until done or error (EINTR retried). false on error.
 bool write_all(int fd, const void* data, size_t size);
 // Reads until EOF; false on error.

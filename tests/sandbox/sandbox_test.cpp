@@ -147,6 +147,53 @@ TEST(Sandbox, Fd3CarriesTheCallersBytesOnly) {
   EXPECT_EQ(without.run().stdout_data, "9\n");  // EBADF
 }
 
+// The warm-interpreter path (helper/python_zygote.h) must look like `python3 -B main.py` to the program.
+TEST(Sandbox, ZygoteMatchesAFreshInterpreter) {
+  const std::string probe =
+      "import sys, os, signal\n"
+      "print(sys.argv, sys.path[0], sys.executable, __name__, __file__)\n"
+      "print(sorted(os.environ.items()), os.getcwd())\n"
+      "print(sys.flags.dont_write_bytecode, sys.stdout.encoding, sys.stdin.encoding, sys.stdout.line_buffering)\n"
+      "print(signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGPIPE), signal.getsignal(signal.SIGXFSZ),\n"
+      "      signal.getsignal(signal.SIGTERM))\n"
+      "import atexit\natexit.register(lambda: print('atexit ran'))\n"
+      "raise SystemExit('bye')\n";
+  std::string outputs[2];
+  for (int zygote = 0; zygote < 2; ++zygote) {
+    Request request;
+    request.language = "python";
+    request.source = probe;
+    request.args = {"x y"};
+    request.env = {{"EXTRA", "1"}};
+    request.allow_zygote = zygote == 1;
+    const Result r = run(request);
+    ASSERT_EQ(r.runs.size(), 1u) << r.message;
+    EXPECT_EQ(r.run().exit_code, 1);
+    EXPECT_EQ(r.run().stderr_data, "bye\n");
+    outputs[zygote] = r.run().stdout_data;
+  }
+  EXPECT_EQ(outputs[0], outputs[1]);
+  EXPECT_TRUE(contains(outputs[1], "['main.py', 'x y'] /work /usr/bin/python3 __main__ /work/main.py")) << outputs[1];
+  EXPECT_TRUE(contains(outputs[1], "atexit ran")) << outputs[1];
+}
+
+TEST(Sandbox, ZygoteFlushesOutputOfReopenedStdout) {
+  // A program that wraps fd 1 itself and never closes it: only interpreter finalisation flushes that.
+  const Result r = run_program("python", "out = open(1, 'w', closefd=False)\nout.write('kept\\n')\n", quick_limits());
+  ASSERT_EQ(r.status, Status::ok) << r.message;
+  EXPECT_EQ(r.run().stdout_data, "kept\n");
+}
+
+TEST(Sandbox, ExecPathStillWorksForPython) {
+  Request request;
+  request.language = "python";
+  request.source = "import sys\nprint(sys.orig_argv)\n";
+  request.allow_zygote = false;
+  const Result r = run(request);
+  ASSERT_EQ(r.status, Status::ok) << r.message;
+  EXPECT_EQ(r.run().stdout_data, "['/usr/bin/python3', '-B', 'main.py']\n");
+}
+
 TEST(Sandbox, UnknownLanguageIsASandboxError) {
   const Result r = run_program("cobol", "DISPLAY 'X'.", quick_limits());
   EXPECT_EQ(r.status, Status::sandbox_error);
