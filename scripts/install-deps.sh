@@ -8,6 +8,7 @@ PKGS=(
   libsentencepiece-dev rapidjson-dev libboost-dev libboost-filesystem-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcre2-dev libicu-dev libgmp-dev libseccomp-dev
   python3 g++ clang libclang-rt-14-dev
+  libpython3-dev  # sandbox: the helper embeds /usr/bin/python3's libpython (the Python zygote)
 )
 missing=()
 for p in "${PKGS[@]}"; do
