@@ -1,21 +1,25 @@
 // The sandbox: runs one untrusted program (Python 3, C++, C, bash, ...) written by a model under training,
 // with Linux isolation, and reports what happened. Programs are assumed hostile.
 //
-// How a run works. run() spawns the small helper executable `r1-sandbox-helper` (sandbox/helper/) with
-// posix_spawn and hands it the request over a socket. The helper clones an "init" process into new user,
-// PID, network, mount, IPC, UTS and cgroup namespaces. Init builds a private root on a tmpfs (read-only
-// binds of /usr and the /lib* trees, a few read-only files of /etc, /dev/{null,zero,full,random,urandom},
-// writable tmpfs /work, /tmp and /dev/shm), pivots into it, writes the program and its files into /work,
-// and then forks the program phases (compile, then one run per stdin case). Each phase child sets rlimits,
-// drops every capability and switches to an unprivileged uid, sets no_new_privs, loads a seccomp filter
-// and execs the runtime with a clean environment. The helper watches wall clocks and output caps and asks
-// init to kill the namespace's processes when a limit is hit; when init exits the kernel kills whatever is
-// left in the PID namespace, and the namespaces (with their tmpfs and mounts) vanish with it.
+// How a run works. run() hands the request to the helper executable `r1-sandbox-helper` (sandbox/helper/)
+// over a socket: normally to a per-process helper *server* started on first use, which forks one worker
+// per run; else (R1_SANDBOX_SERVER=0, or no server) to a helper started with posix_spawn for that run.
+// The worker clones an "init" process into new user, PID, network, mount, IPC, UTS and cgroup namespaces.
+// Init builds a private root on a tmpfs (read-only binds of /usr and the /lib* trees, a few read-only
+// files of /etc, /dev/{null,zero,full,random,urandom}, writable tmpfs /work, /tmp and /dev/shm), pivots
+// into it, writes the program and its files into /work, and then forks the program phases (compile, then
+// one run per stdin case). Each phase child sets rlimits, drops every capability and switches to an
+// unprivileged uid, sets no_new_privs, loads a seccomp filter and execs the runtime with a clean
+// environment — or, for Python, runs the script in the interpreter the server initialised before forking
+// (the "zygote", helper/python_zygote.h: a fork of a warm interpreter costs a fraction of a fresh python3,
+// with the same confinement). The worker watches wall clocks and output caps and asks init to kill the
+// namespace's processes when a limit is hit; when init exits the kernel kills whatever is left in the PID
+// namespace, and the namespaces (with their tmpfs and mounts) vanish with it.
 //
 // Why a helper process and not fork() in the caller: the caller is a multi-threaded trainer holding GBs;
 // forking it copies its page tables on every run, must restrict the child to async-signal-safe calls, and
-// makes ru_maxrss report the trainer's memory instead of the program's. posix_spawn (vfork) of a ~1 MB
-// static helper costs well under a millisecond and none of that. Boost.Process is not used for the same
+// makes ru_maxrss report the trainer's memory instead of the program's. Talking to a separate small
+// process costs well under a millisecond and none of that. Boost.Process is not used for the same
 // reasons (it forks the whole caller and cannot return wait4 resource usage).
 //
 // THREAT MODEL.
@@ -38,17 +42,21 @@
 //     seccomp denying ptrace, process_vm_*, mount and the new mount API, unshare/setns/namespace clone
 //     flags, kexec, modules, bpf, perf_event_open, keyctl, userfaultfd, io_uring, pidfd_getfd, TIOCSTI, ...
 //     and killing the process on a foreign syscall ABI (x32, i386).
-//   - The caller: the helper dies with the calling thread (PDEATHSIG) and init dies with the helper, so a
+//   - The caller: a worker dies with its server (PDEATHSIG), the server when the caller's process ends (its
+//     control socket closes), a per-run helper with the calling thread, and init with its worker; so a
 //     crashed caller leaves nothing running.
 // Not covered:
 //   - Kernel exploits through the allowed syscall surface (this is not a VM; use gVisor/a VM for that).
 //   - Side channels (timing, cache), CPU/memory contention with the host, and tmpfs memory (bounded by the
 //     per-mount size caps, counted against the host, not the program's RLIMIT_AS).
 //   - Peak memory is ru_maxrss (max over processes, not a sum) and memory_limit is inferred from the
-//     failure (RLIMIT_AS makes allocations fail rather than raising an OOM event): see classify_failure().
+//     failure (RLIMIT_AS makes allocations fail rather than raising an OOM event): see helper::classify().
 //   - Unprivileged callers (not root): the program keeps the caller's supplementary groups (the kernel
 //     forbids dropping them without privilege) and runs as uid 0 inside without any capability.
 //   - Isolation::rlimits_only (opt-in only) has none of the namespace properties; every result says so.
+// In-process Python (the zygote) changes none of the above: the program process is confined the same way;
+// its memory is a copy of the helper server's (which never held caller data), and the job's stdin, files
+// and fd-3 bytes are wiped from that copy before the script starts.
 #pragma once
 
 #include <cstdint>
