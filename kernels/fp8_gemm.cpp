@@ -40,13 +40,13 @@ at::Tensor fp8_gemm_reference(const Fp8Blocks& a, const Fp8Blocks& b, at::Scalar
       .to(out_dtype);  // [M, N]
 }
 
-at::Tensor fp8_gemm(const Fp8Blocks& a, const Fp8Blocks& b, const Fp8GemmOptions& opt) {
+at::Tensor fp8_gemm(const Fp8Blocks& a, const Fp8Blocks& b, const Fp8GemmOptions& opt, at::Tensor out) {
   const char* op = "fp8_gemm";
   check_fp8_gemm_inputs(a, b, op);
   internal::check_out_dtype(opt.out_dtype, op);
-  if (!a.data.is_cuda()) return fp8_gemm_reference(a, b, opt.out_dtype);
+  if (!a.data.is_cuda()) return internal::deliver(fp8_gemm_reference(a, b, opt.out_dtype), out, op);
 #if R1_WITH_CUDA
-  return internal::fp8_gemm_cuda(a, b, opt);
+  return internal::fp8_gemm_cuda(a, b, opt, out);
 #else
   fail(op, ": got CUDA tensors but r1 was built without CUDA kernels (configure with -DR1_CUDA=ON)");
 #endif

@@ -39,8 +39,9 @@ struct Fp8GemmOptions {
 
 // C = A · B^T with block scales. a: data uint8 [M, K], scale fp32 [M, ceil(K/128)];
 // b: data uint8 [N, K], scale fp32 [ceil(N/128), ceil(K/128)]. Returns [M, N] of opt.out_dtype on A's
-// device. Throws r1::Error on shape, dtype or device mismatches.
-at::Tensor fp8_gemm(const Fp8Blocks& a, const Fp8Blocks& b, const Fp8GemmOptions& opt = {});
+// device. Throws r1::Error on shape, dtype or device mismatches. `out`, when given, receives the result
+// (contiguous [M, N] of opt.out_dtype on A's device: CUDA graphs reuse buffers, tests poison them).
+at::Tensor fp8_gemm(const Fp8Blocks& a, const Fp8Blocks& b, const Fp8GemmOptions& opt = {}, at::Tensor out = {});
 
 // The CPU reference (inputs on any device are copied to the CPU; the result is on the CPU).
 at::Tensor fp8_gemm_reference(const Fp8Blocks& a, const Fp8Blocks& b, at::ScalarType out_dtype);

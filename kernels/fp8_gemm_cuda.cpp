@@ -57,13 +57,13 @@ void launch(cuda::Fp8GemmParams& p, const Fp8GemmOptions& opt, const at::TensorO
 
 }  // namespace
 
-at::Tensor fp8_gemm_cuda(const Fp8Blocks& a, const Fp8Blocks& b, const Fp8GemmOptions& opt) {
+at::Tensor fp8_gemm_cuda(const Fp8Blocks& a, const Fp8Blocks& b, const Fp8GemmOptions& opt, const at::Tensor& out) {
   const char* op = "fp8_gemm";
   const GemmDims d = check_fp8_gemm_inputs(a, b, op);
   const c10::cuda::CUDAGuard guard(a.data.device());
   const at::Tensor ad = a.data.contiguous(), as = a.scale.contiguous();
   const at::Tensor bd = b.data.contiguous(), bs = b.scale.contiguous();
-  at::Tensor c = at::empty({d.M, d.N}, ad.options().dtype(opt.out_dtype));  // [M, N]
+  at::Tensor c = checked_out(out, {d.M, d.N}, opt.out_dtype, ad.device(), op);  // [M, N]
   if (d.M == 0 || d.N == 0) return c;
   cuda::Fp8GemmParams p;
   p.a = ad.data_ptr<uint8_t>(), p.a_scale = as.data_ptr<float>();

@@ -130,20 +130,27 @@ MlaDecodeResult mla_decode_fp8_reference(const at::Tensor& q, const MlaFp8Cache&
 }
 
 MlaDecodeResult mla_decode(const at::Tensor& q, const at::Tensor& kv_cache, const at::Tensor& block_table,
-                           const at::Tensor& seq_lens, const MlaDecodeOptions& opt) {
-  if (!q.is_cuda()) return mla_decode_reference(q, kv_cache, block_table, seq_lens, opt);
+                           const at::Tensor& seq_lens, const MlaDecodeOptions& opt, at::Tensor out, at::Tensor lse) {
+  if (!q.is_cuda()) {
+    const MlaDecodeResult r = mla_decode_reference(q, kv_cache, block_table, seq_lens, opt);
+    return {internal::deliver(r.out, out, "mla_decode"), internal::deliver(r.lse, lse, "mla_decode", "lse")};
+  }
 #if R1_WITH_CUDA
-  return internal::mla_decode_cuda(q, kv_cache, nullptr, block_table, seq_lens, opt);
+  return internal::mla_decode_cuda(q, kv_cache, nullptr, block_table, seq_lens, opt, out, lse);
 #else
   fail("mla_decode: got CUDA tensors but r1 was built without CUDA kernels");
 #endif
 }
 
 MlaDecodeResult mla_decode_fp8(const at::Tensor& q, const MlaFp8Cache& cache, const at::Tensor& block_table,
-                               const at::Tensor& seq_lens, const MlaDecodeOptions& opt) {
-  if (!q.is_cuda()) return mla_decode_fp8_reference(q, cache, block_table, seq_lens, opt);
+                               const at::Tensor& seq_lens, const MlaDecodeOptions& opt, at::Tensor out,
+                               at::Tensor lse) {
+  if (!q.is_cuda()) {
+    const MlaDecodeResult r = mla_decode_fp8_reference(q, cache, block_table, seq_lens, opt);
+    return {internal::deliver(r.out, out, "mla_decode_fp8"), internal::deliver(r.lse, lse, "mla_decode_fp8", "lse")};
+  }
 #if R1_WITH_CUDA
-  return internal::mla_decode_cuda(q, at::Tensor(), &cache, block_table, seq_lens, opt);
+  return internal::mla_decode_cuda(q, at::Tensor(), &cache, block_table, seq_lens, opt, out, lse);
 #else
   fail("mla_decode_fp8: got CUDA tensors but r1 was built without CUDA kernels");
 #endif

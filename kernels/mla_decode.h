@@ -48,11 +48,14 @@ struct MlaFp8Cache {
 
 // q: [B, H, R + Dr]; kv_cache: [num_blocks, 64, R + Dr]; block_table: int32 [B, max_blocks];
 // seq_lens: int32 [B] with seq_lens[b] <= 64 * max_blocks. CUDA needs bf16 q and cache, R = 512,
-// Dr = 64; the reference takes bf16 or fp32 and any widths.
+// Dr = 64; the reference takes bf16 or fp32 and any widths. `out` ([B, H, R] of out_dtype) and `lse`
+// (fp32 [B, H]), when given, receive the results (CUDA graphs reuse buffers; tests poison them).
 MlaDecodeResult mla_decode(const at::Tensor& q, const at::Tensor& kv_cache, const at::Tensor& block_table,
-                           const at::Tensor& seq_lens, const MlaDecodeOptions& opt);
+                           const at::Tensor& seq_lens, const MlaDecodeOptions& opt, at::Tensor out = {},
+                           at::Tensor lse = {});
 MlaDecodeResult mla_decode_fp8(const at::Tensor& q, const MlaFp8Cache& cache, const at::Tensor& block_table,
-                               const at::Tensor& seq_lens, const MlaDecodeOptions& opt);
+                               const at::Tensor& seq_lens, const MlaDecodeOptions& opt, at::Tensor out = {},
+                               at::Tensor lse = {});
 
 // CPU references (plain LibTorch ops, fp32 throughout; results on the CPU).
 MlaDecodeResult mla_decode_reference(const at::Tensor& q, const at::Tensor& kv_cache, const at::Tensor& block_table,

@@ -32,7 +32,7 @@ int choose_splits(int64_t B, int64_t H, int64_t max_blocks, int64_t requested, c
 
 MlaDecodeResult mla_decode_cuda(const at::Tensor& q, const at::Tensor& kv_cache, const MlaFp8Cache* fp8_cache,
                                 const at::Tensor& block_table, const at::Tensor& seq_lens,
-                                const MlaDecodeOptions& opt) {
+                                const MlaDecodeOptions& opt, const at::Tensor& out, const at::Tensor& lse) {
   const char* op = fp8_cache ? "mla_decode_fp8" : "mla_decode";
   const int64_t R = cuda::kMlaLatent, Dr = cuda::kMlaRope, D = R + Dr;
   check_tensor(q, 3, {at::kBFloat16}, op, "q [B, H, 576] (the CUDA kernel takes bf16)");
@@ -75,7 +75,8 @@ MlaDecodeResult mla_decode_cuda(const at::Tensor& q, const at::Tensor& kv_cache,
   const c10::cuda::CUDAGuard guard(q.device());
   const at::Tensor qc = q.contiguous(), table = block_table.contiguous(), lens = seq_lens.contiguous();
   const auto f32 = qc.options().dtype(at::kFloat);
-  MlaDecodeResult result{at::empty({B, H, R}, qc.options().dtype(opt.out_dtype)), at::empty({B, H}, f32)};
+  MlaDecodeResult result{checked_out(out, {B, H, R}, opt.out_dtype, qc.device(), op),
+                         checked_out(lse, {B, H}, at::kFloat, qc.device(), op, "lse")};
   cuda::MlaDecodeParams p;
   p.q = qc.data_ptr();
   if (fp8_cache) {

@@ -166,20 +166,20 @@ MoeRouting moe_route_masked(const at::Tensor& topk_ids, int64_t num_experts, int
 #endif
 }
 
-at::Tensor moe_gather(const at::Tensor& x, const MoeRouting& routing) {
-  if (!x.is_cuda()) return moe_gather_reference(x, routing);
+at::Tensor moe_gather(const at::Tensor& x, const MoeRouting& routing, at::Tensor out) {
+  if (!x.is_cuda()) return internal::deliver(moe_gather_reference(x, routing), out, "moe_gather");
 #if R1_WITH_CUDA
-  return internal::moe_gather_cuda(x, routing);
+  return internal::moe_gather_cuda(x, routing, out);
 #else
   fail("moe_gather: got a CUDA tensor but r1 was built without CUDA kernels");
 #endif
 }
 
 at::Tensor moe_unpermute(const at::Tensor& y, const at::Tensor& dest_row, const at::Tensor& weights,
-                         at::ScalarType out_dtype) {
-  if (!y.is_cuda()) return moe_unpermute_reference(y, dest_row, weights, out_dtype);
+                         at::ScalarType out_dtype, at::Tensor out) {
+  if (!y.is_cuda()) return internal::deliver(moe_unpermute_reference(y, dest_row, weights, out_dtype), out, "moe_unpermute");
 #if R1_WITH_CUDA
-  return internal::moe_unpermute_cuda(y, dest_row, weights, out_dtype);
+  return internal::moe_unpermute_cuda(y, dest_row, weights, out_dtype, out);
 #else
   fail("moe_unpermute: got a CUDA tensor but r1 was built without CUDA kernels");
 #endif

@@ -44,14 +44,14 @@ MoeRouting moe_route(const at::Tensor& topk_ids, int64_t num_experts, int64_t al
 MoeRouting moe_route_masked(const at::Tensor& topk_ids, int64_t num_experts, int64_t max_m);
 
 // Permuted copy of x's rows: out[r] = x[row_token[r]], zeros on padding rows. x: [T, D] of any dtype
-// (bf16 activations, uint8 FP8 codes, fp32 scales); returns [P, D].
-at::Tensor moe_gather(const at::Tensor& x, const MoeRouting& routing);
+// (bf16 activations, uint8 FP8 codes, fp32 scales); returns [P, D] (written into `out` when given).
+at::Tensor moe_gather(const at::Tensor& x, const MoeRouting& routing, at::Tensor out = {});
 
 // out[t] = Σ_j weights[t, j] * y[dest_row[t, j]] with fp32 accumulation (dropped slots add nothing).
 // y: [P, D] bf16/fp32 (a masked [E, max_m, D] result may be passed flattened); weights: [T, k]
-// floating; returns [T, D] of out_dtype (bf16 or fp32).
+// floating; returns [T, D] of out_dtype (bf16 or fp32), written into `out` when given.
 at::Tensor moe_unpermute(const at::Tensor& y, const at::Tensor& dest_row, const at::Tensor& weights,
-                         at::ScalarType out_dtype = at::kBFloat16);
+                         at::ScalarType out_dtype = at::kBFloat16, at::Tensor out = {});
 
 // SwiGLU then 1x128 FP8 quantisation: h = silu(x[:, :I]) * x[:, I:] in fp32 (silu(g) = g / (1 + e^-g)),
 // quantised as kernels/fp8_quant.h's quantize_act_1x128. x: [P, 2I] bf16/fp32 → data [P, I], scale

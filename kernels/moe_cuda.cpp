@@ -36,7 +36,7 @@ MoeRouting moe_route_cuda(const at::Tensor& topk_ids, int64_t num_experts, int64
   return r;
 }
 
-at::Tensor moe_gather_cuda(const at::Tensor& x, const MoeRouting& routing) {
+at::Tensor moe_gather_cuda(const at::Tensor& x, const MoeRouting& routing, const at::Tensor& out_arg) {
   const char* op = "moe_gather";
   R1_CHECK(x.defined() && x.dim() == 2, op, ": x must be 2-D [T, D], got ", x.sizes());
   check_tensor(routing.row_token, 1, {at::kInt}, op, "routing.row_token");
@@ -44,7 +44,7 @@ at::Tensor moe_gather_cuda(const at::Tensor& x, const MoeRouting& routing) {
   const c10::cuda::CUDAGuard guard(x.device());
   const at::Tensor xc = x.contiguous(), token = routing.row_token.contiguous();
   const int64_t P = token.size(0);
-  at::Tensor out = at::empty({P, xc.size(1)}, xc.options());  // [P, D]
+  at::Tensor out = checked_out(out_arg, {P, xc.size(1)}, xc.scalar_type(), xc.device(), op);  // [P, D]
   check_launch(cuda::moe_gather(xc.data_ptr(), xc.size(0), xc.size(1) * xc.element_size(), token.data_ptr<int32_t>(),
                                 P, out.data_ptr(), current_stream()),
                op);
@@ -52,7 +52,7 @@ at::Tensor moe_gather_cuda(const at::Tensor& x, const MoeRouting& routing) {
 }
 
 at::Tensor moe_unpermute_cuda(const at::Tensor& y, const at::Tensor& dest_row, const at::Tensor& weights,
-                              at::ScalarType out_dtype) {
+                              at::ScalarType out_dtype, const at::Tensor& out_arg) {
   const char* op = "moe_unpermute";
   check_tensor(y, 2, {at::kBFloat16, at::kFloat}, op, "y");
   check_tensor(dest_row, 2, {at::kInt}, op, "dest_row");
@@ -64,7 +64,7 @@ at::Tensor moe_unpermute_cuda(const at::Tensor& y, const at::Tensor& dest_row, c
   const c10::cuda::CUDAGuard guard(y.device());
   const at::Tensor yc = y.contiguous(), dest = dest_row.contiguous(), w = weights.contiguous();
   const int64_t T = dest.size(0), k = dest.size(1);
-  at::Tensor out = at::empty({T, yc.size(1)}, yc.options().dtype(out_dtype));  // [T, D]
+  at::Tensor out = checked_out(out_arg, {T, yc.size(1)}, out_dtype, yc.device(), op);  // [T, D]
   check_launch(cuda::moe_unpermute(yc.data_ptr(), to_cuda_dtype(yc.scalar_type(), op, "y"), yc.size(0), yc.size(1),
                                    dest.data_ptr<int32_t>(), w.data_ptr(), to_cuda_dtype(w.scalar_type(), op, "weights"),
                                    T, static_cast<int>(k), out.data_ptr(), to_cuda_dtype(out_dtype, op, "output"),

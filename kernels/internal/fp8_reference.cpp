@@ -51,6 +51,23 @@ void check_out_dtype(at::ScalarType dtype, const char* op) {
            dtype);
 }
 
+at::Tensor checked_out(const at::Tensor& out, at::IntArrayRef shape, at::ScalarType dtype, const at::Device& device,
+                       const char* op, const char* what) {
+  if (!out.defined()) return at::empty(shape, at::TensorOptions().dtype(dtype).device(device));
+  R1_CHECK(out.sizes() == shape, op, ": ", what, " has shape ", out.sizes(), ", expected ", shape);
+  R1_CHECK(out.scalar_type() == dtype, op, ": ", what, " has dtype ", out.scalar_type(), ", expected ", dtype);
+  R1_CHECK(out.device() == device, op, ": ", what, " is on ", out.device(), ", expected ", device);
+  R1_CHECK(out.is_contiguous(), op, ": ", what, " must be contiguous");
+  return out;
+}
+
+at::Tensor deliver(const at::Tensor& result, const at::Tensor& out, const char* op, const char* what) {
+  if (!out.defined()) return result;
+  checked_out(out, result.sizes(), result.scalar_type(), out.device(), op, what);
+  R1_CHECK(out.is_cpu(), op, ": ", what, " must be a CPU tensor for CPU inputs");
+  return out.copy_(result);
+}
+
 at::Tensor expand_weight_scale_rows(const at::Tensor& scale, int64_t N) {
   return scale.to(at::kFloat).repeat_interleave(128, 0).narrow(0, 0, N).contiguous();  // [N, Kb]
 }

@@ -26,6 +26,13 @@ void check_same_device(std::initializer_list<at::Tensor> tensors, const char* op
 // kBFloat16 or kFloat.
 void check_out_dtype(at::ScalarType dtype, const char* op);
 
+// A caller-provided output (for CUDA graphs, or poisoned in tests): checks shape, dtype, device and
+// contiguity and returns it; an undefined `out` gives a fresh empty tensor.
+at::Tensor checked_out(const at::Tensor& out, at::IntArrayRef shape, at::ScalarType dtype, const at::Device& device,
+                       const char* op, const char* what = "out");
+// CPU paths: `result` itself, or copied into the caller's `out` after the same checks.
+at::Tensor deliver(const at::Tensor& result, const at::Tensor& out, const char* op, const char* what = "out");
+
 // Weight scales [Nb, Kb] repeated per output row: [N, Kb].
 at::Tensor expand_weight_scale_rows(const at::Tensor& scale, int64_t N);
 

@@ -89,7 +89,13 @@ TEST(Fp8GemmReference, RejectsMismatchedInputs) {
 TEST(Fp8GemmReference, CpuDispatchRunsTheReference) {
   at::Generator gen = testing::make_gen(15);
   const Fp8Blocks a = testing::random_act(3, 130, gen), b = testing::random_weight(5, 130, gen);
-  EXPECT_TRUE(at::equal(fp8_gemm(a, b, {at::kFloat}), fp8_gemm_reference(a, b, at::kFloat)));
+  const at::Tensor ref = fp8_gemm_reference(a, b, at::kFloat);
+  EXPECT_TRUE(at::equal(fp8_gemm(a, b, {at::kFloat}), ref));
+  at::Tensor out = testing::poisoned({3, 5}, at::kFloat, at::Device(at::kCPU));
+  EXPECT_TRUE(at::equal(fp8_gemm(a, b, {at::kFloat}, out), ref));
+  EXPECT_TRUE(at::equal(out, ref));  // written in place
+  EXPECT_THROW(fp8_gemm(a, b, {at::kFloat}, at::empty({3, 4})), Error);                  // wrong shape
+  EXPECT_THROW(fp8_gemm(a, b, {at::kFloat}, at::empty({3, 5}, at::kBFloat16)), Error);   // wrong dtype
 }
 
 // ---- CUDA parity ----
@@ -106,9 +112,11 @@ void expect_cuda_parity(const GemmCase& c, Fp8GemmPath path, int64_t split_k, ui
   const Fp8Blocks ad = testing::to_device(a, cuda), bd = testing::to_device(b, cuda);
   const std::string what = str_cat("M=", c.M, " N=", c.N, " K=", c.K, " path=", static_cast<int>(path),
                                    " split_k=", split_k);
-  const at::Tensor f32 = fp8_gemm(ad, bd, {at::kFloat, path, split_k});
+  // Outputs poisoned with NaN first, so an element the kernel never writes fails the comparison.
+  const at::Tensor f32 = fp8_gemm(ad, bd, {at::kFloat, path, split_k}, testing::poisoned({c.M, c.N}, at::kFloat, cuda));
   EXPECT_LT(rel_error(f32, ref), 1e-3) << what;
-  const at::Tensor bf = fp8_gemm(ad, bd, {at::kBFloat16, path, split_k});
+  const at::Tensor bf =
+      fp8_gemm(ad, bd, {at::kBFloat16, path, split_k}, testing::poisoned({c.M, c.N}, at::kBFloat16, cuda));
   EXPECT_EQ(bf.scalar_type(), at::kBFloat16);
   EXPECT_TRUE(at::equal(bf.cpu(), f32.cpu().to(at::kBFloat16))) << what;
   EXPECT_LT(rel_error(bf, ref), 4e-3) << what;  // bf16 rounding (~1.6e-3 RMS) plus the fp32 error

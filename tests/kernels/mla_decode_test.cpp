@@ -161,9 +161,12 @@ void expect_cuda_parity(const std::vector<int64_t>& lens, int64_t H, int64_t spl
   at::Tensor f32_out;
   for (at::ScalarType dt : {at::kFloat, at::kBFloat16}) {
     opt.out_dtype = dt;
+    // Outputs poisoned with NaN first, so an element the kernel never writes fails the comparison.
+    const int64_t B = static_cast<int64_t>(lens.size());
+    const at::Tensor out = testing::poisoned({B, H, kR}, dt, cuda), lse = testing::poisoned({B, H}, at::kFloat, cuda);
     const MlaDecodeResult got =
-        fp8 ? mla_decode_fp8(q.to(cuda), fd, c.block_table.to(cuda), c.seq_lens.to(cuda), opt)
-            : mla_decode(q.to(cuda), c.cache.to(cuda), c.block_table.to(cuda), c.seq_lens.to(cuda), opt);
+        fp8 ? mla_decode_fp8(q.to(cuda), fd, c.block_table.to(cuda), c.seq_lens.to(cuda), opt, out, lse)
+            : mla_decode(q.to(cuda), c.cache.to(cuda), c.block_table.to(cuda), c.seq_lens.to(cuda), opt, out, lse);
     const std::string what = str_cat("B=", lens.size(), " H=", H, " splits=", splits, " fp8=", fp8, " ", dt);
     ASSERT_EQ(got.out.scalar_type(), dt) << what;
     if (dt == at::kFloat) {

@@ -300,7 +300,9 @@ TEST(MoeCuda, GatherUnpermuteSwigluMatchReference) {
   const MoeRouting rc = moe_route_reference(ids, E, 128);
   for (int64_t D : {7168, 100, 1}) {  // 16-byte rows and odd widths
     const at::Tensor x = at::randn({T, D}, gen, at::kFloat).to(at::kBFloat16);
-    EXPECT_TRUE(at::equal(moe_gather(x.to(cuda), r).cpu(), moe_gather_reference(x, rc))) << D;
+    const int64_t P = rc.row_token.size(0);
+    EXPECT_TRUE(at::equal(moe_gather(x.to(cuda), r, testing::poisoned({P, D}, at::kBFloat16, cuda)).cpu(),
+                          moe_gather_reference(x, rc))) << D;
     const Fp8Blocks xq = testing::random_act(T, D, gen);
     EXPECT_TRUE(at::equal(moe_gather(xq.data.to(cuda), r).cpu(), moe_gather_reference(xq.data, rc)));
     EXPECT_TRUE(at::equal(moe_gather(xq.scale.to(cuda), r).cpu(), moe_gather_reference(xq.scale, rc)));
@@ -309,10 +311,12 @@ TEST(MoeCuda, GatherUnpermuteSwigluMatchReference) {
     for (at::ScalarType dt : {at::kFloat, at::kBFloat16}) {
       const at::Tensor yd = y.to(dt);
       const at::Tensor ref = moe_unpermute_reference(yd, rc.dest_row, w, at::kFloat);
-      const at::Tensor f32 = moe_unpermute(yd.to(cuda), r.dest_row, w.to(cuda), at::kFloat);
+      const at::Tensor f32 =
+          moe_unpermute(yd.to(cuda), r.dest_row, w.to(cuda), at::kFloat, testing::poisoned({T, D}, at::kFloat, cuda));
       EXPECT_LT(rel_error(f32, ref), 1e-6);
-      EXPECT_TRUE(at::equal(moe_unpermute(yd.to(cuda), r.dest_row, w.to(cuda), at::kBFloat16).cpu(),
-                            f32.cpu().to(at::kBFloat16)));
+      const at::Tensor bf = moe_unpermute(yd.to(cuda), r.dest_row, w.to(cuda), at::kBFloat16,
+                                          testing::poisoned({T, D}, at::kBFloat16, cuda));
+      EXPECT_TRUE(at::equal(bf.cpu(), f32.cpu().to(at::kBFloat16)));
     }
   }
   for (int64_t I : {2048, 256, 200}) {
