@@ -38,7 +38,7 @@ if has build; then
        -DR1_GTEST_SOURCE="$GTEST" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" >"$LOG/configure.log" 2>&1 &&
      cmake --build build-gpu -j"$(nproc)" >"$LOG/build.log" 2>&1; then
     note "build: ok"
-    grep -E "Compiling entry|registers|spill" "$LOG/build.log" >"$LOG/ptxas.txt" || true
+    python3 scripts/ptxas-summary.py "$LOG/build.log" >"$LOG/ptxas.txt" 2>&1 || true
   else
     note "build: FAILED (configure.log / build.log)"
     tail -40 "$LOG/configure.log"; grep -E "error" "$LOG/build.log" | head -40
@@ -49,7 +49,7 @@ fi
 if has sass; then
   # The instructions the kernels were written for: QGMMA (wgmma e4m3), UTMALDG (TMA loads), HMMA (mma.sync
   # in MLA decode), and local-memory traffic (LDL/STL) that would mean spills.
-  for obj in build-gpu/CMakeFiles/r1_kernels_cuda.dir/*.cu.o; do
+  for obj in $(find build-gpu -path '*r1_kernels_cuda.dir*' -name '*.cu.o' | sort); do
     cuobjdump --dump-sass "$obj" >"$LOG/$(basename "$obj").sass" 2>&1 || true
     printf '%-22s QGMMA %5s  UTMALDG %4s  HMMA %5s  LDL/STL %4s\n' "$(basename "$obj" .cu.o)" \
       "$(grep -c QGMMA "$LOG/$(basename "$obj").sass")" "$(grep -c UTMALDG "$LOG/$(basename "$obj").sass")" \
