@@ -69,9 +69,10 @@ sandbox::Request trivial_request() {
   return request;
 }
 
-void bench_reference_solutions(const std::string& path, const std::string& format, size_t workers) {
+void bench_reference_solutions(const std::string& path, const std::string& format, size_t workers, double timeout_s) {
   rewards::CodeRewardOptions options;
   options.format = format;
+  options.timeout_s = timeout_s;
   options.score = "binary";
   const rewards::ReferenceReport report = rewards::check_reference_solutions(path, options, workers);
   std::printf("{\"bench\": \"reference_solutions\", \"file\": \"%s\", \"format\": \"%s\", \"problems\": %zu, "
@@ -92,11 +93,14 @@ void add_sandbox_bench_commands(CLI::App& bench) {
   auto workers = std::make_shared<size_t>(0);
   auto humaneval = std::make_shared<std::string>();
   auto mbpp = std::make_shared<std::string>();
+  auto reference_timeout = std::make_shared<double>(10.0);
   cmd->add_option("--runs", *runs, "Executions for the throughput figure");
   cmd->add_option("--latency-runs", *latency_runs, "Sequential executions for the latency medians");
   cmd->add_option("--workers", *workers, "Concurrent sandboxes (0: 2 x CPUs)");
   cmd->add_option("--humaneval", *humaneval, "Also check every canonical solution of this HumanEval JSONL");
   cmd->add_option("--mbpp", *mbpp, "Also check every reference solution of this MBPP JSONL");
+  cmd->add_option("--reference-timeout-s", *reference_timeout,
+                  "Per-test limit for the reference checks (MBPP 123 needs ~2 s of CPU alone)");
   cmd->callback([=] {
     const size_t cpus = std::max(1u, std::thread::hardware_concurrency());
     const size_t w = *workers > 0 ? *workers : 2 * cpus;
@@ -126,8 +130,8 @@ void add_sandbox_bench_commands(CLI::App& bench) {
     std::printf("{\"bench\": \"throughput\", \"runs\": %zu, \"ok\": %zu, \"workers\": %zu, \"cpus\": %zu, "
                 "\"seconds\": %.2f, \"runs_per_s\": %.1f}\n",
                 *runs, ok, w, cpus, elapsed, static_cast<double>(*runs) / elapsed);
-    if (!humaneval->empty()) bench_reference_solutions(*humaneval, "humaneval", w);
-    if (!mbpp->empty()) bench_reference_solutions(*mbpp, "mbpp", w);
+    if (!humaneval->empty()) bench_reference_solutions(*humaneval, "humaneval", w, *reference_timeout);
+    if (!mbpp->empty()) bench_reference_solutions(*mbpp, "mbpp", w, *reference_timeout);
   });
 }
 

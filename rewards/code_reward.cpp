@@ -154,9 +154,10 @@ Plan plan_sample(const Sample& sample, const CodeRewardOptions& o) {
     const std::string setup = setup_v && setup_v->IsString() ? std::string(setup_v->GetString(), setup_v->GetStringLength()) : "";
     plan.tests = asserts.size();
     if (!code) return plan;
-    std::vector<Segment> base;
+    // The code first: MBPP's only non-empty test_setup_code (tasks 367, 927) builds objects of a class the
+    // solution defines.
+    std::vector<Segment> base = {{"solution.py", *code}};
     if (!setup.empty()) base.push_back({"setup.py", setup});
-    base.push_back({"solution.py", *code});
     if (o.score == "binary") {  // one run, every assert a segment: all or nothing anyway
       std::vector<Segment> segs = base;
       for (size_t i = 0; i < asserts.size(); ++i) segs.push_back({"test_" + std::to_string(i + 1) + ".py", asserts[i] + "\n"});

@@ -4,7 +4,7 @@
 // Test formats, chosen from the row's fields (or forced with the "format" option):
 //   humaneval  `prompt`, `test`, `entry_point`: prompt + code, then test, then check(entry_point)
 //   mbpp       `test_list` (assert statements), optional `test_setup_code` (and `challenge_test_list` with
-//              challenge_tests = true): setup, code, then each assert
+//              challenge_tests = true): code, setup, then each assert
 //   stdio      `tests` [{"input", "output"}], or `inputs` + `outputs`, or `input_output` {"inputs",
 //              "outputs"} (an object or a JSON string, the APPS/TACO layout): the program reads stdin and
 //              its stdout is compared token by token, line by line (code_compare.h)

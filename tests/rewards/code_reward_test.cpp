@@ -58,6 +58,7 @@ void expect_exit_zero_without_proof(const std::string& body) {
 TEST(CodeRewardHumanEval, AllCanonicalSolutionsPass) {
   CodeRewardOptions o;
   o.format = "humaneval";
+  o.timeout_s = 20;  // generous: a loaded CI machine must not turn a slow reference into a failure
   const ReferenceReport report = check_reference_solutions(kData + "/humaneval/HumanEval.jsonl", o, 4);
   ASSERT_EQ(report.checks.size(), 164u);
   for (const auto& c : report.checks) EXPECT_TRUE(c.passed) << c.id << ": " << c.reason;
@@ -96,6 +97,7 @@ TEST(CodeRewardMbpp, ReferenceSolutionsPassOnADeterministicSubset) {
   CodeRewardOptions o;
   o.format = "mbpp";
   o.score = "binary";
+  o.timeout_s = 20;
   const ReferenceReport report = check_reference_solutions(kData + "/mbpp/mbpp.jsonl", o, 4, 4);
   ASSERT_EQ(report.checks.size(), 244u);
   for (const auto& c : report.checks) EXPECT_TRUE(c.passed) << "mbpp " << c.id << ": " << c.reason;
@@ -108,6 +110,14 @@ TEST(CodeRewardMbpp, FractionCountsEachAssert) {
   EXPECT_NEAR(s.value, 2.0 / 3.0, 1e-12) << s.reason;
   EXPECT_NE(s.reason.find("test 3"), std::string::npos) << s.reason;
   EXPECT_EQ(score_one(row, "```python\ndef f(x):\n    return x + OFFSET\n```", R"({"score": "binary"})").value, 0.0);
+}
+
+TEST(CodeRewardMbpp, SetupCodeRunsAfterTheSolution) {
+  // Like MBPP 367/927: the setup builds objects of a class the solution defines.
+  const char* row = R"J({"task_id": 367, "test_setup_code": "root = Node(3)",
+      "test_list": ["assert value(root) == 3"]})J";
+  const Score s = score_one(row, "class Node:\n    def __init__(self, v):\n        self.v = v\n\ndef value(n):\n    return n.v\n");
+  EXPECT_EQ(s.value, 1.0) << s.reason;
 }
 
 TEST(CodeRewardStdio, FractionOfCasesWithNormalisedComparison) {
