@@ -64,9 +64,11 @@ struct BenchArgs {
   int64_t fwd_batch = 8, fwd_len = 128;
   int64_t gen_batch = 64, gen_prompt = 32, gen_new = 64;
   std::string dtype = "float32";
+  std::string only;  // run only models whose label contains this
 };
 
 void bench_one(const std::string& label, CausalLM& m, const BenchArgs& a, int64_t gen_batch) {
+  if (!a.only.empty() && label.find(a.only) == std::string::npos) return;
   const int64_t V = m.config().vocab_size;
   at::Tensor ids = at::randint(3, V, {a.fwd_batch, a.fwd_len}, at::kLong);
   const double fwd_s = seconds_of(
@@ -148,6 +150,7 @@ void add_bench_commands(CLI::App& bench) {
   cmd->add_option("--gen-prompt", a->gen_prompt, "prompt tokens per row");
   cmd->add_option("--gen-new", a->gen_new, "new tokens per row");
   cmd->add_option("--dtype", a->dtype, "float32 | bfloat16");
+  cmd->add_option("--only", a->only, "run only the models whose name contains this text");
   cmd->callback([a] { run_bench(*a); });
 }
 
