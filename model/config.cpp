@@ -58,6 +58,8 @@ RopeParameters parse_rope_object(const Reader& r, double theta_fallback) {
   RopeParameters p;
   p.rope_theta = r.double_or("rope_theta", theta_fallback);
   p.rope_type = r.string_or("rope_type", r.string_or("type", "default"));
+  R1_CHECK(r.double_or("partial_rotary_factor", 1.0) == 1.0, r.where,
+           ": key 'partial_rotary_factor': partial rotary embeddings are not supported");
   if (p.rope_type == "default") return p;
   if (p.rope_type != "linear" && p.rope_type != "yarn" && p.rope_type != "llama3") {
     fail(r.where, ": key 'rope_type': unsupported RoPE type '", p.rope_type,
@@ -240,6 +242,10 @@ ModelConfig ModelConfig::from_json(const std::string& text, const std::string& o
     R1_CHECK(!r.bool_or("use_sliding_window", false), origin,
              ": key 'use_sliding_window': sliding-window attention is not supported by r1");
   }
+
+  const double partial = r.double_or("partial_rotary_factor", 1.0);
+  R1_CHECK(partial == 1.0, origin, ": key 'partial_rotary_factor': partial rotary embeddings are not supported (got ",
+           partial, ")");
 
   // RoPE: rope_parameters (transformers >= 5) wins; else rope_scaling + top-level rope_theta.
   const double theta_top = r.double_or("rope_theta", 10000.0);
