@@ -33,20 +33,31 @@ at::Tensor select_tokens(const at::Tensor& logits_in, const GenerationConfig& cf
   }
   if (cfg.greedy || cfg.temperature == 0.0) return logits.argmax(-1);
   at::Tensor l = cfg.temperature == 1.0 ? logits : logits / cfg.temperature;  // [B, V]
-  if (cfg.top_k > 0 && cfg.top_k < V) {
-    at::Tensor kth = std::get<0>(l.topk(cfg.top_k, -1)).narrow(1, cfg.top_k - 1, 1);  // [B, 1]
-    l = l.masked_fill(l < kth, -std::numeric_limits<float>::infinity());
+  at::Tensor target_u = uniforms.to(l.device()).to(at::kFloat).unsqueeze(1);  // [B, 1]
+  // Inverse CDF: the first candidate whose cumulative mass exceeds u * total.
+  auto pick = [&](const at::Tensor& probs) {  // [B, C] → [B] candidate index
+    at::Tensor cdf = probs.cumsum(-1);
+    at::Tensor target = target_u * cdf.narrow(1, cdf.size(1) - 1, 1);
+    return (cdf <= target).sum(-1).clamp_max(cdf.size(1) - 1);
+  };
+  if (cfg.top_k == 0 && cfg.top_p >= 1.0) {  // plain sampling: no sort over the vocabulary
+    return pick(at::softmax(l, -1));
   }
-  auto sorted = at::softmax(l, -1).sort(-1, /*descending=*/true);
-  at::Tensor probs = std::get<0>(sorted), order = std::get<1>(sorted);  // [B, V]
+  at::Tensor probs, order;  // candidates in descending order: [B, C]
+  if (cfg.top_k > 0 && cfg.top_k < V) {
+    auto top = l.topk(cfg.top_k, -1);  // sorted; softmax over the k survivors = the masked full softmax
+    probs = at::softmax(std::get<0>(top), -1);
+    order = std::get<1>(top);
+  } else {
+    auto sorted = at::softmax(l, -1).sort(-1, /*descending=*/true);
+    probs = std::get<0>(sorted);
+    order = std::get<1>(sorted);
+  }
   if (cfg.top_p < 1.0) {
-    at::Tensor mass_before = probs.cumsum(-1) - probs;  // [B, V]
+    at::Tensor mass_before = probs.cumsum(-1) - probs;  // [B, C]
     probs = probs.masked_fill(mass_before >= cfg.top_p, 0.0);
   }
-  at::Tensor cdf = probs.cumsum(-1);                                                // [B, V]
-  at::Tensor target = uniforms.to(cdf.device()).to(at::kFloat).unsqueeze(1) * cdf.narrow(1, V - 1, 1);  // [B, 1]
-  at::Tensor pos = (cdf <= target).sum(-1).clamp_max(V - 1);                         // [B] first cdf > target
-  return order.gather(1, pos.unsqueeze(1)).squeeze(1);
+  return order.gather(1, pick(probs).unsqueeze(1)).squeeze(1);
 }
 
 namespace {

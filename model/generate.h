@@ -13,8 +13,9 @@
 //     compacted with index_select, so they stop costing compute.
 //   * Sampling draws one uniform per ORIGINAL row per step from a generator seeded with `seed`, so a row's
 //     tokens depend only on (seed, row, prompt, model) — not on which other rows finished when; the same
-//     seed reproduces the same completions. Tokens are sampled by inverse CDF over the sorted filtered
-//     distribution.
+//     seed reproduces the same completions. Tokens are sampled by inverse CDF: over the vocabulary in id
+//     order for plain sampling (no sort), over the top-k (topk, not a full sort) or the sorted distribution
+//     when top-p needs it.
 //   * Stop strings are matched in the decoded text of the last generated tokens (a window of
 //     max(32, 4 × longest stop string) tokens) through the caller's decode function.
 //   * Runs under c10::InferenceMode: no autograd graph; the results are plain data.
