@@ -66,7 +66,7 @@ Result error_result(const std::string& message) {
 }
 
 std::string check_limits(const Limits& l, const char* which) {
-  if (!(l.wall_time_s > 0) || !(l.cpu_time_s > 0) || l.memory_bytes <= 0 || l.max_processes <= 0 ||
+  if (!(l.wall_time_s > 0) || !(l.cpu_time_s > 0) || l.memory_bytes <= 0 || l.total_memory_bytes <= 0 || l.max_processes <= 0 ||
       l.max_file_bytes < 0 || l.max_open_files <= 0 || l.stack_bytes <= 0 || l.stdout_bytes < 0 || l.stderr_bytes < 0) {
     return str_cat(which, " limits must be positive (wall ", l.wall_time_s, " s, cpu ", l.cpu_time_s, " s, memory ",
                    l.memory_bytes, " bytes, processes ", l.max_processes, ")");

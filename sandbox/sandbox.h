@@ -36,7 +36,9 @@
 //   - Processes: fork bombs stop at RLIMIT_NPROC (per sandbox: user-namespace ucounts); the program sees only
 //     its own PID namespace; signals to its parent (init) are ignored by the kernel; leftover background
 //     processes are killed when the phase ends and nothing survives the run.
-//   - Resources: wall clock per phase, RLIMIT_CPU, RLIMIT_AS, RLIMIT_NOFILE, RLIMIT_CORE=0, output caps.
+//   - Resources: wall clock per phase, RLIMIT_CPU, RLIMIT_AS, RLIMIT_NOFILE, RLIMIT_CORE=0, output caps,
+//     and (when the helper is root and the host has a memory cgroup) one memory limit for all the
+//     sandbox's processes and tmpfs files together (helper/cgroup.h).
 //   - Privilege: unprivileged uid inside (a dedicated host uid when the caller is root), empty capability
 //     sets and bounding set, locked securebits, no_new_privs (setuid binaries and file caps do nothing),
 //     seccomp denying ptrace, process_vm_*, mount and the new mount API, unshare/setns/namespace clone
@@ -49,8 +51,10 @@
 //   - Kernel exploits through the allowed syscall surface (this is not a VM; use gVisor/a VM for that).
 //   - Side channels (timing, cache), CPU/memory contention with the host, and tmpfs memory (bounded by the
 //     per-mount size caps, counted against the host, not the program's RLIMIT_AS).
-//   - Peak memory is ru_maxrss (max over processes, not a sum) and memory_limit is inferred from the
-//     failure (RLIMIT_AS makes allocations fail rather than raising an OOM event): see helper::classify().
+//   - Peak memory is ru_maxrss (max over processes, not a sum). memory_limit comes from the cgroup's OOM
+//     kills where there is one; RLIMIT_AS failures are inferred from the runtime's report (allocations
+//     fail rather than raising an OOM event): see helper::classify(). Without a memory cgroup (not root,
+//     or none offered) the whole sandbox may use max_processes x memory_bytes.
 //   - Unprivileged callers (not root): the program keeps the caller's supplementary groups (the kernel
 //     forbids dropping them without privilege) and runs as uid 0 inside without any capability.
 //   - Isolation::rlimits_only (opt-in only) has none of the namespace properties; every result says so.
@@ -77,6 +81,8 @@ struct Limits {
   double wall_time_s = 10.0;                  // wall clock, from the phase's fork to its exit
   double cpu_time_s = 10.0;                   // RLIMIT_CPU per process (whole seconds, rounded up)
   int64_t memory_bytes = 512LL << 20;         // RLIMIT_AS (address space) per process
+  int64_t total_memory_bytes = 1LL << 30;     // all processes + tmpfs files together (memory cgroup,
+                                              // where the host allows one; the largest of the phases')
   int64_t max_processes = 64;                 // RLIMIT_NPROC: processes + threads of the sandbox user
   int64_t max_file_bytes = 64LL << 20;        // RLIMIT_FSIZE, and the size of each tmpfs (/work, /tmp, /dev/shm)
   int64_t max_open_files = 256;               // RLIMIT_NOFILE

@@ -30,6 +30,7 @@ Limits default_compile_limits() {
   l.wall_time_s = 30.0;
   l.cpu_time_s = 30.0;
   l.memory_bytes = 2LL << 30;
+  l.total_memory_bytes = 2LL << 30;
   l.max_file_bytes = 128LL << 20;
   l.stdout_bytes = 64LL << 10;
   l.stderr_bytes = 64LL << 10;

@@ -30,6 +30,7 @@ class Writer {
     f64(l.wall_time_s);
     f64(l.cpu_time_s);
     i64(l.memory_bytes);
+    i64(l.total_memory_bytes);
     i64(l.max_processes);
     i64(l.max_file_bytes);
     i64(l.max_open_files);
@@ -82,6 +83,7 @@ class Reader {
     l.wall_time_s = f64();
     l.cpu_time_s = f64();
     l.memory_bytes = i64();
+    l.total_memory_bytes = i64();
     l.max_processes = i64();
     l.max_file_bytes = i64();
     l.max_open_files = i64();

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <string>
 
+#include "sandbox/helper/cgroup.h"
 #include "sandbox/helper/phase.h"
 #include "sandbox/helper/python_zygote.h"
 #include "sandbox/helper/root_fs.h"
@@ -36,6 +37,7 @@ constexpr char kModeSelfMap = 'S';       // only the helper's own id is mapped (
 struct InitArgs {
   const Job* job;
   int go_read, ctl_write, out_write, err_write;
+  int cgroup_procs;
   int close_in_child[4];
 };
 
@@ -130,6 +132,7 @@ int init_main(void* raw) {
   env.ctl_fd = ctl;
   env.out_fd = a.out_write;
   env.err_fd = a.err_write;
+  env.cgroup_procs_fd = a.cgroup_procs;
   env.workdir = "/work";
   env.env = job.env;
   env.scrub = [&job] { scrub_job(job); };
@@ -162,7 +165,9 @@ Result run_in_namespaces(const Job& job) {
     return sandbox_error("pipe: " + errno_text(errno));
   }
   for (int fd : {ctl[0], out[0], err[0]}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  InitArgs args{&job, go[0], ctl[1], out[1], err[1], {go[1], ctl[0], out[0], err[0]}};
+  SandboxCgroup cgroup;  // removed when this function returns, after init was reaped
+  (void)cgroup.create(sandbox_memory_limit(job));
+  InitArgs args{&job, go[0], ctl[1], out[1], err[1], cgroup.procs_fd(), {go[1], ctl[0], out[0], err[0]}};
 
   void* stack = mmap(nullptr, kInitStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return sandbox_error("mmap: " + errno_text(errno));
@@ -192,9 +197,9 @@ Result run_in_namespaces(const Job& job) {
   }
   (void)write_all(go[1], &mode, 1);
   close(go[1]);
-  Result result = supervise(job, pid, ctl[0], out[0], err[0]);
+  Result result = supervise(job, pid, ctl[0], out[0], err[0], &cgroup);
   for (int fd : {ctl[0], out[0], err[0]}) close(fd);
-  result.isolation = "namespaces";
+  result.isolation = cgroup.active() ? "namespaces, memory cgroup" : "namespaces";
   return result;
 }
 

@@ -27,6 +27,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sandbox/helper/cgroup.h"
 #include "sandbox/helper/jail.h"
 #include "sandbox/helper/python_zygote.h"
 #include "sandbox/helper/seccomp_filter.h"
@@ -96,6 +97,7 @@ int server_main() {
   if (helper::python_zygote_built() && !helper::python_zygote_init(&error)) {
     std::fprintf(stderr, "r1-sandbox-helper: %s; Python runs by exec\n", error.c_str());
   }
+  helper::remove_stale_cgroups();
   for (bool rlimits_only : {false, true}) {  // compiled once here, inherited by every worker
     if (helper::build_seccomp_filter(rlimits_only, &error) == nullptr) {
       std::fprintf(stderr, "r1-sandbox-helper: %s\n", error.c_str());
@@ -137,5 +139,6 @@ int main(int argc, char** argv) {
   if (getppid() != parent) return 3;
   helper::close_fds_from(3);
   signal(SIGPIPE, SIG_IGN);
+  helper::remove_stale_cgroups();
   return serve_job(0, 1);
 }

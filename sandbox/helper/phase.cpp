@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sandbox/helper/cgroup.h"
 #include "sandbox/helper/python_zygote.h"
 #include "sandbox/helper/seccomp_filter.h"
 
@@ -49,7 +50,7 @@ void on_kill_request(int, siginfo_t* info, void*) {
   kill_everything();
 }
 
-enum Step { kStepSignals = 1, kStepFds, kStepChdir, kStepRlimit, kStepCaps, kStepIds, kStepSeccomp, kStepExec };
+enum Step { kStepSignals = 1, kStepFds, kStepChdir, kStepRlimit, kStepCaps, kStepIds, kStepSeccomp, kStepExec, kStepCgroup };
 
 const char* step_name(int step) {
   switch (step) {
@@ -61,6 +62,7 @@ const char* step_name(int step) {
     case kStepIds: return "switching to the sandbox user";
     case kStepSeccomp: return "loading the seccomp filter";
     case kStepExec: return "execve";
+    case kStepCgroup: return "joining the memory cgroup";
     default: return "setup";
   }
 }
@@ -140,6 +142,7 @@ bool clear_capability_sets() {
     }
   }
   (void)setpgid(0, 0);
+  if (!join_cgroup(env.cgroup_procs_fd)) fail(kStepCgroup);
 
   // Lift the four descriptors above everything we will dup onto, then place them.
   const int sources[4] = {in_fd, env.out_fd, env.err_fd, fd3};

@@ -33,6 +33,7 @@ struct PhaseEnv {
   int out_fd = -1, err_fd = -1;
   std::string workdir;
   std::vector<std::string> env;  // "NAME=value"
+  int cgroup_procs_fd = -1;      // the sandbox's memory cgroup (cgroup.h); phase children join it
   // Run Python in the inherited warm interpreter instead of exec (python_zygote.h); run_argv must be the
   // python language's.
   bool python_in_process = false;

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <map>
 
+#include "sandbox/helper/cgroup.h"
 #include "sandbox/helper/util.h"
 
 namespace r1::sandbox::helper {
@@ -27,6 +28,7 @@ constexpr double kKillGraceS = 2.0;      // from a kill request to init reportin
 
 struct PhaseState {
   bool started = false, ended = false;
+  int64_t oom_before = 0, oom_after = 0;
   double t0 = 0, t1 = 0;
   bool kill_sent = false;
   bool wall_timeout = false, output_exceeded = false;
@@ -74,6 +76,12 @@ void classify(const PhaseOutcome& o, const Limits& limits, Execution* ex) {
     ex->message = "wall time limit " + seconds(limits.wall_time_s);
     return;
   }
+  if (o.oom_killed && ex->exit_code != 0) {
+    ex->status = Status::memory_limit;
+    ex->message = "memory limit of the whole sandbox " + std::to_string(limits.total_memory_bytes >> 20) +
+                  " MiB (a process was killed by the memory cgroup)";
+    return;
+  }
   if (!o.ended) {
     ex->status = Status::sandbox_error;
     ex->message = "the sandbox init process died before the program ended";
@@ -112,7 +120,8 @@ void classify(const PhaseOutcome& o, const Limits& limits, Execution* ex) {
   }
 }
 
-Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err_fd) {
+Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err_fd, const SandboxCgroup* cgroup) {
+  auto oom_kills = [cgroup]() -> int64_t { return cgroup != nullptr ? cgroup->oom_kills() : 0; };
   const bool has_compile = !job.compile_argv.empty();
   auto limits_of = [&](int phase) -> const Limits& { return phase == 0 ? job.compile_limits : job.limits; };
 
@@ -178,6 +187,7 @@ Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err
       PhaseState& ps = phases[m.phase];
       ps.started = true;
       ps.t0 = now;
+      ps.oom_before = oom_kills();
       current = last = m.phase;
       deadline = now + std::max(0.001, limits_of(m.phase).wall_time_s);
     } else if (m.type == kPhaseEnd) {
@@ -186,6 +196,7 @@ Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err
       PhaseState& ps = phases[m.phase];
       ps.ended = true;
       ps.t1 = now;
+      ps.oom_after = oom_kills();
       ps.end = m;
       current = -1;
       deadline = now + kSetupTimeoutS;
@@ -256,6 +267,7 @@ Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err
     o.exec_failed = ps.ended && ps.end.exec_errno != 0;
     o.output_exceeded = ps.output_exceeded;
     o.wall_timeout = ps.wall_timeout;
+    o.oom_killed = (ps.ended ? ps.oom_after : oom_kills()) > ps.oom_before;
     o.wait_status = ps.end.wait_status;
     o.cpu_time_s = static_cast<double>(ps.end.utime_us + ps.end.stime_us) * 1e-6;
     o.peak_memory_bytes = ps.end.maxrss_kb * 1024;

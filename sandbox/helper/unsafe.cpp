@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 
+#include "sandbox/helper/cgroup.h"
 #include "sandbox/helper/phase.h"
 #include "sandbox/helper/python_zygote.h"
 #include "sandbox/helper/seccomp_filter.h"
@@ -117,6 +118,8 @@ Result run_rlimits_only(const Job& job) {
     return finish(result);
   }
   for (int fd : {ctl[0], out[0], err[0]}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  SandboxCgroup cgroup;
+  (void)cgroup.create(sandbox_memory_limit(job));
   const pid_t helper_pid = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
@@ -138,6 +141,7 @@ Result run_rlimits_only(const Job& job) {
     env.ctl_fd = ctl[1];
     env.out_fd = out[1];
     env.err_fd = err[1];
+    env.cgroup_procs_fd = cgroup.procs_fd();
     env.workdir = dir;
     env.env = job.env;
     env.scrub = [&job] { scrub_job(job); };
@@ -160,7 +164,7 @@ Result run_rlimits_only(const Job& job) {
     result.message = "fork: " + errno_text(errno);
     return finish(result);
   }
-  result = supervise(job, pid, ctl[0], out[0], err[0]);
+  result = supervise(job, pid, ctl[0], out[0], err[0], &cgroup);
   for (int fd : {ctl[0], out[0], err[0]}) close(fd);
   remove_tree_at(AT_FDCWD, dir.c_str());
   return finish(result);

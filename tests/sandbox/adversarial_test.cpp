@@ -64,6 +64,34 @@ TEST(Adversarial, CppMemoryBombHitsTheMemoryLimit) {
   EXPECT_EQ(r.status, Status::memory_limit) << r.message;
 }
 
+TEST(Adversarial, MemoryBombAcrossProcessesIsBoundedAsAWhole) {
+  // 16 processes x 96 MiB, each under its own 256 MiB address-space limit, against 512 MiB for the whole
+  // sandbox: the memory cgroup must kill some of them.
+  Limits limits = quick_limits(30.0);
+  limits.memory_bytes = 256LL << 20;
+  limits.total_memory_bytes = 512LL << 20;
+  const Result r = run_program("python",
+                               "import os, time\nkids = []\nfor i in range(16):\n    pid = os.fork()\n    if pid == 0:\n"
+                               "        x = bytearray(96 << 20)\n        for j in range(0, len(x), 4096):\n            x[j] = 1\n"
+                               "        time.sleep(1)\n        os._exit(0)\n    kids.append(pid)\n"
+                               "killed = sum(os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) == -9 for p in kids)\n"
+                               "print('killed', killed)\n",
+                               limits);
+  if (!contains(r.isolation, "memory cgroup")) GTEST_SKIP() << "no memory cgroup on this host: " << r.isolation;
+  ASSERT_EQ(r.status, Status::ok) << r.message;
+  EXPECT_FALSE(contains(r.run().stdout_data, "killed 0")) << r.run().stdout_data;
+}
+
+TEST(Adversarial, WholeSandboxMemoryLimitIsReportedAsMemoryLimit) {
+  Limits limits = quick_limits(30.0);
+  limits.memory_bytes = 2LL << 30;          // the address-space limit would allow it...
+  limits.total_memory_bytes = 256LL << 20;  // ...the sandbox as a whole does not
+  const Result r = run_program("python", "x = bytearray(600 << 20)\nfor j in range(0, len(x), 4096):\n    x[j] = 1\n", limits);
+  if (!contains(r.isolation, "memory cgroup")) GTEST_SKIP() << "no memory cgroup on this host: " << r.isolation;
+  EXPECT_EQ(r.status, Status::memory_limit) << r.message;
+  EXPECT_TRUE(contains(r.run().message, "whole sandbox")) << r.run().message;
+}
+
 TEST(Adversarial, CpuLoopHitsTheCpuLimit) {
   Limits limits = quick_limits(30.0);
   limits.cpu_time_s = 1.0;
