@@ -13,6 +13,7 @@
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,6 +244,9 @@ class HelperServer {
       close(sv[0]);
       return false;
     }
+    // A server that stopped reading must not block the caller: after 10 s a send fails and we restart it.
+    timeval timeout{10, 0};
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     control_ = sv[0];
     helper_ = helper;
     return true;

@@ -57,6 +57,8 @@
 //     or none offered) the whole sandbox may use max_processes x memory_bytes.
 //   - Unprivileged callers (not root): the program keeps the caller's supplementary groups (the kernel
 //     forbids dropping them without privilege) and runs as uid 0 inside without any capability.
+//   - A host core_pattern that pipes core dumps to a program: the kernel runs it for a crashing sandboxed
+//     process whatever RLIMIT_CORE says (a plain file pattern, as on our machines, is stopped by it).
 //   - Isolation::rlimits_only (opt-in only) has none of the namespace properties; every result says so.
 // In-process Python (the zygote) changes none of the above: the program process is confined the same way;
 // its memory is a copy of the helper server's (which never held caller data), and the job's stdin, files
