@@ -12,6 +12,11 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <mutex>
+
 #include "common/error.h"
 #include "common/fs.h"
 #include "model/causal_lm.h"
@@ -76,6 +81,21 @@ void layer_layout(const ModelConfig& c, int64_t index, std::vector<ParamSpec>& o
 std::string mtp_embed_name(const ModelConfig& c) { return layer_prefix(c.num_hidden_layers) + "embed_tokens.weight"; }
 std::string mtp_head_name(const ModelConfig& c) { return layer_prefix(c.num_hidden_layers) + "shared_head.head.weight"; }
 
+// glibc serves every allocation above M_MMAP_THRESHOLD with a fresh mmap and trims the heap top on free,
+// so each activation tensor of every forward pays its page faults again. Keeping large blocks in the heap
+// and never trimming made the fixture forwards 5-8x faster on the 2-core dev machine (80 → 11 ms for
+// deepseek_v3_tiny, 8×128 tokens). Process-wide, once, on the first model load or initialisation: the
+// price is that freed tensor memory stays with the process (its peak RSS), which a trainer wants anyway.
+void keep_tensor_memory_in_heap() {
+#ifdef __GLIBC__
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (mallopt(M_MMAP_THRESHOLD, 1 << 30) == 0) mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  });
+#endif
+}
+
 }  // namespace
 
 std::vector<ParamSpec> parameter_layout(const ModelConfig& c, bool with_mtp) {
@@ -114,6 +134,7 @@ struct ModelBuilder {
 };
 
 std::unique_ptr<CausalLM> CausalLM::load(const std::string& dir, at::ScalarType dtype, at::Device device) {
+  keep_tensor_memory_in_heap();
   R1_CHECK(is_directory(dir), "model directory '", dir, "' does not exist");
   ModelConfig config = ModelConfig::from_file(path_join(dir, "config.json"));
   Checkpoint ck(dir);
@@ -195,6 +216,7 @@ std::unique_ptr<CausalLM> CausalLM::load(const std::string& dir, at::ScalarType 
 
 std::unique_ptr<CausalLM> CausalLM::init_random(const ModelConfig& config, uint64_t seed, at::ScalarType dtype,
                                                 at::Device device) {
+  keep_tensor_memory_in_heap();
   config.validate();
   const bool has_mtp = config.num_nextn_predict_layers > 0;
   auto m = ModelBuilder::make(config, dtype, device);
