@@ -20,7 +20,7 @@ SEGMENTS = @SEGMENTS@
 
 def _r1_install_audit_hook(notary_ident):
     deny = frozenset(("sys.settrace", "sys.setprofile", "sys._current_exceptions", "gc.get_objects",
-                      "gc.get_referrers", "gc.get_referents"))
+                      "gc.get_referrers", "gc.get_referents", "code.__new__"))
 
     def hook(event, args, _deny=deny, _ni=notary_ident, _gi=_thread.get_ident, _sw=str.startswith,
              _type=type, _str=str, _bytes=bytes, _err=RuntimeError):

@@ -11,11 +11,13 @@
 //
 // An audit hook (which cannot be removed) closes the ways to read another thread's frame or raw memory:
 // sys._current_frames (except for the notary), settrace/setprofile (a tracer could also jump over
-// asserts), gc.get_objects/referrers/referents, ctypes and any path under /proc (the sandbox has no /proc;
-// this is defence in depth). Everything the harness calls after untrusted code started was bound to a
+// asserts), gc.get_objects/referrers/referents, ctypes, hand-made code objects (code.__new__, which
+// covers CodeType() and code.replace(): crafted bytecode can read arbitrary memory) and any path under
+// /proc (the sandbox has no /proc; this is defence in depth). Everything the harness calls after untrusted code started was bound to a
 // local before it started, so patching builtins, os, sys or threading changes nothing it does.
 // Not defended: semantic hacks on the tests' own comparisons (returning an object whose __eq__ is always
-// True); that is a property of the tests, not of the harness.
+// True), a property of the tests rather than of the harness; and crafted bytecode smuggled in through
+// marshal.loads (the import system itself uses marshal, so it cannot be refused).
 #pragma once
 
 #include <string>

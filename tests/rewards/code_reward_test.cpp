@@ -241,6 +241,15 @@ TEST(CodeRewardAntiCheat, ReadingMemoryWithCtypes) {
                       "import os\nos._exit(0)\n");
 }
 
+TEST(CodeRewardAntiCheat, CraftedCodeObjectsAreRefused) {
+  expect_exit_zero_without_proof("    return 0\nimport os, types\nc = (lambda: 0).__code__\n"
+                                 "for make in (lambda: c.replace(co_consts=(1,)), lambda: types.CodeType(*[getattr(c, 'co_' + n) for n in ("
+                                 "'argcount', 'posonlyargcount', 'kwonlyargcount', 'nlocals', 'stacksize', 'flags', 'code', 'consts', "
+                                 "'names', 'varnames', 'filename', 'name', 'qualname', 'firstlineno', 'linetable', 'exceptiontable', "
+                                 "'freevars', 'cellvars')])):\n    try:\n        make()\n        os._exit(7)  # made it: the defence failed\n    except RuntimeError:\n"
+                                 "        pass\nos._exit(0)\n");
+}
+
 TEST(CodeRewardAntiCheat, PatchingPrintStdoutAndOs) {
   EXPECT_EQ(score_inc("    return 0\nimport builtins, os, sys\nbuiltins.print = lambda *a, **k: None\n"
                       "os.write = lambda fd, b: len(b)\nos._exit = lambda c: None\nsys.exit = lambda *a: None\n"
