@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 
@@ -43,7 +44,10 @@ TEST(Adversarial, ForkBombStopsAtTheProcessLimit) {
                                "            time.sleep(60)\n        n += 1\nexcept OSError as e:\n    print('stopped', n, e.errno)\n",
                                limits);
   ASSERT_EQ(r.status, Status::ok) << r.message;
-  EXPECT_TRUE(contains(r.run().stdout_data, "stopped 15 11")) << r.run().stdout_data;  // EAGAIN at the 16th
+  // EAGAIN at the 16th process of the sandbox user (at the 15th for an unprivileged caller, whose init
+  // shares the program's uid).
+  EXPECT_TRUE(contains(r.run().stdout_data, "stopped 15 11") || contains(r.run().stdout_data, "stopped 14 11"))
+      << r.run().stdout_data;
 }
 
 TEST(Adversarial, MemoryBombHitsTheMemoryLimit) {
@@ -325,7 +329,7 @@ TEST(Adversarial, SignalsToParentsAndEveryoneHurtNobodyOutside) {
   ASSERT_EQ(r.status, Status::ok) << r.message;
   EXPECT_TRUE(contains(r.run().stdout_data, "alive")) << r.run().stdout_data;
   // We are still here (this line runs), and so is our parent.
-  EXPECT_EQ(kill(getppid(), 0), 0);
+  EXPECT_TRUE(kill(getppid(), 0) == 0 || errno == EPERM);  // EPERM: alive, just not ours to signal
 }
 
 TEST(Adversarial, ProgramSeesOnlyItsOwnPidNamespace) {
@@ -336,9 +340,12 @@ TEST(Adversarial, ProgramSeesOnlyItsOwnPidNamespace) {
 
 TEST(Adversarial, SetuidAttemptsFail) {
   const Result r = run_program("python",
-                               "import os\nfor name, call in (('setuid', lambda: os.setuid(0)), ('setgid', lambda: os.setgid(0)),"
-                               " ('seteuid', lambda: os.seteuid(0)), ('setgroups', lambda: os.setgroups([0])),"
-                               " ('setresuid', lambda: os.setresuid(0, 0, 0))):\n    try:\n        call()\n"
+                               // Becoming uid 0 (or another uid) must fail; an unprivileged caller's program already
+                               // is uid 0 inside, without capabilities, so then only other ids are tried.
+                               "import os\nother = 4242 if os.getuid() == 0 else 0\n"
+                               "for name, call in (('setuid', lambda: os.setuid(other)), ('setgid', lambda: os.setgid(other)),"
+                               " ('seteuid', lambda: os.seteuid(other)), ('setgroups', lambda: os.setgroups([other])),"
+                               " ('setresuid', lambda: os.setresuid(other, other, other))):\n    try:\n        call()\n"
                                "        print('GAINED', name)\n    except OSError as e:\n        print('denied', name, e.errno)\n"
                                "print('uid', os.getuid(), os.geteuid())\n",
                                quick_limits());
