@@ -22,8 +22,10 @@ size_t default_workers() {
     const long n = std::strtol(env, nullptr, 10);
     if (n > 0) return static_cast<size_t>(n);
   }
+  // Twice the CPUs: part of each run is waiting (namespace set-up and teardown), and on 2 cores 4 workers
+  // gave 28 runs/s against 19 for 2 (BENCHMARKS.md).
   const unsigned cpus = std::thread::hardware_concurrency();
-  return cpus > 0 ? cpus : 2;
+  return 2 * (cpus > 0 ? cpus : 2);
 }
 
 }  // namespace

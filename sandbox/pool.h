@@ -3,7 +3,7 @@
 // Each worker thread runs one sandbox at a time (run() blocks on the helper), so the number of workers is
 // the number of programs alive at once, whatever number of callers submit. The process-wide pool
 // (Pool::global()) is what the code reward uses: batch scoring on a thread pool of any size still runs at
-// most `workers` sandboxes. Its size comes from R1_SANDBOX_WORKERS, else the number of CPUs; set it
+// most `workers` sandboxes. Its size comes from R1_SANDBOX_WORKERS, else twice the number of CPUs; set it
 // before first use with set_global_workers().
 #pragma once
 
