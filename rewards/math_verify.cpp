@@ -38,7 +38,7 @@ char choice_letter(std::string_view answer) {
     if (answer[i] != '{' && answer[i] != '}' && answer[i] != '$') s += answer[i];
   }
   size_t a = s.find_first_not_of(" \t\n"), b = s.find_last_not_of(" \t\n.:;");
-  if (a == std::string::npos) return 0;
+  if (a == std::string::npos || b == std::string::npos || b < a) return 0;
   std::string_view t(s.data() + a, b - a + 1);
   if (t.size() >= 3 && t[0] == '(' && t[2] == ')') {
     char c = static_cast<char>(t[1] & ~0x20);
