@@ -57,10 +57,15 @@ void ProgressBar::finish() {
   if (finished_) return;
   finished_ = true;
   if (quiet_) return;
-  draw(true);
+  if (tty_) {
+    draw(true);
+  } else if (drawn_ != done_) {
+    draw(true);  // plain logs: only when the last position was not printed yet
+  }
 }
 
 void ProgressBar::draw(bool final_line) {
+  drawn_ = done_;
   std::ostringstream line;
   line << label_;
   double elapsed = elapsed_s();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,7 +33,7 @@ class ProgressBar {
   void draw(bool final_line);
 
   std::string label_;
-  size_t total_, done_ = 0, first_ = 0;
+  size_t total_, done_ = 0, first_ = 0, drawn_ = SIZE_MAX;  // drawn_: position of the last line drawn
   bool quiet_, tty_, finished_ = false;
   double plain_every_s_ = 10.0;
   std::chrono::steady_clock::time_point start_, last_draw_;

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "rl/stage.h"
+#include "rl/lm_trainer.h"
 #include "rl/stage_synthetic.h"
 
 namespace r1::rl {
@@ -22,6 +23,8 @@ const std::vector<StageType>& stage_table() {
   static const std::vector<StageType> table = {
       {"synthetic_arithmetic", "write the tiny pipeline's arithmetic corpus, RL prompts and held-out set",
        make_synthetic_arithmetic_stage},
+      {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage},
+      {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage},
   };
   return table;
 }

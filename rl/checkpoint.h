@@ -1,0 +1,44 @@
+// Training checkpoints: an HF model directory plus the trainer's state, written so that a run killed at
+// any instant (kill -9 included) resumes from the last complete checkpoint at the exact step and data
+// position.
+//
+//   <stage>/checkpoints/step-000120/    HF directory (config.json, safetensors, tokenizer files) that HF
+//                                       transformers loads as is, plus
+//       optimizer.safetensors           AdamW state (exp_avg, exp_avg_sq, fp32 masters)
+//       trainer_state.json              {"step", "data_position", "optimizer_steps", ...trainer extras}
+//   <stage>/checkpoints/latest          "step-000120" (written last, atomically)
+// The step directory is assembled under checkpoints/.staging-step-000120 and renamed into place when
+// complete; `latest` is updated after the rename. A crash leaves either the previous checkpoint (and maybe
+// a staging directory that the next save removes) or the new one — never half of one. Older checkpoints
+// beyond keep_last are deleted after the new one is in place.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/json.h"
+#include "model/causal_lm.h"
+#include "rl/optimizer.h"
+
+namespace r1::rl {
+
+struct TrainerState {
+  int64_t step = 0;            // completed trainer steps
+  int64_t data_position = 0;   // next position in the data order (datasets/sampler.h)
+  int64_t optimizer_steps = 0;
+  std::string extra_json = "{}";  // trainer-specific (e.g. GRPO reference-reset bookkeeping)
+};
+
+// Saves a checkpoint of `model` (+ tokenizer files from tokenizer_dir) and `optimizer` for `state.step`;
+// returns its directory.
+std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM& model, const std::string& tokenizer_dir,
+                            const AdamW& optimizer, const TrainerState& state, int64_t keep_last);
+
+// The newest complete checkpoint directory of a stage, if any.
+std::optional<std::string> latest_checkpoint(const std::string& stage_dir);
+
+// Reads trainer_state.json and optimizer.safetensors of a checkpoint into `optimizer` (the model weights
+// are loaded by the caller with CausalLM::load(dir)). Errors name the files.
+TrainerState load_trainer_state(const std::string& checkpoint_dir, AdamW& optimizer);
+
+}  // namespace r1::rl

@@ -1,0 +1,67 @@
+// See policy.h.
+#include "rl/policy.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "model/config.h"
+#include "rl/stage.h"
+
+namespace r1::rl {
+
+void ModelSource::validate(const std::string& where) const {
+  R1_CHECK(path.empty() != init_config.empty(), where,
+           ": model: give exactly one of 'path' (an HF directory or stage:NAME) and 'init_config'");
+  R1_CHECK(byte_level_tokenizer.empty() || tokenizer.empty(), where,
+           ": model: 'byte_level_tokenizer' and 'tokenizer' are mutually exclusive");
+  R1_CHECK(!init_config.empty() || byte_level_tokenizer.empty(), where,
+           ": model: 'byte_level_tokenizer' only goes with 'init_config' (a loaded model has its tokenizer)");
+  dtype_from_name(dtype, where + ": model.dtype");
+}
+
+at::ScalarType dtype_from_name(const std::string& name, const std::string& where) {
+  if (name == "float32" || name == "fp32") return at::kFloat;
+  if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
+  fail(where, ": unknown dtype '", name, "' (expected float32 or bfloat16)");
+}
+
+Policy load_policy(const ModelSource& source, const StageContext& ctx, const std::string& where) {
+  Policy p;
+  const at::ScalarType dtype = dtype_from_name(source.dtype, where);
+  std::string tokenizer_path;
+  if (!source.path.empty()) {
+    const std::string dir = ctx.resolve_ref(source.path);
+    R1_CHECK(is_directory(dir), where, ": model.path '", dir, "' is not a directory");
+    p.model = model::CausalLM::load(dir, dtype);
+    tokenizer_path = source.tokenizer.empty() ? dir : ctx.resolve_ref(source.tokenizer);
+  } else {
+    model::ModelConfig config = model::ModelConfig::from_json(source.init_config.text, where + ": model.init_config");
+    p.model = model::CausalLM::init_random(config, ctx.seed, dtype);
+    if (!source.byte_level_tokenizer.empty()) {
+      tokenizer_path = path_join(ctx.dir, "tokenizer");
+      make_dirs(tokenizer_path);
+      write_file_atomic(path_join(tokenizer_path, "tokenizer.json"),
+                        model::make_byte_level_tokenizer_json(source.byte_level_tokenizer));
+    } else {
+      R1_CHECK(!source.tokenizer.empty(), where, ": model: a model made from init_config needs 'tokenizer' or "
+               "'byte_level_tokenizer'");
+      tokenizer_path = ctx.resolve_ref(source.tokenizer);
+    }
+  }
+  p.tokenizer = model::Tokenizer::load(tokenizer_path);
+  p.tokenizer_dir = is_directory(tokenizer_path) ? tokenizer_path : tokenizer_path.substr(0, tokenizer_path.find_last_of('/'));
+  R1_CHECK(p.tokenizer->vocab_size() <= p.model->config().vocab_size, where, ": the tokenizer (", tokenizer_path, ") has ",
+           p.tokenizer->vocab_size(), " tokens but the model's vocab_size is ", p.model->config().vocab_size);
+  return p;
+}
+
+std::vector<int64_t> stop_token_ids(const Policy& policy) {
+  std::vector<int64_t> ids = policy.model->config().eos_token_id;
+  if (auto eos = policy.tokenizer->eos_id()) ids.push_back(*eos);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace r1::rl
