@@ -9,12 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "common/chat_message.h"
+
 namespace r1::data {
 
-struct ChatMessage {
-  std::string role;  // "system", "user" or "assistant"
-  std::string content;
-};
+using ChatMessage = r1::ChatMessage;  // common/chat_message.h
 
 struct Conversation {
   std::vector<ChatMessage> messages;

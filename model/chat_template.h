@@ -37,14 +37,12 @@
 #include <string>
 #include <vector>
 
+#include "common/chat_message.h"
 #include "model/tokenizer.h"
 
 namespace r1::model {
 
-struct ChatMessage {
-  std::string role;  // "system", "user" or "assistant"
-  std::string content;
-};
+using ChatMessage = r1::ChatMessage;  // common/chat_message.h
 
 struct ChatSegment {
   std::string text;

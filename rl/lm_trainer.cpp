@@ -12,6 +12,7 @@
 #include "datasets/prompt_template.h"
 #include "datasets/sampler.h"
 #include "datasets/sft_dataset.h"
+#include "model/chat_template.h"
 #include "rl/lm_batch.h"
 #include "rl/logprobs.h"
 
@@ -66,8 +67,11 @@ std::vector<Sequence> sft_sequences(const LmTrainConfig& c, const model::Tokeniz
     }
     return out;
   }
-  // TODO(chat-template): wired once model/chat_template.h lands.
-  fail(where, ": SFT with a chat template is not wired yet; use prompt_template");
+  const model::ChatTemplate chat = model::ChatTemplate::resolve(c.chat_template, tok);
+  for (const auto& conv : convs) {
+    model::ChatTokens t = model::tokenize_chat(tok, chat.render_segments(conv.messages));
+    out.push_back(Sequence{std::move(t.ids), std::move(t.trainable)});
+  }
   return out;
 }
 
