@@ -40,6 +40,15 @@ uint64_t draw_operand(Draw& draw, int max_digits) {
 
 std::string digits_of(uint64_t v) { return std::to_string(v); }
 
+// An operand as written in the question.
+std::string operand(uint64_t v, const ArithmeticConfig& config) {
+  std::string s = std::to_string(v);
+  if (config.pad_operands && static_cast<int>(s.size()) < config.max_digits) {
+    s.insert(0, static_cast<size_t>(config.max_digits) - s.size(), '0');
+  }
+  return s;
+}
+
 std::string addition_steps(uint64_t a, uint64_t b) {
   std::string sa = digits_of(a), sb = digits_of(b), partial, out;
   int carry = 0;
@@ -121,18 +130,18 @@ ArithmeticProblem arithmetic_problem(const ArithmeticConfig& config, uint64_t se
   uint64_t a = draw_operand(draw, config.max_digits);
   if (pick < config.add_weight) {
     uint64_t b = draw_operand(draw, config.max_digits);
-    p.question = digits_of(a) + " + " + digits_of(b);
+    p.question = operand(a, config) + " + " + operand(b, config);
     p.steps = addition_steps(a, b);
     p.answer = digits_of(a + b);
   } else if (pick < config.add_weight + config.sub_weight) {
     uint64_t b = draw_operand(draw, config.max_digits);
     if (a < b) std::swap(a, b);
-    p.question = digits_of(a) + " - " + digits_of(b);
+    p.question = operand(a, config) + " - " + operand(b, config);
     p.steps = subtraction_steps(a, b);
     p.answer = digits_of(a - b);
   } else {
     uint64_t m = 2 + draw.below(8);
-    p.question = digits_of(a) + " * " + digits_of(m);
+    p.question = operand(a, config) + " * " + digits_of(m);
     p.steps = multiplication_steps(a, m);
     p.answer = digits_of(a * m);
   }
@@ -141,7 +150,7 @@ ArithmeticProblem arithmetic_problem(const ArithmeticConfig& config, uint64_t se
 }
 
 std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& config, uint64_t seed, size_t count,
-                                                   bool heldout) {
+                                                   bool heldout, bool distinct) {
   std::vector<ArithmeticProblem> out;
   out.reserve(count);
   // Held-out problems are ~1/modulus of the stream; bound the walk so a degenerate config cannot spin.
@@ -149,7 +158,7 @@ std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& confi
   std::unordered_set<std::string> seen;  // distinct questions only
   for (uint64_t i = 0; out.size() < count && i < limit; ++i) {
     ArithmeticProblem p = arithmetic_problem(config, seed, i);
-    if (p.heldout == heldout && seen.insert(p.question).second) out.push_back(std::move(p));
+    if (p.heldout == heldout && (!distinct || seen.insert(p.question).second)) out.push_back(std::move(p));
   }
   R1_CHECK(out.size() == count, "arithmetic: could only draw ", out.size(), " of ", count, " ",
            heldout ? "held-out" : "train", " problems (too few distinct questions for max_digits=", config.max_digits,

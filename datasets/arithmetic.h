@@ -28,10 +28,13 @@ struct ArithmeticConfig {
   double sub_weight = 0.3;
   double mul_weight = 0.2;
   uint64_t heldout_modulus = 10;  // a question is held-out when hash(question) % modulus == 0
+  // Write multi-digit operands zero-padded to max_digits ("047 + 085"): every column then sits at a fixed
+  // offset from the operator, which a few-million-parameter model learns to read several times faster.
+  bool pad_operands = true;
 };
 
 struct ArithmeticProblem {
-  std::string question;  // "47 + 85"
+  std::string question;  // "047 + 085" (pad_operands) or "47 + 85"
   std::string steps;     // "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132"
   std::string answer;    // "132"
   bool heldout = false;  // on the held-out side of the split
@@ -40,9 +43,10 @@ struct ArithmeticProblem {
 // The problem at `index` of the stream defined by `seed` (pure function).
 ArithmeticProblem arithmetic_problem(const ArithmeticConfig& config, uint64_t seed, uint64_t index);
 
-// The first `count` distinct problems of the stream on the requested side of the split (train or held-out).
+// The first `count` problems of the stream on the requested side of the split (train or held-out); with
+// `distinct`, repeated questions are skipped (an error when the space has fewer than `count`).
 std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& config, uint64_t seed, size_t count,
-                                                   bool heldout);
+                                                   bool heldout, bool distinct = true);
 
 // One base-corpus document for a problem; `style` picks among kBaseCorpusStyles.
 std::string arithmetic_document(const ArithmeticProblem& problem, int style);

@@ -26,7 +26,8 @@ bool complete(const std::string& dir) {
 }  // namespace
 
 std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM& model, const std::string& tokenizer_dir,
-                            const AdamW& optimizer, const TrainerState& state, int64_t keep_last) {
+                            const AdamW& optimizer, const TrainerState& state, int64_t keep_last,
+                            const std::function<void(const std::string& staging_dir)>& add_files) {
   const std::string root = path_join(stage_dir, "checkpoints");
   make_dirs(root);
   const std::string name = step_name(state.step);
@@ -42,6 +43,8 @@ std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM&
   doc.AddMember("optimizer_steps", json::Value(optimizer.steps_taken()), a);
   json::Document extra = json::parse(state.extra_json, "trainer state extras");
   doc.AddMember("extra", json::Value(extra, a), a);
+  if (add_files) add_files(staging);
+  // trainer_state.json is what marks a checkpoint complete: written last.
   write_file_atomic(path_join(staging, "trainer_state.json"), json::dump(doc, true) + "\n");
   replace_dir_atomic(staging, target);
   write_file_atomic(path_join(root, "latest"), name + "\n");

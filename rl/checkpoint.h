@@ -13,6 +13,7 @@
 // beyond keep_last are deleted after the new one is in place.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -31,8 +32,11 @@ struct TrainerState {
 
 // Saves a checkpoint of `model` (+ tokenizer files from tokenizer_dir) and `optimizer` for `state.step`;
 // returns its directory.
+// `add_files` (optional) writes trainer-specific extras into the staging directory before it is renamed,
+// so they are part of the atomic checkpoint (GRPO stores its reference model there).
 std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM& model, const std::string& tokenizer_dir,
-                            const AdamW& optimizer, const TrainerState& state, int64_t keep_last);
+                            const AdamW& optimizer, const TrainerState& state, int64_t keep_last,
+                            const std::function<void(const std::string& staging_dir)>& add_files = {});
 
 // The newest complete checkpoint directory of a stage, if any.
 std::optional<std::string> latest_checkpoint(const std::string& stage_dir);

@@ -7,6 +7,8 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "rl/stage.h"
+#include "rl/evaluate.h"
+#include "rl/grpo_trainer.h"
 #include "rl/lm_trainer.h"
 #include "rl/stage_synthetic.h"
 
@@ -25,6 +27,10 @@ const std::vector<StageType>& stage_table() {
        make_synthetic_arithmetic_stage},
       {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage},
       {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage},
+      {"grpo", "GRPO reinforcement learning with rule rewards (R1-Zero / reasoning RL / all-scenario RL)",
+       make_grpo_stage},
+      {"evaluate", "accuracy / format rate / reward of one or more models on a held-out prompt set",
+       make_evaluate_stage},
   };
   return table;
 }

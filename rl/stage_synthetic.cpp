@@ -21,11 +21,14 @@ std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx)
   config.add_weight = c.add_weight;
   config.sub_weight = c.sub_weight;
   config.mul_weight = c.mul_weight;
+  config.pad_operands = c.pad_operands;
   const uint64_t seed = c.seed >= 0 ? static_cast<uint64_t>(c.seed) : ctx.seed;
 
-  // The train side feeds both the corpus and the RL prompts: the first corpus_size problems make the
-  // corpus, the next train_size the RL prompts (so RL prompts are problems the base model never saw).
-  auto train_side = data::arithmetic_problems(config, seed, static_cast<size_t>(c.corpus_size + c.train_size), false);
+  // The train side of the split feeds the corpus (a stream that may repeat questions when the space is
+  // small) and the RL prompts (distinct questions); held-out questions are distinct and on neither.
+  auto corpus_problems =
+      data::arithmetic_problems(config, seed, static_cast<size_t>(c.corpus_size), false, /*distinct=*/false);
+  auto train_problems = data::arithmetic_problems(config, seed ^ 0x5EEDull, static_cast<size_t>(c.train_size), false);
   auto heldout = data::arithmetic_problems(config, seed, static_cast<size_t>(c.heldout_size), true);
 
   int64_t total_weight = 0;
@@ -33,13 +36,14 @@ std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx)
   std::string corpus, train, test;
   for (int64_t i = 0; i < c.corpus_size; ++i) {
     // Style by a deterministic walk over the weights.
-    int64_t pick = static_cast<int64_t>(data::stable_hash(train_side[i].question + "#style") % total_weight);
+    int64_t pick = static_cast<int64_t>(data::stable_hash(corpus_problems[i].question + "#style" + std::to_string(i)) %
+                                        total_weight);
     int style = 0;
     while (pick >= c.style_weights[style]) pick -= c.style_weights[style++];
-    corpus += json_escape_line({{"text", data::arithmetic_document(train_side[i], style)}}) + "\n";
+    corpus += json_escape_line({{"text", data::arithmetic_document(corpus_problems[i], style)}}) + "\n";
   }
-  for (int64_t i = c.corpus_size; i < c.corpus_size + c.train_size; ++i) {
-    train += json_escape_line({{"prompt", train_side[i].question}, {"answer", train_side[i].answer}}) + "\n";
+  for (const auto& p : train_problems) {
+    train += json_escape_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";
   }
   for (const auto& p : heldout) test += json_escape_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";
   write_file_atomic(path_join(ctx.dir, "corpus.jsonl"), corpus);

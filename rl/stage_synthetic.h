@@ -1,7 +1,7 @@
 // Stage "synthetic_arithmetic": writes the data of the built-in tiny pipeline into the stage directory —
 //   corpus.jsonl   {"text": doc} base-corpus documents (train-side problems, mixed styles, no R1 template)
-//   train.jsonl    {"prompt": "47 + 85", "answer": "132"} RL prompts (train side, disjoint from corpus
-//                  problems only by stream position: both are train-side questions)
+//   train.jsonl    {"prompt": "47 + 85", "answer": "132"} RL prompts: distinct train-side questions (they may
+//                  also occur in the corpus when the question space is small)
 //   heldout.jsonl  {"prompt", "answer"} held-out problems (never in corpus.jsonl or train.jsonl)
 // The output path is the stage directory; later stages read "stage:NAME/corpus.jsonl" etc.
 #pragma once
@@ -14,6 +14,7 @@ namespace r1::rl {
 
 struct SyntheticArithmeticConfig {
   int64_t max_digits = 3;
+  bool pad_operands = true;
   double add_weight = 0.5, sub_weight = 0.3, mul_weight = 0.2;
   int64_t corpus_size = 20000;   // documents
   int64_t train_size = 4000;     // RL prompts
@@ -24,6 +25,7 @@ struct SyntheticArithmeticConfig {
   template <class V>
   void visit(V& v) {
     v("max_digits", max_digits, "operands have 1..max_digits digits");
+    v("pad_operands", pad_operands, "write operands zero-padded to max_digits (047 + 085)");
     v("add_weight", add_weight, "relative frequency of a + b");
     v("sub_weight", sub_weight, "relative frequency of a - b");
     v("mul_weight", mul_weight, "relative frequency of a * d (one-digit d)");
