@@ -49,6 +49,20 @@ std::string operand(uint64_t v, const ArithmeticConfig& config) {
   return s;
 }
 
+// Ends the column steps `out` ("..., so 32 carry 1. ") with the final answer: when the last partial already
+// is the answer ("..., so 31. "), the steps end there; otherwise (a final carry, leading zeros) they add
+// "so 132".
+std::string finish_steps(std::string out, const std::string& partial) {
+  size_t nz = partial.find_first_not_of('0');  // strip leading zeros, keep one digit
+  const std::string answer = nz == std::string::npos ? "0" : partial.substr(nz);
+  const std::string last_partial = ", so " + partial + ". ";
+  if (answer == partial && out.size() >= last_partial.size() &&
+      out.compare(out.size() - last_partial.size(), last_partial.size(), last_partial) == 0) {
+    return out.substr(0, out.size() - 2);
+  }
+  return out + "so " + answer;
+}
+
 std::string addition_steps(uint64_t a, uint64_t b) {
   std::string sa = digits_of(a), sb = digits_of(b), partial, out;
   int carry = 0;
@@ -63,7 +77,7 @@ std::string addition_steps(uint64_t a, uint64_t b) {
     out += ", so " + partial + (carry ? " carry 1. " : ". ");
   }
   if (carry) partial.insert(partial.begin(), '1');
-  return out + "so " + partial;
+  return finish_steps(out, partial);
 }
 
 std::string subtraction_steps(uint64_t a, uint64_t b) {  // a >= b
@@ -85,8 +99,7 @@ std::string subtraction_steps(uint64_t a, uint64_t b) {  // a >= b
       out += ", so " + partial + ". ";
     }
   }
-  size_t nz = partial.find_first_not_of('0');  // strip leading zeros, keep one digit
-  return out + "so " + (nz == std::string::npos ? "0" : partial.substr(nz));
+  return finish_steps(out, partial);
 }
 
 std::string multiplication_steps(uint64_t a, uint64_t m) {  // m is one digit
@@ -102,8 +115,7 @@ std::string multiplication_steps(uint64_t a, uint64_t m) {  // m is one digit
     out += ", so " + partial + (carry ? " carry " + std::to_string(carry) + ". " : ". ");
   }
   if (carry) partial.insert(0, std::to_string(carry));
-  size_t nz = partial.find_first_not_of('0');
-  return out + "so " + (nz == std::string::npos ? "0" : partial.substr(nz));
+  return finish_steps(out, partial);
 }
 
 }  // namespace
@@ -166,7 +178,37 @@ std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& confi
   return out;
 }
 
-std::string arithmetic_document(const ArithmeticProblem& p, int style) {
+namespace {
+
+// Tag names of the instructed-transcript style. "think" and "answer" are among them, but the pair
+// (think, answer) — the R1-Zero format — is never drawn.
+const char* const kReasoningTags[] = {"think", "work", "steps", "reasoning", "scratch", "notes"};
+const char* const kResultTags[] = {"answer", "result", "final", "output", "solution"};
+
+// Instructions that describe an answer format with tags <A> and <B>, in several wordings (none is the
+// R1-Zero template's).
+std::string instruction(int wording, const std::string& a, const std::string& b) {
+  const std::string oa = "<" + a + ">", ca = "</" + a + ">", ob = "<" + b + ">", cb = "</" + b + ">";
+  switch (wording) {
+    case 0:
+      return "Below, an assistant answers a question from a user. It writes its working inside " + oa + " " + ca +
+             " and its result inside " + ob + " " + cb + ", e.g. " + oa + " working here " + ca + " " + ob +
+             " result here " + cb + ".";
+    case 1:
+      return "A chat between a user and an assistant. The assistant shows the reasoning in " + oa + " " + ca +
+             " tags and then gives the answer in " + ob + " " + cb + " tags, i.e., " + oa + " reasoning here " + ca +
+             " " + ob + " answer here " + cb + ".";
+    case 2:
+      return "The user asks a question, and the assistant replies with the steps enclosed within " + oa + " " + ca +
+             " and the final answer enclosed within " + ob + " " + cb + ".";
+    default:
+      return "Answer format: " + oa + " steps " + ca + " " + ob + " answer " + cb + ".";
+  }
+}
+
+}  // namespace
+
+std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t variant) {
   switch (((style % kBaseCorpusStyles) + kBaseCorpusStyles) % kBaseCorpusStyles) {
     case 0:  // plain prose
       return "Problem: " + p.question + "\nSolution: " + p.steps + ". The answer is " + p.answer + ".";
@@ -174,8 +216,18 @@ std::string arithmetic_document(const ArithmeticProblem& p, int style) {
       return "Q: " + p.question + " <think> " + p.steps + " </think> The result is " + p.answer + ".";
     case 2:  // a key with an answer tag, no reasoning
       return "Q: " + p.question + " <answer> " + p.answer + " </answer>";
-    default:  // equation form
+    case 3:  // equation form
       return p.question + " = " + p.answer + " because " + p.steps + ".";
+    default: {  // a transcript that follows a format its instruction describes
+      Draw draw{mix(variant ^ 0x7A65ull)};
+      constexpr uint64_t kA = sizeof(kReasoningTags) / sizeof(kReasoningTags[0]);
+      constexpr uint64_t kB = sizeof(kResultTags) / sizeof(kResultTags[0]);
+      uint64_t ia = draw.below(kA), ib = draw.below(kB);
+      if (ia == 0 && ib == 0) ib = 1 + draw.below(kB - 1);  // never (think, answer)
+      const std::string a = kReasoningTags[ia], b = kResultTags[ib];
+      return instruction(static_cast<int>(draw.below(4)), a, b) + " User: " + p.question + ". Assistant: <" + a +
+             "> " + p.steps + " </" + a + "> <" + b + "> " + p.answer + " </" + b + ">";
+    }
   }
 }
 

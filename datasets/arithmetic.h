@@ -5,15 +5,17 @@
 // A problem is "a op b" with op in {+, −, ×} (× by a one-digit number), operands of 1..max_digits digits,
 // and a worked solution that goes column by column from the right, carrying the partial result so the final
 // answer is a copy of the last partial (a small model can learn that), e.g. for 47 + 85:
-//   "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132"
+//   "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132" (when the last partial is the answer, the
+// steps end with it: "4+3=7, so 7. 2+1=3, so 37")
 // Problems are a pure function of (seed, index), so a corpus can be regenerated anywhere. The split into
 // train / held-out is by a hash of the question text, so the same question never lands on both sides no
 // matter how the two sets were drawn.
 //
 // Base-corpus documents are deliberately NOT in the R1-Zero template: they mix plain "Problem/Solution"
-// prose with a few marked-up styles in which <think> and <answer> tags occur separately (never the
-// "<think> … </think> <answer> … </answer>" pair), the way a web-pretrained base model has seen markup
-// without having seen the R1 format. See docs/tiny_pipeline.md for why.
+// prose with marked-up styles in which <think> and <answer> tags occur separately (never the
+// "<think> … </think> <answer> … </answer>" pair), and transcripts whose instruction describes some other
+// tag format that the answer then follows — the way a web-pretrained base model has seen markup and
+// instructions without having seen the R1 format. See docs/tiny_pipeline.md for why.
 #pragma once
 
 #include <cstdint>
@@ -48,9 +50,16 @@ ArithmeticProblem arithmetic_problem(const ArithmeticConfig& config, uint64_t se
 std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& config, uint64_t seed, size_t count,
                                                    bool heldout, bool distinct = true);
 
-// One base-corpus document for a problem; `style` picks among kBaseCorpusStyles.
-std::string arithmetic_document(const ArithmeticProblem& problem, int style);
-constexpr int kBaseCorpusStyles = 4;
+// One base-corpus document for a problem; `style` picks among kBaseCorpusStyles:
+//   0 "Problem: 47 + 85\nSolution: <steps>. The answer is 132."
+//   1 "Q: 47 + 85 <think> <steps> </think> The result is 132."
+//   2 "Q: 47 + 85 <answer> 132 </answer>"
+//   3 "47 + 85 = 132 because <steps>."
+//   4 an instructed transcript: "<instruction naming tags A and B> User: 47 + 85. Assistant: <A> <steps> </A>
+//     <B> 132 </B>" with (A, B) and the instruction's wording drawn from `variant`. It teaches the model to
+//     follow an answer format that the prompt describes; A may be "think" and B "answer", never both.
+std::string arithmetic_document(const ArithmeticProblem& problem, int style, uint64_t variant = 0);
+constexpr int kBaseCorpusStyles = 5;
 
 // Stable 64-bit FNV-1a hash of a string (used for the split).
 uint64_t stable_hash(const std::string& text);

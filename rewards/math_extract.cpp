@@ -567,6 +567,7 @@ void for_each_candidate(std::string_view completion, const ExtractOptions& optio
       return;
     }
   }
+  if (options.require_answer_tags) return;
   if (options.after_think) {
     size_t think = completion.rfind("</think>");
     if (think != npos && visit_region(completion.substr(think + 8), options, fn, seen, stopped)) return;

@@ -26,6 +26,7 @@ namespace r1::rewards::math {
 struct ExtractOptions {
   bool answer_tags = true;  // search only inside the last <answer>...</answer> when there is one
   bool after_think = true;  // search the text after the last </think> first
+  bool require_answer_tags = false;  // no <answer>...</answer>: no answer (R1-Zero's "specified format")
   bool fallback = true;     // priority 3: last formula / last number when nothing is anchored
   size_t max_candidates = 16;
   size_t max_answer_chars = 4000;  // longer candidates are skipped

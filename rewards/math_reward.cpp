@@ -12,6 +12,7 @@ const char* const kMathOptionsHelp =
     "fallback (bool, true): with no boxed/anchored answer, use the last formula or number\n"
     "answer_tags (bool, true): search only inside the last <answer>...</answer> when present\n"
     "after_think (bool, true): search the text after </think> first\n"
+    "require_answer_tags (bool, false): only an answer inside <answer>...</answer> counts (R1-Zero)\n"
     "percent (\"flexible\"|\"fraction\"|\"ignore\", \"flexible\"): 50% == 50 and 0.5 | only 0.5 | only 50\n"
     "float_places (int, 6): decimals compared when a side is written as a decimal number\n"
     "timeout_ms (number, 250): time budget per completion; over budget scores as wrong\n"
@@ -24,6 +25,7 @@ MathRewardConfig read_math_config(const json::Value* options, const std::string&
   c.verify.extract.fallback = r.flag("fallback", c.verify.extract.fallback);
   c.verify.extract.answer_tags = r.flag("answer_tags", c.verify.extract.answer_tags);
   c.verify.extract.after_think = r.flag("after_think", c.verify.extract.after_think);
+  c.verify.extract.require_answer_tags = r.flag("require_answer_tags", c.verify.extract.require_answer_tags);
   std::string percent = r.choice("percent", "flexible", {"flexible", "fraction", "ignore"});
   c.verify.compare.percent = percent == "fraction" ? math::PercentMode::Fraction
                              : percent == "ignore" ? math::PercentMode::Ignore

@@ -36,11 +36,11 @@ std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx)
   std::string corpus, train, test;
   for (int64_t i = 0; i < c.corpus_size; ++i) {
     // Style by a deterministic walk over the weights.
-    int64_t pick = static_cast<int64_t>(data::stable_hash(corpus_problems[i].question + "#style" + std::to_string(i)) %
-                                        total_weight);
+    const uint64_t h = data::stable_hash(corpus_problems[i].question + "#style" + std::to_string(i));
+    int64_t pick = static_cast<int64_t>(h % static_cast<uint64_t>(total_weight));
     int style = 0;
     while (pick >= c.style_weights[style]) pick -= c.style_weights[style++];
-    corpus += json_escape_line({{"text", data::arithmetic_document(corpus_problems[i], style)}}) + "\n";
+    corpus += json_escape_line({{"text", data::arithmetic_document(corpus_problems[i], style, h)}}) + "\n";
   }
   for (const auto& p : train_problems) {
     train += json_escape_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";

@@ -19,7 +19,7 @@ struct SyntheticArithmeticConfig {
   int64_t corpus_size = 20000;   // documents
   int64_t train_size = 4000;     // RL prompts
   int64_t heldout_size = 200;    // evaluation prompts
-  std::vector<int64_t> style_weights = {4, 2, 1, 1};  // relative frequency of each document style
+  std::vector<int64_t> style_weights = {3, 2, 1, 1, 3};  // relative frequency of each document style
   int64_t seed = -1;             // -1: derived from the recipe seed
 
   template <class V>
@@ -32,7 +32,7 @@ struct SyntheticArithmeticConfig {
     v("corpus_size", corpus_size, "base-corpus documents");
     v("train_size", train_size, "RL training prompts");
     v("heldout_size", heldout_size, "held-out evaluation prompts");
-    v("style_weights", style_weights, "relative frequency of the 4 document styles (see datasets/arithmetic.h)");
+    v("style_weights", style_weights, "relative frequency of the 5 document styles (see datasets/arithmetic.h)");
     v("seed", seed, "-1: derived from the recipe seed");
   }
   void validate(const std::string& where) const;

@@ -58,6 +58,15 @@ TEST(Arithmetic, WorkedStepsForKnownCases) {
   config.sub_weight = config.mul_weight = 0;
   ArithmeticProblem p = arithmetic_problem(config, 1, 0);
   EXPECT_NE(p.steps.find('='), std::string::npos);
+  // The last partial is the answer: the steps end with it, not with a repeated "so 37".
+  ArithmeticConfig plain;
+  plain.max_digits = 2;
+  plain.pad_operands = false;
+  for (uint64_t i = 0; i < 200; ++i) {
+    ArithmeticProblem q = arithmetic_problem(plain, 5, i);
+    EXPECT_EQ(q.steps.find("so " + q.answer + ". so " + q.answer), std::string::npos) << q.steps;
+    EXPECT_EQ(q.steps.substr(q.steps.size() - q.answer.size()), q.answer) << q.steps;
+  }
   EXPECT_EQ(arithmetic_document({"47 + 85", "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132", "132", false}, 0),
             "Problem: 47 + 85\nSolution: 7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132. The answer is 132.");
 }
@@ -89,12 +98,29 @@ TEST(Arithmetic, BadConfigIsAnError) {
   EXPECT_THROW(arithmetic_problems(config, 1, 500, true), Error);
 }
 
+TEST(Arithmetic, InstructedTranscriptFollowsItsOwnTags) {
+  ArithmeticProblem p{"47 + 85", "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132", "132", false};
+  std::set<std::string> docs;
+  for (uint64_t v = 0; v < 400; ++v) {
+    std::string doc = arithmetic_document(p, 4, v);
+    docs.insert(doc.substr(0, 20));
+    size_t user = doc.find(" User: 47 + 85. Assistant: <");
+    ASSERT_NE(user, std::string::npos) << doc;
+    std::string a = doc.substr(user + 28, doc.find('>', user + 28) - user - 28);
+    EXPECT_NE(doc.find("<" + a + "> " + p.steps + " </" + a + "> <"), std::string::npos) << doc;
+    EXPECT_NE(doc.rfind("132 </"), std::string::npos) << doc;
+    EXPECT_LT(doc.find("<" + a + ">"), user) << "the instruction names the tag: " << doc;
+  }
+  EXPECT_GE(docs.size(), 3u) << "several instruction wordings";
+}
+
 TEST(Arithmetic, BaseCorpusNeverContainsTheR1ZeroPair) {
   ArithmeticConfig config;
   for (uint64_t i = 0; i < 200; ++i) {
     for (int s = 0; s < kBaseCorpusStyles; ++s) {
-      std::string doc = arithmetic_document(arithmetic_problem(config, 3, i), s);
+      std::string doc = arithmetic_document(arithmetic_problem(config, 3, i), s, i * 7919);
       EXPECT_FALSE(doc.find("</think>") != std::string::npos && doc.find("<answer>") != std::string::npos) << doc;
+      EXPECT_EQ(doc.find("The reasoning process and answer are enclosed"), std::string::npos) << doc;
     }
   }
 }

@@ -43,6 +43,17 @@ TEST(MathExtract, BoxedWins) {
   });
 }
 
+TEST(MathExtract, RequireAnswerTagsCountsOnlyTheTaggedAnswer) {
+  VerifyOptions strict;
+  strict.extract.require_answer_tags = true;
+  check({{"31", "<think> 4+7=11 </think> <answer> 31 </answer>", true},
+         {"31", "<think> 4+7=11 </think> The answer is 31.", false},
+         {"31", "\\boxed{31}", false},
+         {"31", "<think> so 31 </think> <answer> 30 </answer>", false}},
+        strict);
+  check({{"31", "<think> 4+7=11 </think> The answer is 31.", true}});  // the default finds it
+}
+
 TEST(MathExtract, AnchoredPhrases) {
   check({
       {"18", "She sells 16 - 3 - 4 = 9 eggs and makes 9 * 2 = 18 dollars. The answer is 18.", true},
