@@ -100,4 +100,61 @@ TrainerState load_trainer_state(const std::string& checkpoint_dir, AdamW& optimi
   return state;
 }
 
+namespace {
+
+// [1, 16] fixed ids spread over the vocabulary.
+at::Tensor probe_ids(int64_t vocab) {
+  at::Tensor ids = at::arange(16, at::kLong) * 37 + 3;
+  return at::remainder(ids, vocab).unsqueeze(0);
+}
+
+// {"lse": [T], "last": [V]} of the model on probe_ids, in fp32.
+std::pair<at::Tensor, at::Tensor> probe_logits(const model::CausalLM& model) {
+  at::NoGradGuard no_grad;
+  at::Tensor ids = probe_ids(model.config().vocab_size);
+  auto out = model.forward(ids);
+  at::Tensor logits = model.logits(out.hidden).to(at::kFloat)[0];  // [T, V]
+  return {at::logsumexp(logits, -1).contiguous(), logits[-1].contiguous()};
+}
+
+json::Value float_array(const at::Tensor& t, json::Document::AllocatorType& a) {
+  json::Value arr(rapidjson::kArrayType);
+  const float* p = t.data_ptr<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) arr.PushBack(json::Value(static_cast<double>(p[i])), a);
+  return arr;
+}
+
+at::Tensor read_floats(const json::Value& doc, const char* key, const std::string& where) {
+  const json::Value& arr = json::get(doc, key, where);
+  R1_CHECK(arr.IsArray(), where, ": '", key, "' must be an array of numbers");
+  at::Tensor t = at::empty({static_cast<int64_t>(arr.Size())}, at::kFloat);
+  float* p = t.data_ptr<float>();
+  for (rapidjson::SizeType i = 0; i < arr.Size(); ++i) {
+    R1_CHECK(arr[i].IsNumber(), where, ": '", key, "'[", i, "] is not a number");
+    p[i] = static_cast<float>(arr[i].GetDouble());
+  }
+  return t;
+}
+
+}  // namespace
+
+void write_logit_probe(const std::string& path, const model::CausalLM& model) {
+  auto [lse, last] = probe_logits(model);
+  json::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  doc.AddMember("lse", float_array(lse, a), a);
+  doc.AddMember("last", float_array(last, a), a);
+  write_file_atomic(path, json::dump(doc) + "\n");
+}
+
+double check_logit_probe(const std::string& probe_path, const std::string& model_dir) {
+  json::Document doc = json::parse_file(probe_path);
+  at::Tensor lse = read_floats(doc, "lse", probe_path), last = read_floats(doc, "last", probe_path);
+  auto model = model::CausalLM::load(model_dir, at::kFloat);
+  auto [lse2, last2] = probe_logits(*model);
+  R1_CHECK(lse.sizes() == lse2.sizes() && last.sizes() == last2.sizes(), probe_path,
+           ": the probe does not match the shape of the model in ", model_dir);
+  return std::max((lse - lse2).abs().max().item<double>(), (last - last2).abs().max().item<double>());
+}
+
 }  // namespace r1::rl

@@ -45,4 +45,11 @@ std::optional<std::string> latest_checkpoint(const std::string& stage_dir);
 // are loaded by the caller with CausalLM::load(dir)). Errors name the files.
 TrainerState load_trainer_state(const std::string& checkpoint_dir, AdamW& optimizer);
 
+// Logit probe: the logits of the trainer's in-memory model on fixed token ids (every position's
+// log-sum-exp and the last position's full row), written as JSON next to a saved model so that anyone can
+// check the HF directory reloads to the same function: `check_logit_probe` loads the directory and returns
+// the largest |difference| (0 for a faithful fp32 round trip).
+void write_logit_probe(const std::string& path, const model::CausalLM& model);
+double check_logit_probe(const std::string& probe_path, const std::string& model_dir);
+
 }  // namespace r1::rl

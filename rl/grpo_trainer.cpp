@@ -402,6 +402,7 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
   bar.finish();
   const std::string final_dir = path_join(ctx.dir, "final");
   model.save(final_dir, policy.tokenizer_dir);
+  write_logit_probe(path_join(ctx.dir, "logit_probe.json"), model);
   return final_dir;
 }
 
