@@ -256,7 +256,7 @@ at::Tensor CausalLM::logits(const at::Tensor& hidden) const {
 }
 
 at::Tensor CausalLM::mtp_hidden(const at::Tensor& hidden, const at::Tensor& input_ids, const at::Tensor& attention_mask_in,
-                                std::vector<at::Tensor>* expert_load) const {
+                                std::vector<at::Tensor>* expert_load, const at::Tensor& position_ids) const {
   R1_CHECK(has_mtp_, "mtp_hidden: this model has no MTP module");
   check_ids(input_ids, config_.vocab_size, "CausalLM::mtp_hidden");
   const int64_t B = input_ids.size(0), T = input_ids.size(1);
@@ -270,19 +270,35 @@ at::Tensor CausalLM::mtp_hidden(const at::Tensor& hidden, const at::Tensor& inpu
   at::Tensor h_prev = hidden.narrow(1, 0, T - 1);                                   // [B, T-1, H]
   at::Tensor x = linear(at::cat({rms_norm(emb, mtp_.enorm, eps), rms_norm(h_prev, mtp_.hnorm, eps)}, -1),
                         mtp_.eh_proj);                                              // [B, T-1, H]
+  const bool bias_given = attention_mask_in.defined() && attention_mask_in.dim() == 4;
   at::Tensor valid;
-  if (attention_mask_in.defined()) {
+  if (bias_given) {
+    R1_CHECK(attention_mask_in.size(0) == B && attention_mask_in.size(1) == 1 && attention_mask_in.size(2) == T &&
+                 attention_mask_in.size(3) == T,
+             "CausalLM::mtp_hidden: a 4-D attention_mask must be an additive bias [B, 1, T, T], got ",
+             attention_mask_in.sizes());
+  } else if (attention_mask_in.defined()) {
     check_same_shape(attention_mask_in, input_ids, "CausalLM::mtp_hidden", "attention_mask");
     at::Tensor m = attention_mask_in.to(device_).to(at::kBool);
     valid = at::logical_and(m.narrow(1, 0, T - 1), m.narrow(1, 1, T - 1));         // [B, T-1]
   }
-  at::Tensor key_valid = valid.defined() ? valid : at::ones({B, T - 1}, ids.options().dtype(at::kBool));
-  at::Tensor positions = at::arange(T - 1, ids.options()).unsqueeze(0).expand({B, T - 1});
+  at::Tensor positions;
+  if (position_ids.defined()) {
+    check_same_shape(position_ids, input_ids, "CausalLM::mtp_hidden", "position_ids");
+    positions = position_ids.to(device_).to(at::kLong).narrow(1, 0, T - 1);        // [B, T-1]
+  } else {
+    positions = at::arange(T - 1, ids.options()).unsqueeze(0).expand({B, T - 1});
+  }
   auto cs = rope_.cos_sin(positions, dtype_);
   AttentionInputs in;
   in.cos = cs.first;
   in.sin = cs.second;
-  in.mask = attention_mask(key_valid, 0, T - 1);
+  if (bias_given) {
+    in.mask = attention_mask_in.to(device_).to(at::kFloat).narrow(2, 0, T - 1).narrow(3, 0, T - 1);  // [B, 1, T-1, T-1]
+  } else {
+    at::Tensor key_valid = valid.defined() ? valid : at::ones({B, T - 1}, ids.options().dtype(at::kBool));
+    in.mask = attention_mask(key_valid, 0, T - 1);
+  }
   MoeStats stats;
   at::Tensor out = layer_forward(mtp_.block, x, in, forward_mla_mode_, valid, &stats, false);
   if (expert_load && mtp_.block.is_moe) expert_load->push_back(stats.load);

@@ -111,10 +111,12 @@ class CausalLM {
 
   // MTP. hidden [B, T, H] from forward(), input_ids/attention_mask [B, T] → [B, T-1, H]: position i combines
   // h_i with the embedding of token i+1 and predicts token i+2 through mtp_logits(). Optional expert loads of
-  // the MTP block's MoE.
+  // the MTP block's MoE. For packed batches pass the same [B, 1, T, T] additive bias and position_ids [B, T]
+  // as to forward(): the MTP block's attention then stays inside each packed sequence (its query/key i is
+  // token i's slot) and its positions restart with them.
   bool has_mtp() const { return has_mtp_; }
   at::Tensor mtp_hidden(const at::Tensor& hidden, const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
-                        std::vector<at::Tensor>* expert_load = nullptr) const;
+                        std::vector<at::Tensor>* expert_load = nullptr, const at::Tensor& position_ids = {}) const;
   at::Tensor mtp_logits(const at::Tensor& mtp_hidden) const;  // [.., V] fp32
 
   // Aux-loss-free balancing (DeepSeek-V3): per MoE layer bias_e += gamma * sign(mean_load - load_e). Takes

@@ -54,10 +54,13 @@ class ConfigReader {
     read(*v, field, where_ + ": key '" + key + "'");
   }
 
-  // Errors on keys that no field consumed (call after visit()).
+  // Errors on keys that no field consumed (call after visit()), and on keys given twice (JSON allows it, but
+  // only the first would be read: the second would be silently ignored).
   void finish() const {
+    std::set<std::string> seen;
     for (auto it = object_.MemberBegin(); it != object_.MemberEnd(); ++it) {
       std::string key(it->name.GetString(), it->name.GetStringLength());
+      R1_CHECK(seen.insert(key).second, where_, ": duplicate key '", key, "'");
       if (allowed_.count(key)) continue;
       std::string accepted;
       for (const auto& a : allowed_) accepted += (accepted.empty() ? "" : ", ") + a;

@@ -47,6 +47,8 @@ void append(Sequence& s, const std::vector<int64_t>& ids, bool train) {
   s.train.insert(s.train.end(), ids.size(), train ? 1 : 0);
 }
 
+}  // namespace
+
 std::vector<Sequence> sft_sequences(const LmTrainConfig& c, const model::Tokenizer& tok, const std::string& path,
                                     std::optional<int64_t> eos, const std::string& where) {
   size_t skipped = 0;
@@ -74,6 +76,37 @@ std::vector<Sequence> sft_sequences(const LmTrainConfig& c, const model::Tokeniz
   }
   return out;
 }
+
+LmTokenLosses lm_token_losses(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1, bool with_mtp,
+                              bool seq_balance_loss) {
+  const at::Tensor ids = batch.input_ids.slice(0, r0, r1);         // [b, T]
+  const at::Tensor positions = batch.position_ids.slice(0, r0, r1);
+  const at::Tensor segments = batch.segment_ids.slice(0, r0, r1);
+  const at::Tensor loss_mask = batch.loss_mask.slice(0, r0, r1);
+  const at::Tensor bias = packed_attention_bias(segments, at::kFloat);  // [b, 1, T, T]
+  LmTokenLosses r;
+  r.forward = model.forward(ids, bias, positions, seq_balance_loss);
+  r.mask = loss_mask.slice(1, 1) > 0;                                    // [b, T-1]
+  at::Tensor h = r.forward.hidden.slice(1, 0, -1).index({r.mask});       // [n, H]
+  at::Tensor targets = ids.slice(1, 1).index({r.mask});                  // [n]
+  at::Tensor logp = chunked_token_logprobs(h, model.lm_head_weight(), targets, 1.0, 1024, false).logp;
+  r.nll = at::zeros(r.mask.sizes(), logp.options()).masked_scatter(r.mask, -logp);
+  if (with_mtp) {
+    // Token t+2 predicted from position t, all three in the same packed sequence. The MTP block gets the same
+    // block-diagonal bias and restarting positions as the main model, so packed sequences stay independent.
+    r.mtp_mask = (loss_mask.slice(1, 2) > 0).logical_and(segments.slice(1, 0, -2) == segments.slice(1, 2));  // [b, T-2]
+    r.mtp_nll = at::zeros(r.mtp_mask.sizes(), logp.options());
+    if (ids.size(1) >= 3) {
+      at::Tensor mh = model.mtp_hidden(r.forward.hidden, ids, bias, nullptr, positions).slice(1, 0, -1).index({r.mtp_mask});
+      at::Tensor mt = ids.slice(1, 2).index({r.mtp_mask});               // [m]
+      at::Tensor mlogp = at::log_softmax(model.mtp_logits(mh), -1).gather(1, mt.unsqueeze(1)).squeeze(1);
+      r.mtp_nll = r.mtp_nll.masked_scatter(r.mtp_mask, -mlogp);
+    }
+  }
+  return r;
+}
+
+namespace {
 
 std::string run_lm(const LmTrainConfig& c, StageContext& ctx, LmKind kind) {
   const std::string where = ctx.spec.where;
@@ -103,7 +136,6 @@ std::string run_lm(const LmTrainConfig& c, StageContext& ctx, LmKind kind) {
   const ScheduleConfig schedule = c.optim.schedule_for(c.steps);
   data::ShuffledOrder order(sequences.size(), ctx.seed);
   model::CausalLM& model = *policy.model;
-  const at::Tensor head = model.lm_head_weight();
 
   ProgressBar bar(ctx.spec.name, static_cast<size_t>(c.steps), ctx.quiet);
   bar.start_at(static_cast<size_t>(state.step));
@@ -116,31 +148,23 @@ std::string run_lm(const LmTrainConfig& c, StageContext& ctx, LmKind kind) {
     const int64_t micro = c.micro_batch_rows > 0 ? c.micro_batch_rows : rows;
     const double n_targets = std::max(1.0, batch.loss_mask.slice(1, 1).sum().item<double>());
     // MTP targets: token t+2 predicted from position t, all three in the same packed sequence.
-    at::Tensor mtp_mask;
     double n_mtp = 1.0;
     if (c.mtp_weight > 0) {
-      mtp_mask = batch.loss_mask.slice(1, 2) *
-                 (batch.segment_ids.slice(1, 0, -2) == batch.segment_ids.slice(1, 2)).to(at::kFloat);  // [B, T-2]
+      at::Tensor mtp_mask = batch.loss_mask.slice(1, 2) *
+                            (batch.segment_ids.slice(1, 0, -2) == batch.segment_ids.slice(1, 2)).to(at::kFloat);
       n_mtp = std::max(1.0, mtp_mask.sum().item<double>());
     }
     double loss_sum = 0, mtp_loss_sum = 0, balance_sum = 0;
     std::vector<at::Tensor> loads;
     for (int64_t r0 = 0; r0 < rows; r0 += micro) {
       const int64_t r1 = std::min(rows, r0 + micro);
-      at::Tensor ids = batch.input_ids.slice(0, r0, r1);                                    // [b, T]
-      at::Tensor bias = packed_attention_bias(batch.segment_ids.slice(0, r0, r1), at::kFloat);  // [b, 1, T, T]
-      model::ForwardOutput out = model.forward(ids, bias, batch.position_ids.slice(0, r0, r1), c.moe.seq_aux_alpha > 0);
+      LmTokenLosses tl = lm_token_losses(model, batch, r0, r1, c.mtp_weight > 0, c.moe.seq_aux_alpha > 0);
+      model::ForwardOutput& out = tl.forward;
       accumulate_expert_load(loads, out.expert_load);
-      at::Tensor mask = batch.loss_mask.slice(0, r0, r1).slice(1, 1) > 0;                 // [b, T-1]
-      at::Tensor h = out.hidden.slice(1, 0, -1).index({mask});                              // [n, H]
-      at::Tensor targets = ids.slice(1, 1).index({mask});                                   // [n]
-      at::Tensor loss = -chunked_token_logprobs(h, head, targets, 1.0, 1024, false).logp.sum() / n_targets;
+      at::Tensor loss = tl.nll.sum() / n_targets;
       loss_sum += loss.item<double>();
       if (c.mtp_weight > 0) {
-        at::Tensor mm = mtp_mask.slice(0, r0, r1) > 0;                                      // [b, T-2]
-        at::Tensor mh = model.mtp_hidden(out.hidden, ids, {}).slice(1, 0, -1).index({mm});  // [m, H]
-        at::Tensor mt = ids.slice(1, 2).index({mm});                                        // [m]
-        at::Tensor mtp_loss = -at::log_softmax(model.mtp_logits(mh), -1).gather(1, mt.unsqueeze(1)).sum() / n_mtp;
+        at::Tensor mtp_loss = tl.mtp_nll.sum() / n_mtp;
         mtp_loss_sum += mtp_loss.item<double>();
         loss = loss + c.mtp_weight * mtp_loss;
       }

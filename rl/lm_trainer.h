@@ -16,7 +16,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <vector>
 
+#include "rl/lm_batch.h"
 #include "rl/policy.h"
 #include "rl/stage.h"
 #include "rl/train_common.h"
@@ -71,5 +74,25 @@ struct LmTrainConfig {
 
 std::unique_ptr<Stage> make_pretrain_stage(const StageSpec& spec);
 std::unique_ptr<Stage> make_sft_stage(const StageSpec& spec);
+
+// The pieces of the trainer, exposed for tests.
+
+// The SFT sequences of a chat JSONL file (rendered with the chat template or c.prompt_template): ids plus
+// the train mask (1 on assistant content and its end-of-turn token / eos, 0 elsewhere).
+std::vector<Sequence> sft_sequences(const LmTrainConfig& c, const model::Tokenizer& tok, const std::string& path,
+                                    std::optional<int64_t> eos, const std::string& where);
+
+// Per-token losses of rows [r0, r1) of a packed or padded batch, through the training forward (block-diagonal
+// attention bias, restarting positions).
+struct LmTokenLosses {
+  at::Tensor nll;      // [b, T-1] -log p(ids[t+1] | ids[<=t]) where loss_mask[t+1] (0 elsewhere)
+  at::Tensor mask;     // [b, T-1] bool: the targets of nll
+  at::Tensor mtp_nll;  // [b, T-2] MTP: -log p(ids[t+2] | ids[<=t+1]) where ids[t..t+2] are one sequence and
+                       // loss_mask[t+2] (0 elsewhere); undefined unless with_mtp
+  at::Tensor mtp_mask; // [b, T-2] bool: the targets of mtp_nll
+  model::ForwardOutput forward;  // expert loads, balance loss
+};
+LmTokenLosses lm_token_losses(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1, bool with_mtp,
+                              bool seq_balance_loss);
 
 }  // namespace r1::rl

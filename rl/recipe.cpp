@@ -81,10 +81,13 @@ Recipe load_recipe(const std::string& path, const std::vector<std::string>& over
   R1_CHECK(recipe.doc.IsObject(), path, ": a recipe must be a JSON object, got ", json::type_name(recipe.doc));
   for (const auto& o : overrides) apply_override(recipe.doc, o, path);
 
-  static const std::set<std::string> kTopKeys = {"name", "seed", "output_dir", "stages", "description"};
+  // "source" is informational: the pipeline writes it into recipe.resolved.json, which must load again.
+  static const std::set<std::string> kTopKeys = {"name", "seed", "output_dir", "stages", "description", "source"};
+  std::set<std::string> seen;
   for (auto it = recipe.doc.MemberBegin(); it != recipe.doc.MemberEnd(); ++it) {
     R1_CHECK(kTopKeys.count(it->name.GetString()), path, ": unknown top-level key '", it->name.GetString(),
-             "' (accepted: name, seed, output_dir, stages, description)");
+             "' (accepted: name, seed, output_dir, stages, description, source)");
+    R1_CHECK(seen.insert(it->name.GetString()).second, path, ": duplicate top-level key '", it->name.GetString(), "'");
   }
   std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   if (base.size() > 5 && base.substr(base.size() - 5) == ".json") base.resize(base.size() - 5);

@@ -1,0 +1,361 @@
+// Acceptance tests of `r1 run` (child processes, a tiny random-init DeepSeek-V3 model): recipe errors are
+// reported with the file and the key and a non-zero exit, never a crash; the SFT stage trains on chat JSONL
+// ({"messages": [...]} and {"prompt", "completion"}) with the loss on assistant tokens only and the loss going
+// down; a run directory holds metrics.jsonl with the diagnostics, samples.jsonl and a resolved recipe that
+// loads again.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "common/error.h"
+#include "model/tokenizer.h"
+#include "rl/grpo_trainer.h"
+#include "rl/lm_trainer.h"
+#include "rl/pipeline.h"
+#include "rl/recipe.h"
+#include "run_util.h"
+
+namespace r1::rl {
+namespace {
+
+using namespace r1::rl::testing;
+
+// ---------------------------------------------------------------------------------------------------------
+// Recipe errors through `r1 run`.
+
+std::string pretrain_stage(const std::string& name, const std::string& data, const std::string& extra = "") {
+  return R"({"name": ")" + name + R"(", "type": "pretrain", "model": )" + tiny_model_json() + R"(, "data": ")" + data +
+         R"(", "steps": 1, "batch_size": 2, "max_len": 32, "threads": 1)" + extra + "}";
+}
+
+struct ErrorCase {
+  std::string what;
+  std::string stages;                    // the "stages" array text
+  std::vector<std::string> extra_args;   // e.g. --set
+  std::vector<std::string> expect;       // substrings of the error
+  bool nothing_ran = true;               // the error comes before any stage runs
+  bool names_recipe = true;              // the error names the recipe file (else another file, in expect)
+};
+
+TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
+  const std::string dir = scratch_dir();
+  const std::string corpus = dir + "/corpus.jsonl";
+  write_text(corpus, "{\"text\": \"1 + 1 = 2\"}\n{\"text\": \"2 + 2 = 4\"}\n");
+  const std::string good = pretrain_stage("base", corpus);
+  const std::vector<ErrorCase> cases = {
+      {"unknown key in the last stage (fails before the first stage runs)",
+       "[" + good + ", " + pretrain_stage("b", corpus, R"(, "stepz": 3)") + "]",
+       {},
+       {"stages[1] (b)", "unknown key 'stepz'", "accepted:", "steps"}},
+      {"unknown key in a nested section",
+       "[" + pretrain_stage("b", corpus, R"(, "optim": {"lrr": 0.1})") + "]",
+       {},
+       {"stages[0] (b)", "key 'optim': unknown key 'lrr'"}},
+      {"wrong type", "[" + pretrain_stage("b", corpus, R"(, "mtp_weight": "0.3")") + "]", {},
+       {"stages[0] (b)", "key 'mtp_weight': expected a number, got string"}},
+      {"a key given twice (JSON allows it; the second would be silently ignored)",
+       "[" + pretrain_stage("b", corpus, R"(, "steps": 100)") + "]", {},
+       {"stages[0] (b)", "duplicate key 'steps'"}},
+      {"wrong type through --set", "[" + good + "]", {"--set", "stages.base.pack=[1]"},
+       {"stages[0] (base)", "key 'pack': expected true or false, got array"}},
+      {"unknown stage type", "[" + good + R"(, {"name": "x", "type": "pretrian"}])", {},
+       {"stages[1] (x)", "unknown stage type 'pretrian'", "known:", "grpo"}},
+      {"bad value", "[" + pretrain_stage("b", corpus, R"(, "optim": {"schedule": "linear"})") + "]", {},
+       {"stages[0] (b)", "linear"}},
+      {"model from both path and init_config",
+       R"([{"name": "b", "type": "pretrain", "model": {"path": "/x", "init_config": {}}, "data": "d.jsonl"}])", {},
+       {"stages[0] (b)", "exactly one of 'path'"}},
+      {"bad model config", "[" + std::string(R"({"name": "b", "type": "pretrain", "model": {"init_config": {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3", "vocab_size": "many"}, "byte_level_tokenizer": ["<|endoftext|>"]}, "data": ")") + corpus + R"("}])",
+       {},
+       {"stages[0] (b)", "vocab_size"},
+       false},
+      {"stage: reference to no stage",
+       "[" + pretrain_stage("b", "stage:nope/corpus.jsonl") + "]",
+       {},
+       {"stages[0] (b)", "'stage:nope/corpus.jsonl' names no stage of this recipe"},
+       false},
+      {"stage: reference to a stage that has not run yet",
+       "[" + pretrain_stage("b", "stage:later/corpus.jsonl") + R"(, {"name": "later", "type": "synthetic_arithmetic"}])",
+       {},
+       {"stages[0] (b)", "refers to stage 'later', which has not completed"},
+       false},
+      {"missing data file", "[" + pretrain_stage("b", dir + "/missing.jsonl") + "]", {}, {"missing.jsonl"}, false,
+       /*names_recipe=*/false},
+  };
+  // Every case in-process (run_recipe, what `r1 run` calls: fast), and a few through the r1 binary for the
+  // exit status and the printed error (starting r1 costs ~1 s, so not all of them).
+  const std::set<std::string> through_cli = {"unknown key in the last stage (fails before the first stage runs)",
+                                             "wrong type through --set",
+                                             "stage: reference to no stage"};
+  int i = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::string name = "case" + std::to_string(i++);
+    const std::string recipe = dir + "/" + name + ".json";
+    write_text(recipe, "// " + c.what + "\n{\"seed\": 1, \"stages\": " + c.stages + "}\n");
+    const std::string out = dir + "/" + name + "_run";
+    auto check_message = [&](const std::string& message) {
+      if (c.names_recipe) {
+        EXPECT_NE(message.find(name + ".json"), std::string::npos) << "the error should name the recipe file:\n"
+                                                                   << message;
+      }
+      for (const auto& e : c.expect) EXPECT_NE(message.find(e), std::string::npos) << "missing '" << e << "' in:\n" << message;
+    };
+    RunOptions options;
+    for (size_t a = 0; a + 1 < c.extra_args.size(); a += 2) options.overrides.push_back(c.extra_args[a + 1]);
+    options.output_dir = out;
+    options.quiet = true;
+    try {
+      run_recipe(recipe, options);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      check_message(e.what());
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not an r1::Error (no file/key context): " << e.what();
+    }
+    if (c.nothing_ran) {
+      EXPECT_FALSE(exists(out + "/stages")) << "a stage ran before the recipe was validated";
+      EXPECT_FALSE(exists(out + "/state.json"));
+    }
+    if (!through_cli.count(c.what)) continue;
+    std::vector<std::string> args = {"run", recipe, "--output", out + "_cli", "--quiet"};
+    args.insert(args.end(), c.extra_args.begin(), c.extra_args.end());
+    RunResult r = run_r1(args, dir + "/" + name + ".log");
+    EXPECT_TRUE(r.exited) << "killed by signal " << r.code << ":\n" << r.output;
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("error: "), std::string::npos) << r.output;
+    check_message(r.output);
+    for (const char* crash : {"terminate called", "Aborted", "Segmentation", "core dumped"}) {
+      EXPECT_EQ(r.output.find(crash), std::string::npos) << r.output;
+    }
+  }
+  ASSERT_EQ(i, static_cast<int>(cases.size()));
+
+  // A finished run directory is never silently overwritten: without --resume it is an error.
+  const std::string recipe = dir + "/ok.json";
+  write_text(recipe, "{\"seed\": 1, \"stages\": [" + good + "]}");
+  RunResult ok = run_r1({"run", recipe, "--output", dir + "/ok_run", "--quiet"}, dir + "/ok.log");
+  ASSERT_TRUE(ok.exited && ok.code == 0) << ok.output;
+  RunOptions options;
+  options.output_dir = dir + "/ok_run";
+  options.quiet = true;
+  try {
+    run_recipe(recipe, options);
+    ADD_FAILURE() << "an existing run directory was overwritten";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos) << e.what();
+  }
+  // With --resume a completed stage is skipped (its output stays as it was).
+  const auto before = std::filesystem::last_write_time(dir + "/ok_run/stages/base/final/model.safetensors");
+  options.resume = true;
+  EXPECT_EQ(run_recipe(recipe, options), dir + "/ok_run");
+  EXPECT_EQ(std::filesystem::last_write_time(dir + "/ok_run/stages/base/final/model.safetensors"), before);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SFT.
+
+const char* kChatRows =
+    R"({"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2+3?"}, {"role": "assistant", "content": "5"}, {"role": "user", "content": "And 4+4?"}, {"role": "assistant", "content": "8"}]}
+{"prompt": "What is 7+1?", "completion": "It is 8."}
+{"messages": [{"role": "user", "content": "Say hi"}, {"role": "assistant", "content": "hi there"}]}
+{"prompt": "Capital of France?", "completion": "Paris"}
+)";
+
+std::unique_ptr<model::Tokenizer> chatml_tokenizer(const std::string& dir) {
+  write_text(dir + "/tokenizer.json",
+             model::make_byte_level_tokenizer_json({"<|endoftext|>", "<|im_start|>", "<|im_end|>"}));
+  return model::Tokenizer::load(dir + "/tokenizer.json");
+}
+
+// The text of the tokens with the given train flag, in order.
+std::string text_where(const model::Tokenizer& tok, const Sequence& s, uint8_t flag) {
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < s.ids.size(); ++i) {
+    if (s.train[i] == flag) ids.push_back(s.ids[i]);
+  }
+  return tok.decode(ids);
+}
+
+TEST(Sft, TrainMaskCoversOnlyAssistantTokens) {
+  const std::string dir = scratch_dir();
+  auto tok = chatml_tokenizer(dir);
+  const std::string data = dir + "/chat.jsonl";
+  write_text(data, kChatRows);
+  LmTrainConfig c;
+  c.chat_template = "chatml";
+  std::vector<Sequence> seqs = sft_sequences(c, *tok, data, 256, "test");
+  ASSERT_EQ(seqs.size(), 4u);
+  for (const auto& s : seqs) ASSERT_EQ(s.ids.size(), s.train.size());
+  // Multi-turn: both assistant answers with their end-of-turn token, nothing of the system or user turns.
+  EXPECT_EQ(text_where(*tok, seqs[0], 1), "5<|im_end|>8<|im_end|>");
+  EXPECT_EQ(text_where(*tok, seqs[0], 0),
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWhat is 2+3?<|im_end|>\n"
+            "<|im_start|>assistant\n\n<|im_start|>user\nAnd 4+4?<|im_end|>\n<|im_start|>assistant\n\n");
+  // A user token has mask 0, token by token.
+  const std::string all = tok->decode(seqs[0].ids);
+  EXPECT_NE(all.find("What is 2+3?"), std::string::npos);
+  for (size_t i = 0; i < seqs[0].ids.size(); ++i) {
+    const std::string piece = tok->decode({seqs[0].ids[i]});
+    if (piece == "?" || piece == "W" || piece == "B") {
+      EXPECT_EQ(seqs[0].train[i], 0) << "token " << i << " '" << piece << "'";
+    }
+  }
+  // {"prompt", "completion"} rows are one user turn and one assistant turn.
+  EXPECT_EQ(text_where(*tok, seqs[1], 1), "It is 8.<|im_end|>");
+  EXPECT_EQ(text_where(*tok, seqs[1], 0), "<|im_start|>user\nWhat is 7+1?<|im_end|>\n<|im_start|>assistant\n\n");
+
+  // With a plain prompt template instead of a chat template: the completion and EOS are the targets.
+  std::vector<std::string> pc_rows = {R"({"prompt": "What is 7+1?", "completion": " 8"})",
+                                      R"({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]})"};
+  write_text(dir + "/pc.jsonl", pc_rows[0] + "\n" + pc_rows[1] + "\n");
+  LmTrainConfig p;
+  p.prompt_template = "Question: {prompt}\nAnswer:";
+  std::vector<Sequence> ps = sft_sequences(p, *tok, dir + "/pc.jsonl", 256, "test");
+  ASSERT_EQ(ps.size(), 2u);
+  EXPECT_EQ(text_where(*tok, ps[0], 1), " 8<|endoftext|>");
+  EXPECT_EQ(text_where(*tok, ps[0], 0), "Question: What is 7+1?\nAnswer:");
+  EXPECT_EQ(text_where(*tok, ps[1], 1), "A<|endoftext|>");
+  // A multi-turn conversation cannot go through a prompt template.
+  try {
+    sft_sequences(p, *tok, data, 256, "test");
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("chat.jsonl:1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Sft, ChatJsonlTrainsOnAssistantTokensAndTheLossGoesDown) {
+  const std::string dir = scratch_dir();
+  const std::string data = dir + "/chat.jsonl";
+  write_text(data, kChatRows);
+  const std::string recipe = dir + "/sft.json";
+  const int steps = 12;
+  write_text(recipe, R"({"seed": 2, "stages": [{
+    "name": "sft", "type": "sft", "model": )" + tiny_model_json(kChatMlSpecials) + R"(,
+    "data": ")" + data + R"(", "chat_template": "chatml",
+    "steps": )" + std::to_string(steps) + R"(, "batch_size": 4, "max_len": 96, "mtp_weight": 0.3,
+    "optim": {"lr": 0.01, "schedule": "constant", "weight_decay": 0.0}, "threads": 1}]})");
+  RunResult r = run_r1({"run", recipe, "--output", dir + "/run", "--quiet"}, dir + "/run.log");
+  ASSERT_TRUE(r.exited && r.code == 0) << r.output;
+  auto metrics = metrics_by_step(dir + "/run", "sft");
+  ASSERT_EQ(metrics.size(), static_cast<size_t>(steps));
+  const double first = metrics[1]["loss"].GetDouble(), last = metrics[steps]["loss"].GetDouble();
+  EXPECT_GT(first, 4.0);  // ~ln(264) for a random model
+  EXPECT_LT(last, 0.75 * first) << "the loss did not go down: " << first << " -> " << last;
+  EXPECT_LT(metrics[steps]["mtp_loss"].GetDouble(), metrics[1]["mtp_loss"].GetDouble());
+
+  // batch_size = the 4 rows, so every step trains on all of them: the number of loss targets is exactly the
+  // number of assistant tokens (+ end-of-turn tokens) of the file.
+  auto tok = model::Tokenizer::load(dir + "/run/stages/sft/tokenizer");
+  LmTrainConfig c;
+  c.chat_template = "chatml";
+  int64_t assistant_tokens = 0;
+  for (const auto& s : sft_sequences(c, *tok, data, 256, "test")) {
+    ASSERT_EQ(s.train.at(0), 0);  // the first token is never a target anyway
+    for (uint8_t t : s.train) assistant_tokens += t;
+  }
+  EXPECT_EQ(static_cast<int64_t>(metrics[1]["tokens"].GetDouble()), assistant_tokens);
+  EXPECT_TRUE(exists(dir + "/run/stages/sft/final/model.safetensors"));
+  EXPECT_TRUE(exists(dir + "/run/stages/sft/final/tokenizer.json"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The run directory.
+
+TEST(RunDir, HoldsMetricsWithDiagnosticsSamplesAndTheResolvedRecipe) {
+  const std::string dir = scratch_dir();
+  std::string corpus, prompts;
+  for (int i = 0; i < 12; ++i) {
+    corpus += "{\"text\": \"" + std::to_string(i) + " + " + std::to_string(i) + " = " + std::to_string(2 * i) + "\"}\n";
+    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 2\", \"answer\": \"" + std::to_string(i + 2) + "\"}\n";
+  }
+  write_text(dir + "/corpus.jsonl", corpus);
+  write_text(dir + "/prompts.jsonl", prompts);
+  const std::string recipe = dir + "/two.json";
+  write_text(recipe, R"({
+  "name": "two_stages", "seed": 4,
+  "stages": [
+    {"name": "base", "type": "pretrain", "model": )" + tiny_model_json() + R"(, "data": ")" + dir + R"(/corpus.jsonl",
+     "steps": 2, "batch_size": 4, "max_len": 32, "threads": 1},
+    {"name": "zero", "type": "grpo", "model": {"path": "stage:base"},
+     "data": {"path": ")" + dir + R"(/prompts.jsonl"}, "reward": "math,format",
+     "sampling": {"max_new_tokens": 6}, "steps": 3, "prompts_per_step": 2, "group_size": 3, "grpo": {"beta": 0.04},
+     "samples_every": 2, "samples_per_log": 2, "threads": 1, "reward_threads": 1}
+  ]
+})");
+  const std::string run = dir + "/run";
+  RunResult r = run_r1({"run", recipe, "--output", run, "--quiet", "--set", "stages.zero.grpo.beta=0.01"},
+                       dir + "/run.log");
+  ASSERT_TRUE(r.exited && r.code == 0) << r.output;
+  EXPECT_NE(r.output.find("run directory: " + run), std::string::npos) << r.output;
+
+  // metrics.jsonl: one line per step of each stage, with the stage's diagnostics.
+  auto lines = read_jsonl(run + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 5u);
+  auto base = metrics_by_step(run, "base");
+  auto zero = metrics_by_step(run, "zero");
+  ASSERT_EQ(base.size(), 2u);
+  ASSERT_EQ(zero.size(), 3u);
+  for (auto& [step, m] : base) {
+    for (const char* key : {"stage", "step", "time", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "step_s",
+                            "moe_load_max_over_mean"}) {
+      EXPECT_TRUE(m.HasMember(key)) << "pretrain step " << step << " lacks '" << key << "'";
+    }
+    EXPECT_TRUE(std::isfinite(m["loss"].GetDouble()));
+  }
+  for (auto& [step, m] : zero) {
+    for (const char* key : {"reward", "reward_std", "reward/math", "reward/format", "accuracy", "loss", "pg_loss", "kl",
+                            "clip_frac_low", "clip_frac_high", "ratio_mean", "entropy", "grad_norm", "lr",
+                            "completion_len_mean", "truncation_rate", "zero_variance_groups", "time_rollout_s",
+                            "time_reward_s", "time_reference_s", "time_update_s", "step_s", "moe_load_max_over_mean"}) {
+      EXPECT_TRUE(m.HasMember(key)) << "grpo step " << step << " lacks '" << key << "'";
+    }
+    EXPECT_TRUE(m["entropy"].IsNumber());
+    EXPECT_GT(m["entropy"].GetDouble(), 0.0);
+    EXPECT_GE(m["time_rollout_s"].GetDouble(), 0.0);
+  }
+
+  // samples.jsonl: the prompts, completions and reward components of steps 1 and 2 (samples_every = 2).
+  auto samples = read_jsonl(run + "/samples.jsonl");
+  ASSERT_EQ(samples.size(), 4u);
+  std::set<int64_t> sample_steps;
+  for (auto& s : samples) {
+    sample_steps.insert(s["step"].GetInt64());
+    EXPECT_EQ(std::string(s["stage"].GetString()), "zero");
+    EXPECT_NE(std::string(s["prompt"].GetString()).find(" + 2"), std::string::npos);
+    EXPECT_TRUE(s["completion"].IsString());
+    EXPECT_TRUE(s["answer"].IsString());
+    EXPECT_TRUE(s["reward"].IsNumber());
+    EXPECT_TRUE(s["components"].IsObject() && s["components"].HasMember("math/correct"));
+  }
+  EXPECT_EQ(sample_steps, (std::set<int64_t>{1, 2}));
+
+  // state.json: both stages complete, outputs relative to the run directory.
+  json::Document state = json::parse_file(run + "/state.json");
+  EXPECT_EQ(std::string(state["completed"]["base"].GetString()), "stages/base/final");
+  EXPECT_EQ(std::string(state["completed"]["zero"].GetString()), "stages/zero/final");
+
+  // recipe.resolved.json: --set applied, every field resolved (defaults included), stage: references kept.
+  const std::string resolved_path = run + "/recipe.resolved.json";
+  json::Document resolved = json::parse_file(resolved_path);
+  EXPECT_EQ(std::string(resolved["name"].GetString()), "two_stages");
+  EXPECT_EQ(resolved["seed"].GetInt64(), 4);
+  const auto& zs = resolved["stages"][1];
+  EXPECT_DOUBLE_EQ(zs["grpo"]["beta"].GetDouble(), 0.01);
+  EXPECT_EQ(std::string(zs["grpo"]["kl_estimator"].GetString()), "k3");
+  EXPECT_EQ(zs["epochs"].GetInt64(), 1);
+  EXPECT_EQ(std::string(zs["model"]["path"].GetString()), "stage:base");
+  EXPECT_DOUBLE_EQ(resolved["stages"][0]["optim"]["lr"].GetDouble(), 1e-5);
+  // It is itself a valid recipe that resolves to the same stages (a run can be reproduced from it).
+  Recipe again = load_recipe(resolved_path);
+  ASSERT_EQ(again.stages.size(), 2u);
+  auto pre = make_pretrain_stage(again.stages[0]);
+  auto grpo = make_grpo_stage(again.stages[1]);
+  EXPECT_EQ(json::dump(pre->resolved_config()), json::dump(resolved["stages"][0]));
+  EXPECT_EQ(json::dump(grpo->resolved_config()), json::dump(resolved["stages"][1]));
+}
+
+}  // namespace
+}  // namespace r1::rl
