@@ -11,6 +11,7 @@ namespace r1::cli {
 
 void add_model_commands(CLI::App& app);      // info, logits, generate            (cmd_model.cpp)
 void add_tokenizer_commands(CLI::App& app);  // tokenize, detokenize              (cmd_tokenize.cpp)
+void add_tokenizer_train_commands(CLI::App& app);  // tokenizer train           (cmd_tokenizer_train.cpp)
 void add_reward_commands(CLI::App& app);     // reward list | score               (cmd_reward.cpp)
 void add_sandbox_commands(CLI::App& app);    // sandbox run                       (cmd_sandbox.cpp)
 void add_run_commands(CLI::App& app);        // run RECIPE                        (cmd_run.cpp)

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
 
   r1::cli::add_model_commands(app);
   r1::cli::add_tokenizer_commands(app);
+  r1::cli::add_tokenizer_train_commands(app);
   r1::cli::add_reward_commands(app);
   r1::cli::add_sandbox_commands(app);
   r1::cli::add_run_commands(app);

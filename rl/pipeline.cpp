@@ -11,6 +11,7 @@
 #include "rl/grpo_trainer.h"
 #include "rl/lm_trainer.h"
 #include "rl/stage_synthetic.h"
+#include "rl/stage_tokenizer.h"
 
 namespace r1::rl {
 namespace {
@@ -25,6 +26,7 @@ const std::vector<StageType>& stage_table() {
   static const std::vector<StageType> table = {
       {"synthetic_arithmetic", "write the tiny pipeline's arithmetic corpus, RL prompts and held-out set",
        make_synthetic_arithmetic_stage},
+      {"train_tokenizer", "train a byte-level BPE tokenizer.json on text JSONL", make_train_tokenizer_stage},
       {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage},
       {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage},
       {"grpo", "GRPO reinforcement learning with rule rewards (R1-Zero / reasoning RL / all-scenario RL)",

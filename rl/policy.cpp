@@ -17,6 +17,8 @@ void ModelSource::validate(const std::string& where) const {
            ": model: 'byte_level_tokenizer' and 'tokenizer' are mutually exclusive");
   R1_CHECK(!init_config.empty() || byte_level_tokenizer.empty(), where,
            ": model: 'byte_level_tokenizer' only goes with 'init_config' (a loaded model has its tokenizer)");
+  R1_CHECK(init_config.empty() || !byte_level_tokenizer.empty() || !tokenizer.empty(), where,
+           ": model: 'init_config' needs 'tokenizer' (a directory, file or stage:NAME) or 'byte_level_tokenizer'");
   dtype_from_name(dtype, where + ": model.dtype");
 }
 
@@ -51,8 +53,10 @@ Policy load_policy(const ModelSource& source, const StageContext& ctx, const std
   }
   p.tokenizer = model::Tokenizer::load(tokenizer_path);
   p.tokenizer_dir = is_directory(tokenizer_path) ? tokenizer_path : tokenizer_path.substr(0, tokenizer_path.find_last_of('/'));
-  R1_CHECK(p.tokenizer->vocab_size() <= p.model->config().vocab_size, where, ": the tokenizer (", tokenizer_path, ") has ",
-           p.tokenizer->vocab_size(), " tokens but the model's vocab_size is ", p.model->config().vocab_size);
+  R1_CHECK(p.tokenizer->vocab_size() <= p.model->config().vocab_size, where, ": ",
+           source.path.empty() ? "key 'model.init_config.vocab_size'" : "the model's config.json vocab_size", " (",
+           p.model->config().vocab_size, ") is smaller than the tokenizer's ", p.tokenizer->vocab_size(), " tokens (",
+           tokenizer_path, ")");
   return p;
 }
 

@@ -5,6 +5,9 @@
 //   {"init_config": {...HF config.json...},      a freshly initialised model of that config (random weights,
 //    "byte_level_tokenizer": ["<|endoftext|>", ...]}   seeded) with a byte-level tokenizer whose special
 //                                                tokens are listed (ids 256, 257, ... in that order)
+//   {"init_config": {...}, "tokenizer": "stage:tok"}   a fresh model with a given tokenizer (e.g. one a
+//                                                train_tokenizer stage wrote); init_config.vocab_size must
+//                                                be at least the tokenizer's vocabulary
 // plus optional "tokenizer" (a directory or file overriding the model's own) and "dtype" (float32 or
 // bfloat16). A model directory must hold a tokenizer unless "tokenizer" names one.
 #pragma once
