@@ -192,6 +192,7 @@ TEST(Resume, GrpoKilledWithSigkillResumesExactly) {
   // The reference was reset at step 3 (ref_reset_every): a checkpoint after that carries it.
   EXPECT_TRUE(exists(run + "/stages/zero/checkpoints/step-000003/reference/model.safetensors"));
   EXPECT_FALSE(exists(run + "/stages/zero/checkpoints/step-000002/reference"));
+  cleanup_if_passed(dir);
 }
 
 TEST(Resume, PretrainKilledWithSigkillResumesExactly) {
@@ -229,6 +230,7 @@ TEST(Resume, PretrainKilledWithSigkillResumesExactly) {
   for (const auto& e : std::filesystem::directory_iterator(run + "/stages/base/checkpoints")) {
     EXPECT_EQ(e.path().filename().string().rfind(".staging-", 0), std::string::npos) << e.path();
   }
+  cleanup_if_passed(dir);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> state_of(const model::CausalLM& m) { return m.state_dict(); }
@@ -302,6 +304,7 @@ TEST(Checkpoint, ReloadGivesTheTrainersModelAndLogits) {
   EXPECT_EQ(st.data_position, 10);
   EXPECT_EQ(st.optimizer_steps, 2);
   EXPECT_EQ(opt->steps_taken(), 2);
+  cleanup_if_passed(dir);
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -52,6 +54,11 @@ inline std::string scratch_dir() {
   return dir.string();
 }
 
+// Removes a scratch directory at the end of a test that passed (a failed test leaves it for inspection).
+inline void cleanup_if_passed(const std::string& dir) {
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
+}
+
 inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
   f << text;
@@ -83,6 +90,10 @@ inline pid_t spawn_r1(const std::vector<std::string>& args, const std::string& l
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
+    const std::string msg = std::string("exec ") + argv[0] + " failed: " + std::strerror(errno) +
+                            " (is the r1 binary being rebuilt?)\n";
+    if (::write(2, msg.data(), msg.size()) < 0) {
+    }
     ::_exit(127);
   }
   return pid;

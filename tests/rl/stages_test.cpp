@@ -151,6 +151,7 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
   options.resume = true;
   EXPECT_EQ(run_recipe(recipe, options), dir + "/ok_run");
   EXPECT_EQ(std::filesystem::last_write_time(dir + "/ok_run/stages/base/final/model.safetensors"), before);
+  cleanup_if_passed(dir);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -224,6 +225,7 @@ TEST(Sft, TrainMaskCoversOnlyAssistantTokens) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("chat.jsonl:1"), std::string::npos) << e.what();
   }
+  cleanup_if_passed(dir);
 }
 
 TEST(Sft, ChatJsonlTrainsOnAssistantTokensAndTheLossGoesDown) {
@@ -259,6 +261,7 @@ TEST(Sft, ChatJsonlTrainsOnAssistantTokensAndTheLossGoesDown) {
   EXPECT_EQ(static_cast<int64_t>(metrics[1]["tokens"].GetDouble()), assistant_tokens);
   EXPECT_TRUE(exists(dir + "/run/stages/sft/final/model.safetensors"));
   EXPECT_TRUE(exists(dir + "/run/stages/sft/final/tokenizer.json"));
+  cleanup_if_passed(dir);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -355,6 +358,7 @@ TEST(RunDir, HoldsMetricsWithDiagnosticsSamplesAndTheResolvedRecipe) {
   auto grpo = make_grpo_stage(again.stages[1]);
   EXPECT_EQ(json::dump(pre->resolved_config()), json::dump(resolved["stages"][0]));
   EXPECT_EQ(json::dump(grpo->resolved_config()), json::dump(resolved["stages"][1]));
+  cleanup_if_passed(dir);
 }
 
 }  // namespace
