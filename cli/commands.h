@@ -21,5 +21,6 @@ void add_kernel_bench_commands(CLI::App& bench);   // bench kernels             
 void add_reward_bench_commands(CLI::App& bench);   // bench math                 (cmd_bench_rewards.cpp)
 void add_sandbox_bench_commands(CLI::App& bench);  // bench sandbox              (cmd_bench_sandbox.cpp)
 void add_tokenizer_bench_commands(CLI::App& bench);  // bench tokenizer        (cmd_bench_tokenizer.cpp)
+void add_grpo_bench_commands(CLI::App& bench);   // bench grpo                 (cmd_bench_grpo.cpp)
 
 }  // namespace r1::cli

@@ -243,6 +243,9 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
       const int64_t n = batch.input_ids.size(0);
       const int64_t minibatch = (n + c.minibatches - 1) / c.minibatches;
       const int64_t micro = c.micro_batch_size > 0 ? std::min(c.micro_batch_size, minibatch) : minibatch;
+      // Prompt + completion tokens of the batch (pads excluded), and rows x padded length as computed.
+      m.set("batch_tokens", batch.attention.sum().item<double>());
+      m.set("batch_padded_tokens", static_cast<double>(batch.input_ids.numel()));
 
       // π_old and π_ref passes (while the rewards are being scored).
       const auto t_ref = Clock::now();
