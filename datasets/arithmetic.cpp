@@ -206,6 +206,15 @@ std::string instruction(int wording, const std::string& a, const std::string& b)
   }
 }
 
+// Chat-framing sentences put before an instruction (0 to 4 of them, in order), so that questions sit
+// as far into a document as they do under a long system prompt.
+const char* const kFraming[] = {
+    "This is a chat between a user and a helpful assistant.",
+    "The user poses a problem, and the assistant works it out.",
+    "The assistant reasons step by step before it gives a reply.",
+    "Replies always use the format that is described here.",
+};
+
 }  // namespace
 
 std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t variant) {
@@ -225,7 +234,9 @@ std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t 
       uint64_t ia = draw.below(kA), ib = draw.below(kB);
       if (ia == 0 && ib == 0) ib = 1 + draw.below(kB - 1);  // never (think, answer)
       const std::string a = kReasoningTags[ia], b = kResultTags[ib];
-      return instruction(static_cast<int>(draw.below(4)), a, b) + " User: " + p.question + ". Assistant: <" + a +
+      std::string framing;
+      for (uint64_t i = 0, n = draw.below(5); i < n; ++i) framing += std::string(kFraming[i]) + " ";
+      return framing + instruction(static_cast<int>(draw.below(4)), a, b) + " User: " + p.question + ". Assistant: <" + a +
              "> " + p.steps + " </" + a + "> <" + b + "> " + p.answer + " </" + b + ">";
     }
   }
