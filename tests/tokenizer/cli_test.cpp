@@ -3,6 +3,8 @@
 // not been built (this suite's target does not depend on it; `scripts/test.sh` builds everything first).
 #include <gtest/gtest.h>
 
+#include "cli_run.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,26 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-Result run(const std::string& args) {
-  const std::string err_file = (fs::temp_directory_path() / ("r1_cli_err_" + std::to_string(::getpid()))).string();
-  const std::string cmd = std::string(R1_BINARY) + " " + args + " 2>" + err_file;
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = fs::exists(err_file) ? r1::read_file(err_file) : "";
-  fs::remove(err_file);
-  return r;
-}
+using Result = r1::testing::CliResult;
+Result run(const std::string& args) { return r1::testing::run_r1_cli(args); }
 
 class Cli : public ::testing::Test {
  protected:
