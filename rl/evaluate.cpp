@@ -57,13 +57,11 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const std::st
       rep.reward += comp.score.value;
       rep.len_mean += static_cast<double>(comp.generation.tokens.size());
       rep.truncation += comp.generation.truncated();
-      bool acc_done = false;
+      if (auto correct = correctness(comp.score)) {
+        acc_sum += *correct;
+        ++acc_n;
+      }
       for (const auto& [k, v] : comp.score.components) {
-        if (!acc_done && k.size() >= 7 && k.compare(k.size() - 7, 7, "correct") == 0) {
-          acc_sum += v;
-          ++acc_n;
-          acc_done = true;
-        }
         if (k == c.format_component) {
           fmt_sum += v;
           ++fmt_n;

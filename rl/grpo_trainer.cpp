@@ -342,12 +342,9 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
       len_sum += len;
       len_max = std::max(len_max, len);
       trunc += comp->generation.truncated();
-      for (const auto& [k, v] : comp->score.components) {
-        if (k.size() >= 7 && k.compare(k.size() - 7, 7, "correct") == 0) {
-          acc_sum += v;
-          ++acc_n;
-          break;
-        }
+      if (auto correct = correctness(comp->score)) {
+        acc_sum += *correct;
+        ++acc_n;
       }
     }
     const double nk = std::max<double>(1.0, static_cast<double>(kept.size()));

@@ -150,26 +150,10 @@ rewards::RewardPtr make_reward(const RawJson& spec, const std::string& where) {
   return rewards::Registry::global().make_from_json(doc, where + ": reward");
 }
 
-std::optional<double> component_mean(const Rollout& rollout, const std::string& name) {
-  double sum = 0;
-  size_t n = 0;
-  for (const auto& c : rollout.completions) {
-    for (const auto& [k, v] : c.score.components) {
-      if (k == name) {
-        sum += v;
-        ++n;
-        break;
-      }
-    }
-  }
-  if (n == 0) return std::nullopt;
-  return sum / static_cast<double>(n);
-}
-
-std::optional<double> accuracy(const Rollout& rollout) {
-  if (rollout.completions.empty()) return std::nullopt;
-  for (const auto& [k, v] : rollout.completions.front().score.components) {
-    if (k.size() >= 7 && k.compare(k.size() - 7, 7, "correct") == 0) return component_mean(rollout, k);
+std::optional<double> correctness(const rewards::Score& score) {
+  static const std::string kSuffix = "correct";
+  for (const auto& [k, v] : score.components) {
+    if (k.size() >= kSuffix.size() && k.compare(k.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) return v;
   }
   return std::nullopt;
 }

@@ -118,9 +118,8 @@ void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* 
 // The reward from a recipe's "reward" value (RawJson), or an error naming `where`.
 rewards::RewardPtr make_reward(const RawJson& spec, const std::string& where);
 
-// The mean of a named score component over completions (nullopt when no completion has it). The
-// accuracy of a rollout is the mean of the first component whose name ends in "correct".
-std::optional<double> component_mean(const Rollout& rollout, const std::string& name);
-std::optional<double> accuracy(const Rollout& rollout);
+// The accuracy signal of one score: its first component whose name ends in "correct" ("math/correct",
+// "code/correct", ...), nullopt when the reward has none.
+std::optional<double> correctness(const rewards::Score& score);
 
 }  // namespace r1::rl
