@@ -5,8 +5,8 @@
 //                  "Assistant:"
 //   r1_zero_think  the same, ending in "Assistant: <think>" so the policy starts inside its reasoning
 //                  (common in open reproductions, e.g. TinyZero's countdown prompt)
-//   short_think    "User: {prompt}\nAssistant: <think>" — the R1-Zero format instruction dropped, for tiny
-//                  models that cannot read it anyway (the built-in tiny run; see docs/tiny_pipeline.md)
+//   short_think    "User: {prompt}\nAssistant: <think>" — the R1-Zero format instruction dropped, for models
+//                  too small to read it
 //   plain          "{prompt}"
 // Anything else containing "{prompt}" is used as given. Chat models use chat templates instead
 // (model/chat_template.h); a recipe picks one or the other.

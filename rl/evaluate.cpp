@@ -158,6 +158,7 @@ void EvalConfig::validate(const std::string& where) const {
   R1_CHECK(!models.empty(), where, ": 'models' is required (object: name -> model directory or stage:NAME)");
   model_list(models, where);
   data.validate(where);
+  check_format_reward_matches_prompt(data, reward, where);
   sampling.validate(where + ": sampling");
   R1_CHECK(!reward.empty(), where, ": 'reward' is required");
   R1_CHECK(samples_per_prompt > 0 && batch_prompts > 0, where, ": samples_per_prompt and batch_prompts must be > 0");

@@ -411,6 +411,7 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
 void GrpoConfig::validate(const std::string& where) const {
   model.validate(where);
   data.validate(where);
+  check_format_reward_matches_prompt(data, reward, where);
   sampling.validate(where + ": sampling");
   optim.validate(where);
   R1_CHECK(!reward.empty(), where, ": 'reward' is required (see r1 reward list)");

@@ -12,6 +12,42 @@ namespace r1::rl {
 namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Collects the think_in_prompt setting of every "format" reward in a reward spec (a name, "a,b", an
+// array, or an object with name/options or composite; see rewards/registry.h).
+void format_think_settings(const json::Value& spec, std::vector<bool>& out) {
+  if (spec.IsString()) {
+    std::string names = spec.GetString();
+    if (!names.empty() && (names[0] == '{' || names[0] == '[')) {
+      json::Document inner;
+      inner.Parse<rapidjson::kParseCommentsFlag>(names.c_str());
+      if (!inner.HasParseError()) format_think_settings(inner, out);
+      return;
+    }
+    size_t start = 0;
+    while (start <= names.size()) {
+      size_t comma = names.find(',', start);
+      std::string name = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      name.erase(0, name.find_first_not_of(" \t"));
+      name.erase(name.find_last_not_of(" \t") + 1);
+      if (name == "format") out.push_back(false);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  } else if (spec.IsArray()) {
+    for (const auto& part : spec.GetArray()) format_think_settings(part, out);
+  } else if (spec.IsObject()) {
+    if (const json::Value* composite = json::find(spec, "composite")) {
+      format_think_settings(*composite, out);
+      return;
+    }
+    const json::Value* name = json::find(spec, "name");
+    if (name == nullptr || !name->IsString() || std::string(name->GetString()) != "format") return;
+    const json::Value* options = json::find(spec, "options");
+    const json::Value* flag = options != nullptr && options->IsObject() ? json::find(*options, "think_in_prompt") : nullptr;
+    out.push_back(flag != nullptr && flag->IsBool() && flag->GetBool());
+  }
+}
 }  // namespace
 
 void PromptData::validate(const std::string& where) const {
@@ -142,6 +178,27 @@ void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* 
   std::vector<rewards::Score> scores = reward.score_batch(samples, pool);
   for (size_t i = 0; i < scores.size(); ++i) rollout.completions[i].score = std::move(scores[i]);
   rollout.reward_s = since(t0);
+}
+
+void check_format_reward_matches_prompt(const PromptData& data, const RawJson& reward, const std::string& where) {
+  if (data.prompt_template.empty() || reward.empty()) return;
+  std::string text = data::resolve_prompt_template(data.prompt_template, where + ": data.prompt_template");
+  text.erase(text.find_last_not_of(" \t\r\n") + 1);
+  const std::string kThink = "<think>";
+  const bool prompt_opens_think =
+      text.size() >= kThink.size() && text.compare(text.size() - kThink.size(), kThink.size(), kThink) == 0;
+  json::Document doc = json::parse(reward.text, where + ": reward");
+  std::vector<bool> settings;
+  format_think_settings(doc, settings);
+  for (bool think_in_prompt : settings) {
+    R1_CHECK(think_in_prompt == prompt_opens_think, where, ": the prompt template ",
+             prompt_opens_think ? "ends with <think>, so completions start inside the think block, but the format "
+                                  "reward has think_in_prompt false and would fail every completion; set "
+                                  "\"think_in_prompt\": true in its options"
+                                : "does not end with <think>, but the format reward has think_in_prompt true and "
+                                  "would accept completions that never open <think>; remove think_in_prompt or use "
+                                  "a template that ends with <think> (e.g. r1_zero_think)");
+  }
 }
 
 rewards::RewardPtr make_reward(const RawJson& spec, const std::string& where) {

@@ -115,6 +115,11 @@ Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
 // Scores every completion with the reward (batched on the pool); fills Completion::score and reward_s.
 void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* pool);
 
+// Errors when a "format" reward in `reward` disagrees with the prompt template about who opens <think>:
+// a template ending in "<think>" needs think_in_prompt true, any other template needs it false (otherwise
+// the format rate is silently 0, or silently lenient). Chat templates are not checked.
+void check_format_reward_matches_prompt(const PromptData& data, const RawJson& reward, const std::string& where);
+
 // The reward from a recipe's "reward" value (RawJson), or an error naming `where`.
 rewards::RewardPtr make_reward(const RawJson& spec, const std::string& where);
 

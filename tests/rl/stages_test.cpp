@@ -82,6 +82,23 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
        false},
       {"missing data file", "[" + pretrain_stage("b", dir + "/missing.jsonl") + "]", {}, {"missing.jsonl"}, false,
        /*names_recipe=*/false},
+      {"format reward that fails every completion of a prompt ending in <think>",
+       "[" + good + R"(, {"name": "rl", "type": "grpo", "model": {"path": "stage:base"},
+          "data": {"path": "p.jsonl", "prompt_template": "r1_zero_think"},
+          "reward": {"composite": [{"name": "math"}, {"name": "format", "options": {"style": "r1_zero"}}]}}])",
+       {},
+       {"stages[1] (rl)", "ends with <think>", "\"think_in_prompt\": true"}},
+      {"format reward told <think> is in a prompt that lacks it (reward given as a name list)",
+       "[" + good + R"(, {"name": "eval", "type": "evaluate", "models": {"m": "stage:base"},
+          "data": {"path": "p.jsonl", "prompt_template": "Q: {prompt}\nA: <think>"}, "reward": "math, format"}])",
+       {},
+       {"stages[1] (eval)", "ends with <think>", "think_in_prompt"}},
+      {"think_in_prompt without <think> in the prompt",
+       "[" + good + R"(, {"name": "eval", "type": "evaluate", "models": {"m": "stage:base"},
+          "data": {"path": "p.jsonl", "prompt_template": "r1_zero"},
+          "reward": [{"name": "format", "options": {"think_in_prompt": true}}]}])",
+       {},
+       {"stages[1] (eval)", "does not end with <think>", "r1_zero_think"}},
   };
   // Every case in-process (run_recipe, what `r1 run` calls: fast), and a few through the r1 binary for the
   // exit status and the printed error (starting r1 costs ~1 s, so not all of them).
