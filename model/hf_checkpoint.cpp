@@ -17,6 +17,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "model/safetensors.h"
+#include "model/tokenizer.h"
 
 namespace r1::model {
 namespace {
@@ -79,7 +80,7 @@ void write_into_staging(const std::string& staging, const std::string& target, c
 
   save_checkpoint_tensors(staging, c.tensors, c.max_shard_bytes, c.stored_as_f8_e4m3);
 
-  if (!c.tokenizer_dir.empty()) copy_tokenizer_files_into(c.tokenizer_dir, staging);
+  if (!c.tokenizer_dir.empty()) copy_tokenizer_files(c.tokenizer_dir, staging);
 
   for (const auto& [name, bytes] : c.extra_files) {
     check_relative_inside(name, target);
@@ -92,11 +93,6 @@ void write_into_staging(const std::string& staging, const std::string& target, c
 }
 
 }  // namespace
-
-const std::vector<std::string> kTokenizerFiles = {
-    "tokenizer.json",   "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
-    "added_tokens.json", "vocab.json",     "merges.txt",            "chat_template.jinja",
-};
 
 std::string default_generation_config(const std::string& config_json, const std::string& origin) {
   const json::Document config = json::parse(config_json, origin);
@@ -116,18 +112,6 @@ std::string default_generation_config(const std::string& config_json, const std:
   return json::dump(out, /*pretty=*/true) + "\n";
 }
 
-std::vector<std::string> copy_tokenizer_files_into(const std::string& src_dir, const std::string& dst_dir) {
-  R1_CHECK(fs::is_directory(src_dir), src_dir, ": tokenizer directory not found");
-  std::vector<std::string> copied;
-  for (const auto& name : kTokenizerFiles) {
-    const std::string src = path_join(src_dir, name);
-    if (!fs::is_regular_file(src)) continue;
-    // Read and write through common/fs.h: the copy is fsync'ed like every other checkpoint file.
-    write_file_atomic(path_join(dst_dir, name), read_file(src));
-    copied.push_back(name);
-  }
-  return copied;
-}
 
 std::vector<std::string> write_hf_checkpoint(const std::string& dir, const HfCheckpointContents& contents) {
   const std::string target = normalised_target(dir);

@@ -4,7 +4,7 @@
 // the model code), generation_config.json (given, or derived from the bos/eos/pad ids in config.json),
 // the tensors under their HF names (model.safetensors, or model-0000k-of-0000n.safetensors shards plus
 // model.safetensors.index.json above max_shard_bytes; see safetensors.h), the tokenizer files found in a
-// source directory (kTokenizerFiles, whichever exist), and any extra files of the caller (e.g.
+// source directory (model/tokenizer.h kTokenizerFiles, whichever exist), and any extra files of the caller (e.g.
 // trainer_state.json) given as bytes or written by a callback into the staging directory.
 //
 // The trick: everything is written into a sibling staging directory DIR.tmp-<pid>-<n> and moved over DIR
@@ -29,9 +29,6 @@
 
 namespace r1::model {
 
-// Tokenizer files copied through, whichever exist in the source directory.
-extern const std::vector<std::string> kTokenizerFiles;  // tokenizer.json, tokenizer.model, ...
-
 struct HfCheckpointContents {
   std::string config_json;                               // written verbatim; must be a JSON object
   std::optional<std::string> generation_config_json;     // written verbatim when set (must be JSON)
@@ -52,8 +49,5 @@ std::vector<std::string> write_hf_checkpoint(const std::string& dir, const HfChe
 // GenerationConfig.from_model_config would. `origin` names config.json in errors.
 std::string default_generation_config(const std::string& config_json, const std::string& origin);
 
-// Copies the kTokenizerFiles present in src_dir into dst_dir; returns the names copied. Throws when
-// src_dir is not a directory.
-std::vector<std::string> copy_tokenizer_files_into(const std::string& src_dir, const std::string& dst_dir);
 
 }  // namespace r1::model

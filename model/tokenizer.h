@@ -117,11 +117,15 @@ class StreamDecoder {
 // a directory; missing files give an empty config.
 TokenizerConfig read_tokenizer_config(const std::string& dir);
 
-// Copies the tokenizer files of a model (tokenizer.json, tokenizer.model, tokenizer_config.json,
-// special_tokens_map.json, chat_template.jinja, chat_template.json, added_tokens.json, vocab.json,
-// merges.txt) byte for byte into to_dir (created if needed; each write atomic). from may be a directory
-// or a tokenizer.json / .model file (its sibling files come along). Throws when no tokenizer is found.
-void copy_tokenizer_files(const std::string& from_dir_or_file, const std::string& to_dir);
+// The files a tokenizer may consist of (HF fast and slow tokenizers, chat templates): tokenizer.json,
+// tokenizer.model, tokenizer_config.json, special_tokens_map.json, chat_template.jinja,
+// chat_template.json, added_tokens.json, vocab.json, merges.txt.
+extern const std::vector<std::string> kTokenizerFiles;
+
+// Copies the kTokenizerFiles present in src_dir byte for byte into dst_dir (created if needed; each write
+// atomic and fsync'ed); returns the names copied, in kTokenizerFiles order. Throws when src_dir is not a
+// directory or holds neither tokenizer.json nor tokenizer.model.
+std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir);
 
 // A byte-level BPE tokenizer.json with no merges: ids 0..255 are the 256 bytes (GPT-2's printable byte
 // alphabet, so id == byte value), then the given special tokens in order (ids 256, 257, ...). Valid for

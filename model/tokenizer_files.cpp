@@ -17,14 +17,13 @@
 #include "model/tokenizer_pretokenizer.h"
 
 namespace r1::model {
-namespace {
-
-// Files a tokenizer may consist of (HF fast and slow tokenizers, chat templates).
-constexpr const char* kTokenizerFiles[] = {
+const std::vector<std::string> kTokenizerFiles = {
     "tokenizer.json",         "tokenizer.model",    "tokenizer_config.json", "special_tokens_map.json",
     "chat_template.jinja",    "chat_template.json", "added_tokens.json",     "vocab.json",
     "merges.txt",
 };
+
+namespace {
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
@@ -42,31 +41,21 @@ void byte_level_object(Writer& w, bool trim_offsets) {
 
 }  // namespace
 
-void copy_tokenizer_files(const std::string& from_dir_or_file, const std::string& to_dir) {
-  std::string dir = from_dir_or_file;
-  std::string explicit_file, explicit_name;
-  if (!is_directory(from_dir_or_file)) {
-    R1_CHECK(path_exists(from_dir_or_file), from_dir_or_file, ": no such file or directory");
-    explicit_file = from_dir_or_file;
-    const std::string name = std::filesystem::path(from_dir_or_file).filename().string();
-    const bool is_model = name.size() >= 6 && name.compare(name.size() - 6, 6, ".model") == 0;
-    explicit_name = is_model ? "tokenizer.model" : "tokenizer.json";
-    dir = std::filesystem::path(from_dir_or_file).parent_path().string();
-    if (dir.empty()) dir = ".";
-  }
-  R1_CHECK(!explicit_file.empty() || path_exists(path_join(dir, "tokenizer.json")) ||
-               path_exists(path_join(dir, "tokenizer.model")),
-           from_dir_or_file, ": no tokenizer.json or tokenizer.model to copy");
-  make_dirs(to_dir);
+std::vector<std::string> copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir) {
+  R1_CHECK(is_directory(src_dir), src_dir, ": tokenizer directory not found");
+  R1_CHECK(path_exists(path_join(src_dir, "tokenizer.json")) || path_exists(path_join(src_dir, "tokenizer.model")),
+           src_dir, ": no tokenizer.json or tokenizer.model to copy");
+  make_dirs(dst_dir);
   std::error_code ec;
-  const bool same_dir = std::filesystem::equivalent(dir, to_dir, ec);
-  if (!explicit_file.empty()) write_file_atomic(path_join(to_dir, explicit_name), read_file(explicit_file));
-  if (same_dir) return;
-  for (const char* name : kTokenizerFiles) {
-    if (name == explicit_name) continue;
-    const std::string src = path_join(dir, name);
-    if (path_exists(src) && !is_directory(src)) write_file_atomic(path_join(to_dir, name), read_file(src));
+  if (std::filesystem::equivalent(src_dir, dst_dir, ec)) return {};
+  std::vector<std::string> copied;
+  for (const std::string& name : kTokenizerFiles) {
+    const std::string src = path_join(src_dir, name);
+    if (!path_exists(src) || is_directory(src)) continue;
+    write_file_atomic(path_join(dst_dir, name), read_file(src));
+    copied.push_back(name);
   }
+  return copied;
 }
 
 std::string make_byte_level_tokenizer_json(const std::vector<std::string>& special_tokens) {

@@ -353,7 +353,22 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
     m.set("completion_len_max", len_max);
     m.set("truncation_rate", trunc / nk);
     m.set("zero_variance_groups", groups_seen > 0 ? static_cast<double>(groups_zero_var) / groups_seen : 0.0);
-    if (c.dapo.dynamic_sampling) m.set("groups_kept", static_cast<double>(groups_kept));
+    if (c.dapo.dynamic_sampling) {
+      m.set("groups_kept", static_cast<double>(groups_kept));
+      // "accuracy" above covers the kept groups only, which dynamic sampling picks for having both right
+      // and wrong answers; this one covers every completion sampled in the step.
+      double sampled_sum = 0;
+      int64_t sampled_n = 0;
+      for (const auto& r : rollouts) {
+        for (const auto& comp : r->completions) {
+          if (auto correct = correctness(comp.score)) {
+            sampled_sum += *correct;
+            ++sampled_n;
+          }
+        }
+      }
+      if (sampled_n > 0) m.set("accuracy_sampled", sampled_sum / sampled_n);
+    }
     m.set("time_rollout_s", gen_s);
     m.set("time_reward_s", reward_s);
     m.set("time_reference_s", ref_s);
@@ -388,7 +403,7 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
         ctx.run.log_sample(s);
       }
     }
-    bar.update(static_cast<size_t>(state.step), m.pick({"reward", "accuracy", "kl", "completion_len_mean", "step_s"}));
+    bar.update(static_cast<size_t>(state.step), m.pick({"reward", "accuracy", "accuracy_sampled", "kl", "completion_len_mean", "step_s"}));
 
     if (c.save_every > 0 && state.step % c.save_every == 0 && state.step < c.steps) {
       state.extra_json = "{\"ref_reset_step\": " + std::to_string(ref_reset_step) + "}";

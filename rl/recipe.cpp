@@ -45,10 +45,14 @@ void apply_override(json::Document& doc, const std::string& assignment, const st
     if (node->IsObject()) {
       auto it = node->FindMember(part.c_str());
       if (it == node->MemberEnd()) {
-        R1_CHECK(last, origin, ": --set ", path, ": '", walked.empty() ? "(top level)" : walked, "' has no key '", part,
-                 "'");
-        json::set_member(doc, *node, part, parse_value(assignment.substr(eq + 1), doc));
-        return;
+        if (last) {
+          json::set_member(doc, *node, part, parse_value(assignment.substr(eq + 1), doc));
+          return;
+        }
+        // A section the recipe leaves at its defaults ("grpo", "dapo", ...): start it empty. The stage's
+        // validation still rejects a key that is not one of its sections.
+        json::set_member(doc, *node, part, json::Value(rapidjson::kObjectType));
+        it = node->FindMember(part.c_str());
       }
       node = &it->value;
     } else if (node->IsArray()) {

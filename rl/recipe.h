@@ -13,7 +13,8 @@
 //
 // `r1 run RECIPE --set key.path=value` edits the parsed document before validation. Path components walk
 // objects by key and arrays by index — or, for arrays of objects, by the element's "name" (so
-// `--set stages.zero.grpo.beta=0.01` works). The value is parsed as JSON when it parses (numbers, true,
+// `--set stages.zero.grpo.beta=0.01` works); a missing object on the way is created empty, so a section the
+// recipe leaves at its defaults can be set too. The value is parsed as JSON when it parses (numbers, true,
 // null, [..], {..}) and taken as a string otherwise. Validation of the stage fields happens in the stage
 // (ConfigReader: unknown keys and wrong types are errors naming the key and the file).
 #pragma once

@@ -192,18 +192,5 @@ TEST(HfCheckpoint, DefaultGenerationConfigFollowsConfigIds) {
   EXPECT_THROW(default_generation_config("[]", "c.json"), Error);
 }
 
-TEST(HfCheckpoint, TokenizerCopyCopiesOnlyKnownFiles) {
-  const std::string root = fresh_dir("tokcopy");
-  fs::create_directories(root + "/src");
-  fs::create_directories(root + "/dst");
-  for (const char* f : {"tokenizer.model", "special_tokens_map.json", "model.safetensors"}) {
-    write_file_atomic(root + "/src/" + f, f);
-  }
-  const auto copied = copy_tokenizer_files_into(root + "/src", root + "/dst");
-  EXPECT_EQ(copied, (std::vector<std::string>{"tokenizer.model", "special_tokens_map.json"}));
-  EXPECT_EQ(read_file(root + "/dst/tokenizer.model"), "tokenizer.model");
-  EXPECT_EQ(entries_in(root + "/dst"), 2u);
-}
-
 }  // namespace
 }  // namespace r1::model

@@ -58,6 +58,9 @@ TEST(Recipe, OverridesByKeyIndexAndStageName) {
   EXPECT_DOUBLE_EQ(json::get_double(json::get(*r.stages[1].config, "grpo", "t"), "beta", "t"), 0.05);
   EXPECT_EQ(json::get_int(*r.stages[0].config, "steps", "t"), 3);
   EXPECT_EQ(json::get(*r.stages[1].config, "stop", "t").Size(), 2u);
+  // A section the recipe does not write is created by the override.
+  Recipe d = load_recipe(path, {"stages.zero.dapo.dynamic_sampling=true"});
+  EXPECT_TRUE(json::get(json::get(*d.stages[1].config, "dapo", "t"), "dynamic_sampling", "t").GetBool());
 }
 
 TEST(Recipe, BadOverridesAndTopLevelErrorsNameTheKey) {
@@ -66,7 +69,8 @@ TEST(Recipe, BadOverridesAndTopLevelErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(error_of([&] { load_recipe(path, {"stages.7.steps=1"}); }).find("out of range"), std::string::npos);
   EXPECT_NE(error_of([&] { load_recipe(path, {"seed"}); }).find("expected key.path=value"), std::string::npos);
-  EXPECT_NE(error_of([&] { load_recipe(path, {"a.b.c=1"}); }).find("has no key 'a'"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_recipe(path, {"a.b.c=1"}); }).find("unknown top-level key 'a'"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_recipe(path, {"seed.x=1"}); }).find("'seed' is a number"), std::string::npos);
   std::string typo = write_recipe("typo.json", R"({"stagez": []})");
   EXPECT_NE(error_of([&] { load_recipe(typo); }).find("typo.json: unknown top-level key 'stagez'"), std::string::npos);
   std::string dup = write_recipe("dup.json", R"({"stages": [{"name": "a", "type": "x"}, {"name": "a", "type": "y"}]})");

@@ -5,11 +5,13 @@
 // loads again.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <set>
 
 #include "common/error.h"
 #include "model/tokenizer.h"
+#include "rewards/registry.h"
 #include "rl/grpo_trainer.h"
 #include "rl/lm_trainer.h"
 #include "rl/pipeline.h"
@@ -278,6 +280,85 @@ TEST(Sft, ChatJsonlTrainsOnAssistantTokensAndTheLossGoesDown) {
   EXPECT_EQ(static_cast<int64_t>(metrics[1]["tokens"].GetDouble()), assistant_tokens);
   EXPECT_TRUE(exists(dir + "/run/stages/sft/final/model.safetensors"));
   EXPECT_TRUE(exists(dir + "/run/stages/sft/final/tokenizer.json"));
+  cleanup_if_passed(dir);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// GRPO with DAPO dynamic sampling.
+
+// A reward whose groups are all-equal exactly on the rows without "mixed": those score 0; a "mixed" row's
+// completions score 1, 0, 1, ... in scoring order (serial with reward_threads = 1), so any group of them
+// has both values. Reported as "dyn/correct" so that it counts as accuracy.
+void register_mixed_reward() {
+  static const bool once = [] {
+    struct Mixed : rewards::Reward {
+      mutable std::atomic<int64_t> calls{0};
+      std::string name() const override { return "test_mixed"; }
+      rewards::Score score(const rewards::Sample& sample) const override {
+        const json::Value* mixed = sample.row ? json::find(*sample.row, "mixed") : nullptr;
+        const double v = mixed && mixed->IsBool() && mixed->GetBool() ? static_cast<double>(calls++ % 2 == 0) : 0.0;
+        rewards::Score score;
+        score.value = v;
+        score.components = {{"dyn/correct", v}};
+        return score;
+      }
+    };
+    rewards::Registry::global().add({"test_mixed", "test reward: mixed groups on rows with mixed=true", ""},
+                                    [](const json::Value&, const std::string&) { return std::make_shared<Mixed>(); });
+    return true;
+  }();
+  (void)once;
+}
+
+TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
+  register_mixed_reward();
+  const std::string dir = scratch_dir();
+  std::string prompts;
+  for (int i = 0; i < 24; ++i) {
+    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 1\", \"answer\": \"" + std::to_string(i + 1) +
+               "\", \"mixed\": " + (i % 3 == 0 ? "true" : "false") + "}\n";
+  }
+  write_text(dir + "/prompts.jsonl", prompts);
+  const std::string recipe = dir + "/dyn.json";
+  write_text(recipe, R"({"seed": 5, "stages": [
+    {"name": "zero", "type": "grpo", "model": )" + tiny_model_json() + R"(,
+     "data": {"path": ")" + dir + R"(/prompts.jsonl"}, "reward": "test_mixed",
+     "sampling": {"max_new_tokens": 4}, "steps": 4, "prompts_per_step": 2, "group_size": 4,
+     "dapo": {"dynamic_sampling": true, "max_sampling_rounds": 3}, "threads": 1, "reward_threads": 1}]})");
+  RunOptions options;
+  options.output_dir = dir + "/run";
+  options.quiet = true;
+  run_recipe(recipe, options);
+
+  auto metrics = metrics_by_step(options.output_dir, "zero");
+  auto batches = read_jsonl(options.output_dir + "/stages/zero/batches.jsonl");
+  ASSERT_EQ(metrics.size(), 4u);
+  ASSERT_EQ(batches.size(), 4u);
+  bool refilled = false;
+  for (auto& b : batches) {
+    const int64_t step = b["step"].GetInt64();
+    const auto& m = metrics.at(step);
+    int64_t sampled = 0, mixed = 0;
+    for (const auto& idx : b["prompts"].GetArray()) {
+      ++sampled;
+      mixed += idx.GetUint64() % 3 == 0;
+    }
+    // Each round samples only the groups still missing, so every mixed group sampled is kept and every
+    // other one dropped; a step that dropped groups sampled again (up to 3 rounds).
+    EXPECT_EQ(m["groups_kept"].GetDouble(), static_cast<double>(mixed)) << "step " << step;
+    EXPECT_DOUBLE_EQ(m["zero_variance_groups"].GetDouble(), static_cast<double>(sampled - mixed) / sampled);
+    EXPECT_LE(sampled, 2 * 3);
+    // Fewer than 2 kept: all 3 rounds ran, rounds 2 and 3 each sampling at least the 2 - mixed missing.
+    if (mixed < 2) EXPECT_GE(sampled, 2 + 2 * (2 - mixed)) << "step " << step;
+    refilled |= sampled > 2;
+    if (mixed > 0) {
+      // Kept groups are half right; the sampled accuracy also counts the dropped all-zero groups.
+      EXPECT_DOUBLE_EQ(m["accuracy"].GetDouble(), 0.5) << "step " << step;
+      EXPECT_DOUBLE_EQ(m["accuracy_sampled"].GetDouble(), 0.5 * mixed / sampled) << "step " << step;
+      EXPECT_TRUE(m.HasMember("loss")) << "step " << step;
+    }
+  }
+  EXPECT_TRUE(refilled) << "no step dropped a group and sampled more prompts";
   cleanup_if_passed(dir);
 }
 

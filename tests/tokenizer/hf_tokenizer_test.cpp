@@ -235,20 +235,29 @@ TEST_F(TokenizerFiles, CopyTokenizerFilesIsByteExact) {
   r1::write_file_atomic(path("src/tokenizer_config.json"), R"({"bos_token": "<s>"})");
   r1::write_file_atomic(path("src/special_tokens_map.json"), "{}");
   r1::write_file_atomic(path("src/model.safetensors"), "not a tokenizer file");
-  r1::model::copy_tokenizer_files(path("src"), path("out/ckpt"));
+  r1::write_file_atomic(path("src/chat_template.json"), R"({"chat_template": "{{ x }}"})");
+  const auto copied = r1::model::copy_tokenizer_files(path("src"), path("out/ckpt"));
+  EXPECT_EQ(copied, (std::vector<std::string>{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                              "chat_template.json"}));
   EXPECT_EQ(r1::read_file(path("out/ckpt/tokenizer.json")), tj);
   EXPECT_EQ(r1::read_file(path("out/ckpt/tokenizer_config.json")), R"({"bos_token": "<s>"})");
   EXPECT_TRUE(fs::exists(path("out/ckpt/special_tokens_map.json")));
   EXPECT_FALSE(fs::exists(path("out/ckpt/model.safetensors")));
   EXPECT_EQ(Tokenizer::load(path("out/ckpt"))->bos_id(), 256);
-  // From a file with another name: it arrives as tokenizer.model / tokenizer.json.
-  const std::string spm = std::string(R1_TEST_DATA) + "/tokenizers/spm_unigram/tokenizer.model";
-  fs::copy_file(spm, path("src/custom.model"));
-  r1::model::copy_tokenizer_files(path("src/custom.model"), path("out/spm"));
-  EXPECT_EQ(r1::read_file(path("out/spm/tokenizer.model")), r1::read_file(spm));
+  // Copying a directory onto itself changes nothing.
+  EXPECT_TRUE(r1::model::copy_tokenizer_files(path("out/ckpt"), path("out/ckpt")).empty());
+  EXPECT_EQ(r1::read_file(path("out/ckpt/tokenizer.json")), tj);
+  // No such directory, a file, a directory without a tokenizer: errors naming the path.
   EXPECT_THROW(r1::model::copy_tokenizer_files(path("out/nothing_here"), path("out/x")), r1::Error);
+  EXPECT_THROW(r1::model::copy_tokenizer_files(path("src/tokenizer.json"), path("out/x")), r1::Error);
   fs::create_directories(path("empty"));
-  EXPECT_THROW(r1::model::copy_tokenizer_files(path("empty"), path("out/y")), r1::Error);
+  r1::write_file_atomic(path("empty/tokenizer_config.json"), "{}");
+  try {
+    r1::model::copy_tokenizer_files(path("empty"), path("out/y"));
+    ADD_FAILURE() << "a directory without tokenizer.json / tokenizer.model was accepted";
+  } catch (const r1::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no tokenizer.json or tokenizer.model"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Sentencepiece, SpecialTokensControlPiecesAndUserSymbols) {
