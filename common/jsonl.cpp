@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "common/fs.h"
 
 namespace r1 {
 
@@ -55,6 +56,30 @@ JsonlWriter& JsonlWriter::operator=(JsonlWriter&& other) noexcept {
     other.file_ = nullptr;
   }
   return *this;
+}
+
+size_t filter_jsonl(const std::string& path, const std::function<bool(const json::Value&)>& keep) {
+  if (!path_exists(path)) return 0;
+  const std::string text = read_file(path);
+  std::string kept;
+  size_t dropped = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t newline = text.find('\n', pos);
+    const bool complete = newline != std::string::npos;
+    const std::string line = text.substr(pos, complete ? newline - pos : std::string::npos);
+    pos = complete ? newline + 1 : text.size();
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json::Document doc;
+    doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseNanAndInfFlag>(line.data(), line.size());
+    if (!complete || doc.HasParseError() || !doc.IsObject() || !keep(doc)) {
+      ++dropped;
+      continue;
+    }
+    kept += line;
+    kept += '\n';
+  }
+  if (dropped > 0) write_file_atomic(path, kept);
+  return dropped;
 }
 
 void JsonlWriter::write_line(const json::Value& v) { write_raw_line(json::dump(v)); }

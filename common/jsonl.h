@@ -22,6 +22,12 @@ size_t for_each_jsonl(const std::string& path, const std::function<void(size_t, 
                       const JsonlOptions& options = {},
                       const std::function<void(size_t, const std::string&)>& on_bad = {});
 
+// Rewrites the file keeping only the object lines for which keep() is true (atomically, and only when
+// something is dropped); a line that does not parse as an object, or a last line without its newline
+// (a write torn by a kill), is dropped too. Returns the number of lines dropped; a missing file is 0.
+// Used on resume to forget what a killed run logged after its last checkpoint.
+size_t filter_jsonl(const std::string& path, const std::function<bool(const json::Value&)>& keep);
+
 // Appends lines to a file (created if missing). Each write_line is flushed.
 class JsonlWriter {
  public:

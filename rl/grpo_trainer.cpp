@@ -171,7 +171,14 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
   const ScheduleConfig schedule = c.optim.schedule_for(total_updates);
   data::ShuffledOrder order(examples.size(), ctx.seed);
   const int64_t pad_id = policy.tokenizer->pad_id().value_or(stop_token_ids(policy).empty() ? 0 : stop_token_ids(policy)[0]);
-  JsonlWriter batch_log(path_join(ctx.dir, "batches.jsonl"));
+  // What a killed run logged after its last checkpoint is logged again below: forget it first.
+  ctx.run.forget_steps_after(ctx.spec.name, state.step);
+  const std::string batch_log_path = path_join(ctx.dir, "batches.jsonl");
+  filter_jsonl(batch_log_path, [&](const json::Value& line) {
+    const json::Value* step = json::find(line, "step");
+    return step && step->IsInt64() && step->GetInt64() <= state.step;
+  });
+  JsonlWriter batch_log(batch_log_path);
 
   ProgressBar bar(ctx.spec.name, static_cast<size_t>(c.steps), ctx.quiet);
   bar.start_at(static_cast<size_t>(state.step));

@@ -133,6 +133,7 @@ std::string run_lm(const LmTrainConfig& c, StageContext& ctx, LmKind kind) {
     std::fprintf(stderr, "%s: resumed from %s (step %ld)\n", ctx.spec.name.c_str(), ckpt->c_str(),
                  static_cast<long>(state.step));
   }
+  ctx.run.forget_steps_after(ctx.spec.name, state.step);  // logged again below after a kill
   const ScheduleConfig schedule = c.optim.schedule_for(c.steps);
   data::ShuffledOrder order(sequences.size(), ctx.seed);
   model::CausalLM& model = *policy.model;

@@ -94,6 +94,25 @@ void RunDir::log_metrics(const std::string& stage, int64_t step, const Metrics& 
 
 void RunDir::log_sample(const json::Value& sample) { samples_->write_line(sample); }
 
+namespace {
+// True for a line of `stage` logged at a step after `step`.
+bool logged_after(const json::Value& line, const std::string& stage, int64_t step) {
+  const json::Value* s = json::find(line, "stage");
+  const json::Value* k = json::find(line, "step");
+  return s && s->IsString() && stage == s->GetString() && k && k->IsInt64() && k->GetInt64() > step;
+}
+}  // namespace
+
+void RunDir::forget_steps_after(const std::string& stage, int64_t step) {
+  auto keep = [&](const json::Value& line) { return !logged_after(line, stage, step); };
+  metrics_.reset();
+  samples_.reset();
+  filter_jsonl(path("metrics.jsonl"), keep);
+  filter_jsonl(path("samples.jsonl"), keep);
+  metrics_ = std::make_unique<JsonlWriter>(path("metrics.jsonl"));
+  samples_ = std::make_unique<JsonlWriter>(path("samples.jsonl"));
+}
+
 bool RunDir::stage_completed(const std::string& stage) const { return completed_.count(stage) > 0; }
 
 std::string RunDir::stage_output(const std::string& stage) const {

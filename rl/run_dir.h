@@ -8,7 +8,8 @@
 //     stages/<name>/         per stage: checkpoints/step-000010/ (HF dir + trainer state), final/ (HF dir),
 //                            and stage-specific files (generated data, evaluation reports)
 // state.json is rewritten atomically after each stage completes; metrics and samples are append-only and
-// flushed per line, so a run killed at any moment loses at most the step in flight.
+// flushed per line, so a run killed at any moment loses at most the step in flight; a resumed stage first
+// drops the lines it logged after the checkpoint it resumes from (they are logged again).
 #pragma once
 
 #include <map>
@@ -51,6 +52,10 @@ class RunDir {
   // One metrics line: {"stage": .., "step": .., "time": unix seconds, ...values}.
   void log_metrics(const std::string& stage, int64_t step, const Metrics& metrics);
   void log_sample(const json::Value& sample);  // one samples.jsonl line
+  // Drops the metrics and samples lines of `stage` logged after `step` (and any line torn by a kill):
+  // a stage calls it when it starts at `step` (0, or the checkpoint it resumes from), so that the steps a
+  // killed run logged after its last checkpoint are not logged twice.
+  void forget_steps_after(const std::string& stage, int64_t step);
 
   bool stage_completed(const std::string& stage) const;
   std::string stage_output(const std::string& stage) const;  // "" when not completed

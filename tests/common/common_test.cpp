@@ -77,6 +77,25 @@ TEST(Jsonl, BadLineThrowsWithLineNumberOrIsSkipped) {
   EXPECT_EQ(bad, (std::vector<size_t>{3, 4}));
 }
 
+TEST(Jsonl, FilterKeepsMatchingObjectLinesAndDropsTornOnes) {
+  const std::string path = temp_dir() + "/filter.jsonl";
+  EXPECT_EQ(filter_jsonl(path + ".missing", [](const json::Value&) { return true; }), 0u);
+  write_file_atomic(path, "{\"step\": 1}\n{\"step\": 2}\n\n[3]\n{\"step\": 3}\n{\"step\": 4, \"x\": [1,");
+  auto upto = [](int64_t last) {
+    return [last](const json::Value& v) { return json::find(v, "step")->GetInt64() <= last; };
+  };
+  // The array line and the torn last line go whatever keep() says; step 3 goes by keep().
+  EXPECT_EQ(filter_jsonl(path, upto(2)), 3u);
+  EXPECT_EQ(read_file(path), "{\"step\": 1}\n{\"step\": 2}\n");
+  // Nothing to drop: the file is left as it is, and appending continues on a line of its own.
+  EXPECT_EQ(filter_jsonl(path, upto(9)), 0u);
+  {
+    JsonlWriter w(path);
+    w.write_raw_line("{\"step\": 3}");
+  }
+  EXPECT_EQ(read_file(path), "{\"step\": 1}\n{\"step\": 2}\n{\"step\": 3}\n");
+}
+
 TEST(Fs, AtomicWriteReplacesAndLeavesNoTemp) {
   std::string dir = temp_dir() + "/atomic";
   make_dirs(dir);

@@ -138,6 +138,9 @@ void expect_same_metrics(const std::string& ref_dir, const std::string& run_dir,
   auto run = metrics_by_step(run_dir, stage);
   ASSERT_EQ(ref.size(), static_cast<size_t>(steps));
   ASSERT_EQ(run.size(), static_cast<size_t>(steps)) << "every step must have its metrics line after the resume";
+  size_t lines = 0;
+  for (auto& line : read_jsonl(run_dir + "/metrics.jsonl")) lines += stage == line["stage"].GetString();
+  EXPECT_EQ(lines, static_cast<size_t>(steps)) << "a step logged twice (before the kill and after the resume)";
   for (int64_t step = 1; step <= steps; ++step) {
     for (const auto& key : keys) {
       ASSERT_TRUE(ref[step].HasMember(key.c_str())) << "step " << step << " has no '" << key << "'";
@@ -180,8 +183,13 @@ TEST(Resume, GrpoKilledWithSigkillResumesExactly) {
     ++seen[step];
     EXPECT_EQ(json::dump(line["prompts"]), ref_prompts[step]) << "step " << step;
   }
-  for (int64_t step = 1; step <= steps; ++step) EXPECT_GE(seen[step], 1) << "step " << step << " missing";
-  EXPECT_GE(seen[k + 1], 1);
+  // Each step once: the lines the killed run wrote after checkpoint k were dropped on resume.
+  for (int64_t step = 1; step <= steps; ++step) EXPECT_EQ(seen[step], 1) << "step " << step;
+  std::map<int64_t, int> sampled;
+  for (auto& line : read_jsonl(run + "/samples.jsonl")) ++sampled[line["step"].GetInt64()];
+  std::map<int64_t, int> ref_sampled;
+  for (auto& line : read_jsonl(dir + "/ref/samples.jsonl")) ++ref_sampled[line["step"].GetInt64()];
+  EXPECT_EQ(sampled, ref_sampled) << "samples.jsonl has the uninterrupted run's steps, each once";
 
   // Same rollouts and rewards (the sampler depends on the weights), same losses, same optimizer state.
   expect_same_metrics(dir + "/ref", run, "zero", steps,

@@ -16,6 +16,7 @@
 #include "rl/lm_trainer.h"
 #include "rl/pipeline.h"
 #include "rl/recipe.h"
+#include "rl/run_dir.h"
 #include "run_util.h"
 
 namespace r1::rl {
@@ -364,6 +365,43 @@ TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
 
 // ---------------------------------------------------------------------------------------------------------
 // The run directory.
+
+TEST(RunDir, ForgetStepsAfterDropsOnlyTheResumedStagesLaterLines) {
+  const std::string dir = scratch_dir();
+  {
+    RunDir run(dir, /*resume=*/false);
+    Metrics m;
+    m.set("loss", 1.0);
+    for (int64_t step = 1; step <= 5; ++step) run.log_metrics("a", step, m);
+    run.log_metrics("b", 9, m);
+    for (int64_t step : {2, 4}) {
+      json::Document sample(rapidjson::kObjectType);
+      sample.AddMember("stage", "a", sample.GetAllocator());
+      sample.AddMember("step", json::Value(step), sample.GetAllocator());
+      run.log_sample(sample);
+    }
+  }
+  {  // A kill in the middle of a write.
+    std::FILE* f = std::fopen((dir + "/metrics.jsonl").c_str(), "ab");
+    ASSERT_NE(f, nullptr);
+    std::fputs("{\"stage\": \"a\", \"st", f);
+    std::fclose(f);
+  }
+  RunDir run(dir, /*resume=*/true);
+  run.forget_steps_after("a", 3);
+  Metrics m;
+  m.set("loss", 2.0);
+  run.log_metrics("a", 4, m);
+  std::vector<std::string> kept;
+  for (auto& line : read_jsonl(dir + "/metrics.jsonl")) {
+    kept.push_back(std::string(line["stage"].GetString()) + std::to_string(line["step"].GetInt64()));
+  }
+  EXPECT_EQ(kept, (std::vector<std::string>{"a1", "a2", "a3", "b9", "a4"}));
+  auto samples = read_jsonl(dir + "/samples.jsonl");
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0]["step"].GetInt64(), 2);
+  cleanup_if_passed(dir);
+}
 
 TEST(RunDir, HoldsMetricsWithDiagnosticsSamplesAndTheResolvedRecipe) {
   const std::string dir = scratch_dir();
