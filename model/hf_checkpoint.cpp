@@ -112,7 +112,6 @@ std::string default_generation_config(const std::string& config_json, const std:
   return json::dump(out, /*pretty=*/true) + "\n";
 }
 
-
 std::vector<std::string> write_hf_checkpoint(const std::string& dir, const HfCheckpointContents& contents) {
   const std::string target = normalised_target(dir);
   const std::string parent = fs::path(target).parent_path().string();

@@ -4,8 +4,8 @@
 // the model code), generation_config.json (given, or derived from the bos/eos/pad ids in config.json),
 // the tensors under their HF names (model.safetensors, or model-0000k-of-0000n.safetensors shards plus
 // model.safetensors.index.json above max_shard_bytes; see safetensors.h), the tokenizer files found in a
-// source directory (model/tokenizer.h kTokenizerFiles, whichever exist), and any extra files of the caller (e.g.
-// trainer_state.json) given as bytes or written by a callback into the staging directory.
+// source directory (kTokenizerFiles of model/tokenizer.h, whichever exist), and any extra files of the
+// caller (e.g. trainer_state.json) given as bytes or written by a callback into the staging directory.
 //
 // The trick: everything is written into a sibling staging directory DIR.tmp-<pid>-<n> and moved over DIR
 // with common/fs.h's replace_dir_atomic only when complete, so a reader (or a run resumed after kill -9)
@@ -48,6 +48,5 @@ std::vector<std::string> write_hf_checkpoint(const std::string& dir, const HfChe
 // bos_token_id, eos_token_id (int or list) and pad_token_id config.json has, as HF's
 // GenerationConfig.from_model_config would. `origin` names config.json in errors.
 std::string default_generation_config(const std::string& config_json, const std::string& origin);
-
 
 }  // namespace r1::model

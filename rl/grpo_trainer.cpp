@@ -410,7 +410,8 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
         ctx.run.log_sample(s);
       }
     }
-    bar.update(static_cast<size_t>(state.step), m.pick({"reward", "accuracy", "accuracy_sampled", "kl", "completion_len_mean", "step_s"}));
+    bar.update(static_cast<size_t>(state.step),
+               m.pick({"reward", "accuracy", "accuracy_sampled", "kl", "completion_len_mean", "step_s"}));
 
     if (c.save_every > 0 && state.step % c.save_every == 0 && state.step < c.steps) {
       state.extra_json = "{\"ref_reset_step\": " + std::to_string(ref_reset_step) + "}";

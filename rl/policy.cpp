@@ -53,15 +53,16 @@ Policy load_policy(const ModelSource& source, const StageContext& ctx, const std
     }
   }
   p.tokenizer = model::Tokenizer::load(tokenizer_path);
+  p.tokenizer_dir = tokenizer_path;
   if (!is_directory(tokenizer_path)) {
     // Checkpoints carry the tokenizer by copying its directory's files (model/tokenizer.h), which finds a
     // tokenizer only under its standard names.
-    const std::string file = std::filesystem::path(tokenizer_path).filename().string();
-    R1_CHECK(file == "tokenizer.json" || file == "tokenizer.model", where, ": model: tokenizer file '", tokenizer_path,
-             "' would not be copied into checkpoints; rename it tokenizer.json / tokenizer.model or name its directory");
+    const std::filesystem::path file(tokenizer_path);
+    R1_CHECK(file.filename() == "tokenizer.json" || file.filename() == "tokenizer.model", where,
+             ": model: tokenizer file '", tokenizer_path, "' would not be copied into checkpoints; rename it ",
+             "tokenizer.json / tokenizer.model or give its directory");
+    p.tokenizer_dir = file.has_parent_path() ? file.parent_path().string() : ".";
   }
-  p.tokenizer_dir = is_directory(tokenizer_path) ? tokenizer_path : std::filesystem::path(tokenizer_path).parent_path().string();
-  if (p.tokenizer_dir.empty()) p.tokenizer_dir = ".";
   R1_CHECK(p.tokenizer->vocab_size() <= p.model->config().vocab_size, where, ": ",
            source.path.empty() ? "key 'model.init_config.vocab_size'" : "the model's config.json vocab_size", " (",
            p.model->config().vocab_size, ") is smaller than the tokenizer's ", p.tokenizer->vocab_size(), " tokens (",

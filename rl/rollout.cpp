@@ -44,7 +44,8 @@ void format_think_settings(const json::Value& spec, std::vector<bool>& out) {
     const json::Value* name = json::find(spec, "name");
     if (name == nullptr || !name->IsString() || std::string(name->GetString()) != "format") return;
     const json::Value* options = json::find(spec, "options");
-    const json::Value* flag = options != nullptr && options->IsObject() ? json::find(*options, "think_in_prompt") : nullptr;
+    const json::Value* flag =
+        options != nullptr && options->IsObject() ? json::find(*options, "think_in_prompt") : nullptr;
     out.push_back(flag != nullptr && flag->IsBool() && flag->GetBool());
   }
 }

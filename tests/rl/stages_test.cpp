@@ -46,6 +46,7 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
   const std::string corpus = dir + "/corpus.jsonl";
   write_text(corpus, "{\"text\": \"1 + 1 = 2\"}\n{\"text\": \"2 + 2 = 4\"}\n");
   const std::string good = pretrain_stage("base", corpus);
+  write_text(dir + "/custom.json", model::make_byte_level_tokenizer_json({"<|endoftext|>"}));
   const std::vector<ErrorCase> cases = {
       {"unknown key in the last stage (fails before the first stage runs)",
        "[" + good + ", " + pretrain_stage("b", corpus, R"(, "stepz": 3)") + "]",
@@ -85,6 +86,12 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
        false},
       {"missing data file", "[" + pretrain_stage("b", dir + "/missing.jsonl") + "]", {}, {"missing.jsonl"}, false,
        /*names_recipe=*/false},
+      {"a tokenizer file checkpoints would not carry",
+       R"([{"name": "b", "type": "pretrain", "model": {"init_config": )" + tiny_config_json() + R"(, "tokenizer": ")" +
+           dir + R"(/custom.json"}, "data": ")" + corpus + R"(", "steps": 1, "batch_size": 2, "max_len": 32}])",
+       {},
+       {"stages[0] (b)", "custom.json", "would not be copied into checkpoints"},
+       false},
       {"format reward that fails every completion of a prompt ending in <think>",
        "[" + good + R"(, {"name": "rl", "type": "grpo", "model": {"path": "stage:base"},
           "data": {"path": "p.jsonl", "prompt_template": "r1_zero_think"},
