@@ -188,19 +188,22 @@ std::unique_ptr<CausalLM> CausalLM::clone() const {
 }
 
 at::Tensor CausalLM::layer_forward(const DecoderLayer& layer, const at::Tensor& h, const AttentionInputs& in,
-                                   MlaMode mode, const at::Tensor& valid, MoeStats* stats, bool balance) const {
+                                   MlaMode mode, const at::Tensor& valid, MoeStats* stats, bool balance,
+                                   const at::Tensor& sequence_ids) const {
   const double eps = config_.rms_norm_eps;
   at::Tensor x = rms_norm(h, layer.input_norm, eps);
   at::Tensor attn = config_.is_mla() ? mla_attention(x, layer.attn, config_, rope_, in, mode)
                                      : gqa_attention(x, layer.attn, config_, rope_, in);
   at::Tensor h1 = h + attn;
   x = rms_norm(h1, layer.post_attention_norm, eps);
-  at::Tensor mlp = layer.is_moe ? moe_forward(x, layer.moe, config_, valid, stats, balance) : swiglu_mlp(x, layer.mlp);
+  at::Tensor mlp = layer.is_moe ? moe_forward(x, layer.moe, config_, valid, stats, balance, sequence_ids)
+                                : swiglu_mlp(x, layer.mlp);
   return h1 + mlp;
 }
 
 ForwardOutput CausalLM::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask_in,
-                                const at::Tensor& position_ids, bool seq_balance_loss) const {
+                                const at::Tensor& position_ids, bool seq_balance_loss,
+                                const at::Tensor& segment_ids) const {
   check_ids(input_ids, config_.vocab_size, "CausalLM::forward");
   const int64_t B = input_ids.size(0), T = input_ids.size(1);
   at::Tensor ids = input_ids.to(device_);
@@ -229,11 +232,19 @@ ForwardOutput CausalLM::forward(const at::Tensor& input_ids, const at::Tensor& a
   in.cos = cs.first;
   in.sin = cs.second;
   in.mask = bias_given ? attention_mask_in.to(device_).to(at::kFloat) : attention_mask(valid, 0, T);
+  // What MoE routes: the token mask's real tokens, or the non-padding tokens of packed rows.
+  at::Tensor moe_valid = token_mask ? valid : at::Tensor();
+  at::Tensor sequences;
+  if (segment_ids.defined()) {
+    check_same_shape(segment_ids, input_ids, "CausalLM::forward", "segment_ids");
+    sequences = segment_ids.to(device_).to(at::kLong);
+    moe_valid = moe_valid.defined() ? moe_valid.logical_and(sequences != 0) : sequences != 0;
+  }
   ForwardOutput out;
   at::Tensor h = at::embedding(embed_, ids);  // [B, T, H]
   for (const auto& layer : layers_) {
     MoeStats stats;
-    h = layer_forward(layer, h, in, forward_mla_mode_, token_mask ? valid : at::Tensor(), &stats, seq_balance_loss);
+    h = layer_forward(layer, h, in, forward_mla_mode_, moe_valid, &stats, seq_balance_loss, sequences);
     if (layer.is_moe) {
       out.expert_load.push_back(stats.load);
       if (seq_balance_loss) {

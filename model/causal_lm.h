@@ -103,9 +103,13 @@ class CausalLM {
   // Training / scoring forward. input_ids [B, T] int64; attention_mask [B, T] (1 = real token, undefined
   // = all real) masks padded keys (causality is added), OR a [B, 1, T, T] additive bias (0 = may attend,
   // -inf = may not; causality is the caller's, e.g. block-diagonal for packed sequences; every query must be
-  // allowed at least one key) — MoE then routes every token; position_ids [B, T] default arange(T) per row.
+  // allowed at least one key); position_ids [B, T] default arange(T) per row. segment_ids [B, T] int64
+  // (packed rows, rl/lm_batch.h): 0 marks padding, which MoE neither routes nor counts in expert_load, and
+  // each other id is one packed sequence for the sequence-wise balance loss. Without a token mask or
+  // segment ids, MoE routes every token and a row is one sequence.
   ForwardOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
-                        const at::Tensor& position_ids = {}, bool seq_balance_loss = false) const;
+                        const at::Tensor& position_ids = {}, bool seq_balance_loss = false,
+                        const at::Tensor& segment_ids = {}) const;
   at::Tensor lm_head_weight() const;                  // [V, H] (tied → the embedding)
   at::Tensor logits(const at::Tensor& hidden) const;  // [.., H] → [.., V] fp32
 
@@ -165,7 +169,8 @@ class CausalLM {
   void bind();  // fills the structs from the entries
   void bind_layer(DecoderLayer& layer, const std::string& prefix, int64_t index);
   at::Tensor layer_forward(const DecoderLayer& layer, const at::Tensor& h, const AttentionInputs& in, MlaMode mode,
-                           const at::Tensor& valid, MoeStats* stats, bool balance) const;
+                           const at::Tensor& valid, MoeStats* stats, bool balance,
+                           const at::Tensor& sequence_ids = {}) const;
 
   ModelConfig config_;
   at::ScalarType dtype_ = at::kFloat;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/error.h"
+
 namespace r1::model {
 
 Routing route_tokens(const at::Tensor& x, const MoeWeights& w, const ModelConfig& c) {
@@ -36,7 +38,7 @@ Routing route_tokens(const at::Tensor& x, const MoeWeights& w, const ModelConfig
 }
 
 at::Tensor moe_forward(const at::Tensor& x, const MoeWeights& w, const ModelConfig& c, const at::Tensor& token_valid,
-                       MoeStats* stats, bool want_balance_loss) {
+                       MoeStats* stats, bool want_balance_loss, const at::Tensor& sequence_ids) {
   const int64_t B = x.size(0), T = x.size(1), H = x.size(2);
   const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok;
   at::Tensor flat = x.reshape({B * T, H});  // [N, H]
@@ -87,19 +89,32 @@ at::Tensor moe_forward(const at::Tensor& x, const MoeWeights& w, const ModelConf
   if (stats) {
     stats->load = counts.detach();
     if (want_balance_loss) {
-      // f_i = E / (K * T_b) * #tokens of sequence b routed to i;  P_i = mean over the sequence of s_i / sum_j s_j.
-      at::Tensor valid = token_valid.defined() ? token_valid.reshape({B * T}).to(at::kFloat)
-                                               : at::ones({B * T}, x.options().dtype(at::kFloat));
-      at::Tensor scores = at::zeros({B * T, E}, r.scores.options());
-      at::Tensor picked = at::zeros({B * T, E}, r.scores.options());
-      at::Tensor rows = valid_rows.defined() ? valid_rows : at::arange(B * T, x.options().dtype(at::kLong));
-      scores = scores.index_add(0, rows, r.scores / r.scores.sum(-1, true));
-      picked = picked.index_add(0, rows,
-                                at::zeros({Nv, E}, r.scores.options()).scatter_(1, r.indices, 1.0));
-      at::Tensor tokens = valid.view({B, T}).sum(1).clamp_min(1);                        // [B]
-      at::Tensor P = scores.view({B, T, E}).sum(1) / tokens.unsqueeze(1);                // [B, E]
-      at::Tensor f = picked.view({B, T, E}).sum(1) * (static_cast<double>(E) / K) / tokens.unsqueeze(1);  // [B, E]
-      stats->balance_loss = (f.detach() * P).sum(-1).mean();
+      // Per sequence s: f_i = E / (K * T_s) * #tokens of s routed to i;  P_i = mean over s of s_i / sum_j s_j.
+      const auto long_opts = x.options().dtype(at::kLong);
+      at::Tensor rows = valid_rows.defined() ? valid_rows : at::arange(B * T, long_opts);  // routed tokens [Nv]
+      // Sequence of every token: its row, or (row, id) for packed rows.
+      at::Tensor row_of = at::arange(B, long_opts).unsqueeze(1).expand({B, T});       // [B, T]
+      int64_t S = 1;
+      at::Tensor seq_of = row_of;
+      if (sequence_ids.defined()) {
+        R1_CHECK(sequence_ids.sizes() == at::IntArrayRef({B, T}), "moe_forward: sequence_ids must be [B, T] = [", B,
+                 ", ", T, "], got ", sequence_ids.sizes());
+        at::Tensor ids = sequence_ids.to(long_opts);
+        S = ids.max().item<int64_t>() + 1;
+        seq_of = row_of * S + ids;
+      }
+      at::Tensor seq_rows = seq_of.reshape({B * T}).index_select(0, rows);              // [Nv]
+      const int64_t G = B * S;
+      at::Tensor P = at::zeros({G, E}, r.scores.options()).index_add(0, seq_rows, r.scores / r.scores.sum(-1, true));
+      at::Tensor picked = at::zeros({Nv, E}, r.scores.options()).scatter_(1, r.indices, 1.0);
+      at::Tensor f = at::zeros({G, E}, r.scores.options()).index_add(0, seq_rows, picked);
+      at::Tensor tokens = at::zeros({G}, r.scores.options()).index_add(0, seq_rows, at::ones({Nv}, r.scores.options()));
+      at::Tensor present = (tokens > 0).nonzero().squeeze(1);                           // sequences with tokens
+      at::Tensor n = tokens.index_select(0, present).unsqueeze(1);                      // [G', 1]
+      P = P.index_select(0, present) / n;                                               // [G', E]
+      f = f.index_select(0, present) * (static_cast<double>(E) / K) / n;                // [G', E]
+      stats->balance_loss = present.numel() > 0 ? (f.detach() * P).sum(-1).mean()
+                                                : at::zeros({}, r.scores.options());
     }
   }
   return out;

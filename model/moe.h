@@ -48,9 +48,11 @@ struct MoeStats {
   at::Tensor balance_loss;  // scalar: DeepSeek-V3 sequence-wise balance loss sum_i f_i P_i, mean over sequences
 };
 
-// x [B, T, H] → [B, T, H]. token_valid [B, T] (bool/int, may be undefined = all valid). When
-// `want_balance_loss`, stats->balance_loss is filled (needs stats).
+// x [B, T, H] → [B, T, H]. token_valid [B, T] (bool/int, may be undefined = all valid): invalid tokens are
+// not routed and not counted. When `want_balance_loss`, stats->balance_loss is filled (needs stats); its
+// "sequences" are the rows, or, when sequence_ids [B, T] int64 is given (packed rows), the runs of tokens
+// of a row sharing an id. Sequences without valid tokens are left out of the mean.
 at::Tensor moe_forward(const at::Tensor& x, const MoeWeights& w, const ModelConfig& config, const at::Tensor& token_valid,
-                       MoeStats* stats, bool want_balance_loss);
+                       MoeStats* stats, bool want_balance_loss, const at::Tensor& sequence_ids = {});
 
 }  // namespace r1::model

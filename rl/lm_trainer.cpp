@@ -85,7 +85,7 @@ LmTokenLosses lm_token_losses(const model::CausalLM& model, const LmBatch& batch
   const at::Tensor loss_mask = batch.loss_mask.slice(0, r0, r1);
   const at::Tensor bias = packed_attention_bias(segments, at::kFloat);  // [b, 1, T, T]
   LmTokenLosses r;
-  r.forward = model.forward(ids, bias, positions, seq_balance_loss);
+  r.forward = model.forward(ids, bias, positions, seq_balance_loss, segments);
   r.mask = loss_mask.slice(1, 1) > 0;                                    // [b, T-1]
   at::Tensor h = r.forward.hidden.slice(1, 0, -1).index({r.mask});       // [n, H]
   at::Tensor targets = ids.slice(1, 1).index({r.mask});                  // [n]

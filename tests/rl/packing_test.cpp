@@ -135,5 +135,38 @@ TEST(Packing, PackedAndPaddedLossesEqualEachDocumentAlone) {
   }
 }
 
+// The MoE statistics of a training batch — the expert load that drives aux-loss-free balancing and the
+// sequence-wise balance loss — are those of the documents run alone: padding is not routed or counted, and
+// each packed document is its own sequence.
+TEST(Packing, ExpertLoadAndSequenceBalanceLossEqualEachDocumentAlone) {
+  auto m = tiny_model();
+  const std::vector<Sequence> docs = documents();
+  at::NoGradGuard ng;
+  std::vector<at::Tensor> load_ref;
+  double balance_ref = 0;
+  for (const auto& doc : docs) {
+    model::ForwardOutput out = m->forward(at::tensor(doc.ids, at::kLong).unsqueeze(0), {}, {}, true);
+    if (load_ref.empty()) {
+      load_ref = out.expert_load;
+    } else {
+      for (size_t l = 0; l < load_ref.size(); ++l) load_ref[l] = load_ref[l] + out.expert_load[l];
+    }
+    balance_ref += out.seq_balance_loss.item<double>() / static_cast<double>(docs.size());
+  }
+  ASSERT_FALSE(load_ref.empty());
+  for (bool pack : {true, false}) {
+    LmBatch b = make_lm_batch(docs, 24, /*pad_id=*/256, pack);
+    ASSERT_GT(b.segment_ids.eq(0).sum().item<int64_t>(), 0) << "the batch must have padding";
+    LmTokenLosses tl = lm_token_losses(*m, b, 0, b.input_ids.size(0), /*with_mtp=*/false, /*seq_balance_loss=*/true);
+    ASSERT_EQ(tl.forward.expert_load.size(), load_ref.size());
+    for (size_t l = 0; l < load_ref.size(); ++l) {
+      EXPECT_TRUE(tl.forward.expert_load[l].equal(load_ref[l]))
+          << (pack ? "packed" : "padded") << " layer " << l << ": " << tl.forward.expert_load[l] << " vs alone "
+          << load_ref[l];
+    }
+    EXPECT_NEAR(tl.forward.seq_balance_loss.item<double>(), balance_ref, 1e-5) << (pack ? "packed" : "padded");
+  }
+}
+
 }  // namespace
 }  // namespace r1::rl
