@@ -12,7 +12,8 @@
 //
 // Loss: token-mean cross-entropy over all target tokens of a step (all micro-batches together), plus
 // mtp_weight × the MTP cross-entropy (token mean over its targets), plus seq_aux_alpha × the sequence-wise
-// balance loss.
+// balance loss (each packed sequence its own sequence). Padding is not routed through the MoE layers, so
+// the expert load behind the bias update counts real tokens only.
 #pragma once
 
 #include <memory>

@@ -6,6 +6,8 @@
 // in-memory model).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "rl/checkpoint.h"
 #include "run_util.h"
 
@@ -58,12 +60,16 @@ TEST(TinyPipeline, ShortRunCompletesLearnsTheFormatAndReloadsExactly) {
   for (auto it = rl.rbegin(); it != rl.rend() && n < 3; ++it, ++n) last += it->second["reward"].GetDouble();
   last /= n;
   EXPECT_GT(last, TINY_REWARD_LEVEL) << "GRPO reward did not rise: first step " << first << ", last 3 steps " << last;
+  std::printf("GRPO reward: step 1 %.3f, last 3 steps %.3f (level %.2f)\n", first, last, TINY_REWARD_LEVEL);
 
   // The evaluation table covers both models.
   json::Document eval = json::parse_file(run + "/stages/eval/eval.json");
   ASSERT_TRUE(eval["models"].HasMember("base") && eval["models"].HasMember("r1_zero"));
-  EXPECT_GT(eval["models"]["r1_zero"]["format_rate"].GetDouble(), TINY_FORMAT_LEVEL)
-      << "base format rate " << eval["models"]["base"]["format_rate"].GetDouble();
+  const double base_format = eval["models"]["base"]["format_rate"].GetDouble();
+  const double rl_format = eval["models"]["r1_zero"]["format_rate"].GetDouble();
+  EXPECT_GT(rl_format, TINY_FORMAT_LEVEL) << "base format rate " << base_format;
+  std::printf("held-out format rate: base %.3f, after RL %.3f (level %.2f)\n", base_format, rl_format,
+              TINY_FORMAT_LEVEL);
   EXPECT_NE(r.output.find("r1_zero"), std::string::npos) << "the before/after table is printed";
 
   // The HF directory reloads to the trainer's in-memory function.
