@@ -1,8 +1,8 @@
 // The shipped tiny R1-Zero recipe (recipes/tiny_r1_zero.json), shortened, end to end through `r1 run`:
 // data -> tokenizer -> base pretraining -> GRPO -> evaluation. Asserts that the run completes, metrics
-// and samples are written, the GRPO reward rises above a stated level, the evaluation writes its table
-// and the RL model's held-out format rate passes a stated level,
-// and the final checkpoint reloads to the trainer's exact logits (the probe the trainer wrote from its
+// and samples are written, the GRPO reward rises (above step 1's and a stated floor), the evaluation
+// writes its table and the RL model's held-out format rate passes a stated level and the base's, and the
+// final checkpoint reloads to the trainer's exact logits (the probe the trainer wrote from its
 // in-memory model).
 #include <gtest/gtest.h>
 
@@ -19,11 +19,12 @@ using namespace testing;
 #define TINY_BASE_STEPS "400"
 #define TINY_RL_STEPS "8"
 // Mean training reward (accuracy + anchored format, max 2, over the groups dynamic sampling kept) of the
-// last 3 steps. Measured with these settings on the dev machine: 0.34 at step 1, 0.97 over steps 6-8
-// (deterministic for a given seed and machine).
+// last 3 steps: above this floor and above step 1's. Measured with these settings on the dev machine
+// (deterministic for a given seed and machine): 0.797 at step 1, 0.883 over steps 6-8.
 constexpr double TINY_REWARD_LEVEL = 0.75;
-// Greedy held-out format rate after the short RL stage. Measured: base 40%, after 8 steps 100%.
-constexpr double TINY_FORMAT_LEVEL = 0.8;
+// Greedy held-out format rate after the short RL stage: at least this and above the base's. Measured:
+// base 0.900, after 8 steps 0.975 (1.000 after 14).
+constexpr double TINY_FORMAT_LEVEL = 0.95;
 
 // Shorter than the shipped run (which takes ~10 minutes): a smaller corpus, fewer pretraining and GRPO
 // steps, fewer held-out problems. The levels asserted below were measured with these settings (see
@@ -59,7 +60,8 @@ TEST(TinyPipeline, ShortRunCompletesLearnsTheFormatAndReloadsExactly) {
   int n = 0;
   for (auto it = rl.rbegin(); it != rl.rend() && n < 3; ++it, ++n) last += it->second["reward"].GetDouble();
   last /= n;
-  EXPECT_GT(last, TINY_REWARD_LEVEL) << "GRPO reward did not rise: first step " << first << ", last 3 steps " << last;
+  EXPECT_GT(last, TINY_REWARD_LEVEL) << "GRPO reward too low: first step " << first << ", last 3 steps " << last;
+  EXPECT_GT(last, first) << "GRPO reward did not rise: first step " << first << ", last 3 steps " << last;
   std::printf("GRPO reward: step 1 %.3f, last 3 steps %.3f (level %.2f)\n", first, last, TINY_REWARD_LEVEL);
 
   // The evaluation table covers both models.
@@ -67,7 +69,8 @@ TEST(TinyPipeline, ShortRunCompletesLearnsTheFormatAndReloadsExactly) {
   ASSERT_TRUE(eval["models"].HasMember("base") && eval["models"].HasMember("r1_zero"));
   const double base_format = eval["models"]["base"]["format_rate"].GetDouble();
   const double rl_format = eval["models"]["r1_zero"]["format_rate"].GetDouble();
-  EXPECT_GT(rl_format, TINY_FORMAT_LEVEL) << "base format rate " << base_format;
+  EXPECT_GE(rl_format, TINY_FORMAT_LEVEL) << "base format rate " << base_format;
+  EXPECT_GT(rl_format, base_format) << "RL did not raise the held-out format rate";
   std::printf("held-out format rate: base %.3f, after RL %.3f (level %.2f)\n", base_format, rl_format,
               TINY_FORMAT_LEVEL);
   EXPECT_NE(r.output.find("r1_zero"), std::string::npos) << "the before/after table is printed";
