@@ -10,12 +10,12 @@
 #include <CLI/CLI.hpp>
 #include <ATen/Parallel.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
 
+#include "cli/bench_stats.h"
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/fs.h"
@@ -76,13 +76,6 @@ struct Result {
   int64_t prompts = 0, group = 0, max_new = 0, measured = 0;
   std::map<std::string, double> median;  // metric -> median over the measured steps
 };
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 std::string make_temp_dir() {
   const char* tmp = std::getenv("TMPDIR");
@@ -156,7 +149,7 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
     ++r.measured;
   });
   R1_CHECK(r.measured > 0, "r1 bench grpo: ", run_dir, "/metrics.jsonl has no measured grpo step");
-  for (auto& [k, v] : cols) r.median[k] = median_of(v);
+  for (auto& [k, v] : cols) r.median[k] = median(v);
   return r;
 }
 

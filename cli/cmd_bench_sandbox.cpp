@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/bench_stats.h"
 #include "cli/commands.h"
 #include "common/error.h"
 #include "rewards/code_reward.h"
@@ -37,12 +38,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 constexpr const char* kTrivialProgram = "print(\"ok\")\n";
 

@@ -236,8 +236,8 @@ std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t 
       const std::string a = kReasoningTags[ia], b = kResultTags[ib];
       std::string framing;
       for (uint64_t i = 0, n = draw.below(5); i < n; ++i) framing += std::string(kFraming[i]) + " ";
-      return framing + instruction(static_cast<int>(draw.below(4)), a, b) + " User: " + p.question + ". Assistant: <" + a +
-             "> " + p.steps + " </" + a + "> <" + b + "> " + p.answer + " </" + b + ">";
+      return framing + instruction(static_cast<int>(draw.below(4)), a, b) + " User: " + p.question +
+             ". Assistant: <" + a + "> " + p.steps + " </" + a + "> <" + b + "> " + p.answer + " </" + b + ">";
     }
   }
 }
