@@ -1,4 +1,4 @@
-// `r1 bench math`: math verifications per second on realistic completions (rewards/math_bench.h),
+// `r1 bench math`: math verifications per second on realistic completions (rewards/math/math_bench.h),
 // single-threaded and on all threads, plus the share of verdicts that match the pairs' expected ones.
 //
 //   r1 bench math [--pairs 2000] [--seconds 3] [--threads 0] [--golds FILE.jsonl] [--seed 1]
@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/jsonl.h"
-#include "rewards/math_bench.h"
+#include "rewards/math/math_bench.h"
 
 namespace r1::cli {
 namespace {

@@ -25,7 +25,7 @@
 #include "cli/bench_stats.h"
 #include "cli/commands.h"
 #include "common/error.h"
-#include "rewards/code_reward.h"
+#include "rewards/code/code_reward.h"
 #include "sandbox/pool.h"
 #include "sandbox/sandbox.h"
 

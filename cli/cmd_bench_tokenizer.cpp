@@ -16,7 +16,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/jsonl.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace r1::cli {
 namespace {

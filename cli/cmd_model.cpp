@@ -26,7 +26,7 @@
 #include "model/causal_lm.h"
 #include "model/generate.h"
 #include "model/safetensors.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace r1::cli {
 namespace {

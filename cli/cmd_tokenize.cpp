@@ -5,7 +5,7 @@
 //   r1 detokenize --tokenizer PATH --ids '[1,2,3]'    → the text
 //   r1 detokenize --tokenizer PATH --input F.jsonl    → one {"text": "..."} line per {"ids": [...]} line
 //
-// PATH is a tokenizer.json, a .model, or a model directory (see model/tokenizer.h). Bad input lines are
+// PATH is a tokenizer.json, a .model, or a model directory (see model/tokenizer/tokenizer.h). Bad input lines are
 // errors naming file:line; nothing is skipped silently.
 #include <CLI/CLI.hpp>
 
@@ -21,7 +21,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/jsonl.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace r1::cli {
 namespace {

@@ -1,4 +1,4 @@
-// `r1 tokenizer train`: trains a byte-level BPE tokenizer (model/tokenizer_train.h) on JSONL and/or plain
+// `r1 tokenizer train`: trains a byte-level BPE tokenizer (model/tokenizer/tokenizer_train.h) on JSONL and/or plain
 // text files and writes tokenizer.json + tokenizer_config.json into a directory that Tokenizer::load,
 // `r1 tokenize` and HF `tokenizers` read.
 //
@@ -22,7 +22,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/progress.h"
-#include "model/tokenizer_train.h"
+#include "model/tokenizer/tokenizer_train.h"
 
 namespace r1::cli {
 namespace {

@@ -9,7 +9,7 @@
 //                  too small to read it
 //   plain          "{prompt}"
 // Anything else containing "{prompt}" is used as given. Chat models use chat templates instead
-// (model/chat_template.h); a recipe picks one or the other.
+// (model/tokenizer/chat_template.h); a recipe picks one or the other.
 #pragma once
 
 #include <string>

@@ -17,7 +17,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "model/safetensors.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace r1::model {
 namespace {

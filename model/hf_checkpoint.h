@@ -4,7 +4,7 @@
 // the model code), generation_config.json (given, or derived from the bos/eos/pad ids in config.json),
 // the tensors under their HF names (model.safetensors, or model-0000k-of-0000n.safetensors shards plus
 // model.safetensors.index.json above max_shard_bytes; see safetensors.h), the tokenizer files found in a
-// source directory (kTokenizerFiles of model/tokenizer.h, whichever exist), and any extra files of the
+// source directory (kTokenizerFiles of model/tokenizer/tokenizer.h, whichever exist), and any extra files of the
 // caller (e.g. trainer_state.json) given as bytes or written by a callback into the staging directory.
 //
 // The trick: everything is written into a sibling staging directory DIR.tmp-<pid>-<n> and moved over DIR

@@ -55,7 +55,7 @@ Policy load_policy(const ModelSource& source, const StageContext& ctx, const std
   p.tokenizer = model::Tokenizer::load(tokenizer_path);
   p.tokenizer_dir = tokenizer_path;
   if (!is_directory(tokenizer_path)) {
-    // Checkpoints carry the tokenizer by copying its directory's files (model/tokenizer.h), which finds a
+    // Checkpoints carry the tokenizer by copying its directory's files (model/tokenizer/tokenizer.h), which finds a
     // tokenizer only under its standard names.
     const std::filesystem::path file(tokenizer_path);
     R1_CHECK(file.filename() == "tokenizer.json" || file.filename() == "tokenizer.model", where,

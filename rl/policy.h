@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "model/causal_lm.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 #include "rl/config_io.h"
 
 namespace r1::rl {

@@ -3,7 +3,7 @@
 // sampling.
 //
 // Prompt rendering: a prompt template (datasets/prompt_template.h, e.g. R1-Zero's) wraps the question for
-// base models; a chat template (model/chat_template.h) renders it as one user turn plus the assistant
+// base models; a chat template (model/tokenizer/chat_template.h) renders it as one user turn plus the assistant
 // generation prompt for chat models. Exactly one of the two is used (prompt_template wins when both are
 // set in code; recipes are validated to give one).
 //
@@ -17,7 +17,7 @@
 
 #include "common/thread_pool.h"
 #include "datasets/prompt_dataset.h"
-#include "model/chat_template.h"
+#include "model/tokenizer/chat_template.h"
 #include "model/generate.h"
 #include "rewards/reward.h"
 #include "rl/config_io.h"

@@ -1,4 +1,4 @@
-// libFuzzer target for the math verifier (rewards/math_*.cpp): normalisation, tokenizer, parser,
+// libFuzzer target for the math verifier (rewards/math/math_*.cpp): normalisation, tokenizer, parser,
 // exact and numeric evaluation, comparison and answer extraction, on arbitrary bytes.
 //
 // The input is split at its first newline into a gold field and a completion; the target parses each
@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
-#include "rewards/math_exact.h"
-#include "rewards/math_numeric.h"
-#include "rewards/math_verify.h"
+#include "rewards/math/math_exact.h"
+#include "rewards/math/math_numeric.h"
+#include "rewards/math/math_verify.h"
 
 using namespace r1::rewards::math;
 

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "common/error.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view all(reinterpret_cast<const char*>(data), size);

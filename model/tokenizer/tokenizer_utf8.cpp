@@ -1,7 +1,7 @@
 // See tokenizer_utf8.h. The decoder follows Table 3-7 of the Unicode standard (well-formed byte
 // sequences) so that overlong forms, surrogates and code points above U+10FFFF are all ill-formed, and
 // an ill-formed sequence consumes exactly its maximal subpart.
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model::utf8 {
 namespace {

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/json.h"
-#include "model/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_regex.h"
 
 namespace r1::model {
 

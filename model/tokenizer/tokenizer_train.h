@@ -29,7 +29,7 @@
 #include <utility>
 #include <vector>
 
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace r1::model {
 

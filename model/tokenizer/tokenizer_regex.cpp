@@ -1,7 +1,7 @@
 // See tokenizer_regex.h. PCRE2 is compiled once per pattern (with JIT when the library has it); each
 // thread keeps its own JIT stack, so one compiled Regex serves concurrent encode() calls.
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "model/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_regex.h"
 
 #include <pcre2.h>
 
@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "common/error.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 namespace {

@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "common/chat_message.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace r1::model {
 

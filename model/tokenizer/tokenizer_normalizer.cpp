@@ -1,6 +1,6 @@
 // See tokenizer_normalizer.h. ICU works on UTF-16, so each well-formed UTF-8 run is converted, normalised
 // and converted back; pure-ASCII text (invariant under every form here except Lowercase) skips ICU.
-#include "model/tokenizer_normalizer.h"
+#include "model/tokenizer/tokenizer_normalizer.h"
 
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "model/tokenizer_regex.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 namespace {

@@ -13,12 +13,12 @@
 #include <string>
 
 #include "common/json.h"
-#include "model/tokenizer.h"
-#include "model/tokenizer_added.h"
-#include "model/tokenizer_bpe.h"
-#include "model/tokenizer_decoder.h"
-#include "model/tokenizer_normalizer.h"
-#include "model/tokenizer_pretokenizer.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/tokenizer/tokenizer_added.h"
+#include "model/tokenizer/tokenizer_bpe.h"
+#include "model/tokenizer/tokenizer_decoder.h"
+#include "model/tokenizer/tokenizer_normalizer.h"
+#include "model/tokenizer/tokenizer_pretokenizer.h"
 
 namespace r1::model {
 

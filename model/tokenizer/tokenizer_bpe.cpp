@@ -1,11 +1,11 @@
 // See tokenizer_bpe.h.
-#include "model/tokenizer_bpe.h"
+#include "model/tokenizer/tokenizer_bpe.h"
 
 #include <mutex>
 #include <queue>
 
 #include "common/error.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 namespace {

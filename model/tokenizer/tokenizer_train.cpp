@@ -7,7 +7,7 @@
 //              pushes, except that every increase pushes a fresh entry), so a popped entry whose count no
 //              longer matches is re-pushed with the true count, and the first entry that matches is the
 //              true maximum under the (count desc, left asc, right asc) order.
-#include "model/tokenizer_train.h"
+#include "model/tokenizer/tokenizer_train.h"
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -21,7 +21,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/jsonl.h"
-#include "model/tokenizer_pretokenizer.h"
+#include "model/tokenizer/tokenizer_pretokenizer.h"
 
 namespace r1::model {
 namespace {

@@ -1,12 +1,12 @@
 // See tokenizer_pretokenizer.h. Each pre-tokenizer walks the current pieces and splits every piece with
 // its own rule, the way the reference's PreTokenizedString::split does (a rule sees one piece at a time,
 // never the whole input).
-#include "model/tokenizer_pretokenizer.h"
+#include "model/tokenizer/tokenizer_pretokenizer.h"
 
 #include <algorithm>
 
 #include "common/error.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 namespace {

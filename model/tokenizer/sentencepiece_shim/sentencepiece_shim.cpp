@@ -1,5 +1,5 @@
 // See sentencepiece_shim.h: a thin C ABI over sentencepiece::SentencePieceProcessor.
-#include "model/sentencepiece_shim/sentencepiece_shim.h"
+#include "model/tokenizer/sentencepiece_shim/sentencepiece_shim.h"
 
 #include <sentencepiece_processor.h>
 

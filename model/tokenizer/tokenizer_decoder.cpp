@@ -1,10 +1,10 @@
 // See tokenizer_decoder.h. Each class mirrors one decoder of the reference, step for step.
-#include "model/tokenizer_decoder.h"
+#include "model/tokenizer/tokenizer_decoder.h"
 
 #include "common/error.h"
-#include "model/tokenizer_pretokenizer.h"
-#include "model/tokenizer_regex.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_pretokenizer.h"
+#include "model/tokenizer/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 namespace {

@@ -1,8 +1,8 @@
 // See tokenizer_spm.h.
-#include "model/tokenizer_spm.h"
+#include "model/tokenizer/tokenizer_spm.h"
 
 #include "common/error.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 

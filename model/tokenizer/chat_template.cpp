@@ -1,10 +1,10 @@
 // See chat_template.h. Rendering appends (text, trainable) pieces to a builder that merges neighbours
 // with the same flag; render() is the concatenation of render_segments(), so the string and the mask
 // can never disagree.
-#include "model/chat_template.h"
+#include "model/tokenizer/chat_template.h"
 
 #include "common/error.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 namespace {

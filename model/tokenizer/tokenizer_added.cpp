@@ -1,12 +1,12 @@
 // See tokenizer_added.h. The matcher is a byte trie, so finding the longest token at a position costs one
 // walk that usually stops after a byte or two, however many added tokens share a prefix such as "<|"
 // (Llama 3 has 256 of them).
-#include "model/tokenizer_added.h"
+#include "model/tokenizer/tokenizer_added.h"
 
 #include <algorithm>
 
 #include "common/error.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 namespace {

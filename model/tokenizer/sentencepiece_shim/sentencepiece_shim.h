@@ -3,7 +3,7 @@
 // Why a shim: Debian's libsentencepiece.so exports its own bundled copy of protobuf-lite (~750 symbols),
 // and LibTorch loads the system libprotobuf.so. With both in the global symbol scope, libprotobuf's static
 // initialisers bind to sentencepiece's copies and the process crashes before main(). So r1 never links
-// libsentencepiece: model/tokenizer_spm.cpp dlopen()s this shim with RTLD_LOCAL | RTLD_DEEPBIND, which keeps
+// libsentencepiece: model/tokenizer/tokenizer_spm.cpp dlopen()s this shim with RTLD_LOCAL | RTLD_DEEPBIND, which keeps
 // sentencepiece's symbols out of the global scope and makes it bind to its own protobuf first.
 //
 // Strings come back through a sink callback (no ownership crosses the boundary); errors come back as a

@@ -15,9 +15,9 @@
 #include <memory>
 #include <string>
 
-#include "model/tokenizer.h"
-#include "model/tokenizer_added.h"
-#include "model/tokenizer_spm_lib.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/tokenizer/tokenizer_added.h"
+#include "model/tokenizer/tokenizer_spm_lib.h"
 
 namespace r1::model {
 

@@ -7,7 +7,7 @@
 // and characters split across tokens correct: a trailing U+FFFD in the context that the new ids complete
 // is handed to the suffix. StreamDecoder is the same idea with the window moving forward as text is
 // emitted (the prefix_offset / read_offset scheme of HF text-generation-inference).
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -16,9 +16,9 @@
 
 #include "common/error.h"
 #include "common/fs.h"
-#include "model/tokenizer_hf.h"
-#include "model/tokenizer_spm.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer_hf.h"
+#include "model/tokenizer/tokenizer_spm.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
 namespace {

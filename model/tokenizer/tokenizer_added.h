@@ -18,8 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "model/tokenizer_normalizer.h"
-#include "model/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_normalizer.h"
+#include "model/tokenizer/tokenizer_regex.h"
 
 namespace r1::model {
 

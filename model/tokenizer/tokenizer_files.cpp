@@ -13,8 +13,8 @@
 
 #include "common/error.h"
 #include "common/fs.h"
-#include "model/tokenizer.h"
-#include "model/tokenizer_pretokenizer.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/tokenizer/tokenizer_pretokenizer.h"
 
 namespace r1::model {
 const std::vector<std::string> kTokenizerFiles = {

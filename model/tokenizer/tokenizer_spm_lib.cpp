@@ -1,5 +1,5 @@
 // See tokenizer_spm_lib.h.
-#include "model/tokenizer_spm_lib.h"
+#include "model/tokenizer/tokenizer_spm_lib.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <mutex>
 
 #include "common/error.h"
-#include "model/sentencepiece_shim/sentencepiece_shim.h"
+#include "model/tokenizer/sentencepiece_shim/sentencepiece_shim.h"
 
 namespace r1::model {
 
