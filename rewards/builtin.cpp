@@ -1,7 +1,7 @@
 // register_builtin_rewards(): every reward that ships with r1. Called once, the first time
 // Registry::global() is used. The code-execution reward (sandbox/) registers itself here too.
 #include "rewards/builtin.h"
-#include "rewards/code_reward.h"
+#include "rewards/code/code_reward.h"
 
 namespace r1::rewards {
 

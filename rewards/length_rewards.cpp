@@ -21,7 +21,7 @@
 
 #include "common/error.h"
 #include "rewards/builtin.h"
-#include "rewards/math_reward.h"
+#include "rewards/math/math_reward.h"
 #include "rewards/options.h"
 #include "rewards/text_words.h"
 

@@ -1,5 +1,5 @@
 // See code_compare.h.
-#include "rewards/code_compare.h"
+#include "rewards/code/code_compare.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,5 +1,5 @@
 // See code_extract.h.
-#include "rewards/code_extract.h"
+#include "rewards/code/code_extract.h"
 
 #include <algorithm>
 #include <cctype>

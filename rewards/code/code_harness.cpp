@@ -1,6 +1,6 @@
 // See code_harness.h. The Python text below is the whole trusted harness; @PASS_LINE@ is replaced by the
 // number of the line that holds "go.release(); done.acquire()" (computed, so editing the text is safe).
-#include "rewards/code_harness.h"
+#include "rewards/code/code_harness.h"
 
 #include <random>
 
@@ -10,7 +10,7 @@ namespace r1::rewards {
 
 namespace {
 
-const char* const kHarnessTemplate = R"PY(# r1 code-reward harness (trusted). See rewards/code_harness.h.
+const char* const kHarnessTemplate = R"PY(# r1 code-reward harness (trusted). See rewards/code/code_harness.h.
 import os
 import sys
 import _thread

@@ -1,7 +1,7 @@
 // The "code" reward (see code_reward.h): plan the sandbox runs of a sample (extract the code, read the
 // row's tests, build one request per test unit), run every plan of a batch on the sandbox pool at once,
 // then judge each run (harness proof or output comparison) and turn the verdicts into a Score.
-#include "rewards/code_reward.h"
+#include "rewards/code/code_reward.h"
 
 #include <chrono>
 #include <cmath>
@@ -10,9 +10,9 @@
 
 #include "common/error.h"
 #include "common/jsonl.h"
-#include "rewards/code_compare.h"
-#include "rewards/code_extract.h"
-#include "rewards/code_harness.h"
+#include "rewards/code/code_compare.h"
+#include "rewards/code/code_extract.h"
+#include "rewards/code/code_harness.h"
 #include "rewards/options.h"
 #include "sandbox/languages.h"
 #include "sandbox/pool.h"

@@ -1,7 +1,7 @@
 // Tree construction helpers and the canonical rendering of math_ast.h. The rendering is deliberately
 // plain (sympy-like "x^2 + 1", "(1, 2)", "{1, 2}", "[0, 1)") so that reasons in logs read naturally and
 // two answers written the same way compare equal without any evaluation.
-#include "rewards/math_ast.h"
+#include "rewards/math/math_ast.h"
 
 #include <algorithm>
 

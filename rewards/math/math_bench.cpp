@@ -1,5 +1,5 @@
 // See math_bench.h.
-#include "rewards/math_bench.h"
+#include "rewards/math/math_bench.h"
 
 #include <atomic>
 #include <chrono>

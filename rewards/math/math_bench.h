@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "rewards/math_verify.h"
+#include "rewards/math/math_verify.h"
 
 namespace r1::rewards::math {
 

@@ -1,15 +1,15 @@
 // See math_compare.h. The Comparer walks both trees together; a Ref is (tree, node) so the two sides,
 // and scratch trees made by expanding a ± b, can be compared in any combination. Recursion depth and
 // the number of elements in unordered matches are capped, and every call ticks the budget.
-#include "rewards/math_compare.h"
+#include "rewards/math/math_compare.h"
 
 #include <cmath>
 #include <deque>
 #include <string>
 #include <vector>
 
-#include "rewards/math_exact.h"
-#include "rewards/math_numeric.h"
+#include "rewards/math/math_exact.h"
+#include "rewards/math/math_numeric.h"
 
 namespace r1::rewards::math {
 namespace {

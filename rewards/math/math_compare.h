@@ -20,8 +20,8 @@
 // Asymmetry: only rule 2 treats gold and prediction differently; every other rule is symmetric.
 #pragma once
 
-#include "rewards/math_ast.h"
-#include "rewards/math_budget.h"
+#include "rewards/math/math_ast.h"
+#include "rewards/math/math_budget.h"
 
 namespace r1::rewards::math {
 

@@ -1,6 +1,6 @@
 // See math_exact.h. All arithmetic is mpq_class; the only subtle part is keeping every step bounded:
 // sizes are checked before a power or factorial is computed, never after.
-#include "rewards/math_exact.h"
+#include "rewards/math/math_exact.h"
 
 #include <cstdlib>
 #include <string>

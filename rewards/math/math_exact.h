@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "rewards/math_ast.h"
-#include "rewards/math_budget.h"
+#include "rewards/math/math_ast.h"
+#include "rewards/math/math_budget.h"
 
 namespace r1::rewards::math {
 

@@ -1,7 +1,7 @@
 // See math_extract.h. Hand-written scanners instead of regexes: each is one bounded pass, and the
 // searches that may fail (an unclosed "\[" or "$$") remember the failure so that a text made of
 // thousands of unclosed delimiters is still scanned once, not once per delimiter.
-#include "rewards/math_extract.h"
+#include "rewards/math/math_extract.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,5 +1,5 @@
 // See math_lexer.h.
-#include "rewards/math_lexer.h"
+#include "rewards/math/math_lexer.h"
 
 namespace r1::rewards::math {
 namespace {

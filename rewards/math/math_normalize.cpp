@@ -1,6 +1,6 @@
 // See math_normalize.h. A table of command rewrites plus a table of UTF-8 sequences; both are looked
 // up by exact name, so the pass is linear in the input.
-#include "rewards/math_normalize.h"
+#include "rewards/math/math_normalize.h"
 
 #include <gmpxx.h>
 

@@ -1,5 +1,5 @@
 // See math_numeric.h.
-#include "rewards/math_numeric.h"
+#include "rewards/math/math_numeric.h"
 
 #include <cmath>
 #include <cstdint>

@@ -15,9 +15,9 @@
 #include <complex>
 #include <string_view>
 
-#include "rewards/math_ast.h"
-#include "rewards/math_budget.h"
-#include "rewards/math_exact.h"
+#include "rewards/math/math_ast.h"
+#include "rewards/math/math_budget.h"
+#include "rewards/math/math_exact.h"
 
 namespace r1::rewards::math {
 

@@ -14,13 +14,13 @@
 //
 // Failure is an exception (ParseFailure) caught at the top: parse errors are rare on real answers and
 // this keeps every rule a straight line.
-#include "rewards/math_parser.h"
+#include "rewards/math/math_parser.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "rewards/math_exact.h"
-#include "rewards/math_lexer.h"
+#include "rewards/math/math_exact.h"
+#include "rewards/math/math_lexer.h"
 
 namespace r1::rewards::math {
 namespace {

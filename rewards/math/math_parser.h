@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "rewards/math_ast.h"
+#include "rewards/math/math_ast.h"
 
 namespace r1::rewards::math {
 

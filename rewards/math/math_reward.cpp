@@ -1,5 +1,5 @@
 // See math_reward.h.
-#include "rewards/math_reward.h"
+#include "rewards/math/math_reward.h"
 
 #include "common/error.h"
 #include "rewards/builtin.h"

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/json.h"
-#include "rewards/math_verify.h"
+#include "rewards/math/math_verify.h"
 #include "rewards/reward.h"
 
 namespace r1::rewards {

@@ -1,8 +1,8 @@
 // See math_verify.h.
-#include "rewards/math_verify.h"
+#include "rewards/math/math_verify.h"
 
-#include "rewards/math_normalize.h"
-#include "rewards/math_parser.h"
+#include "rewards/math/math_normalize.h"
+#include "rewards/math/math_parser.h"
 
 namespace r1::rewards::math {
 namespace {

@@ -18,9 +18,9 @@
 #include <string>
 #include <string_view>
 
-#include "rewards/math_ast.h"
-#include "rewards/math_compare.h"
-#include "rewards/math_extract.h"
+#include "rewards/math/math_ast.h"
+#include "rewards/math/math_compare.h"
+#include "rewards/math/math_extract.h"
 
 namespace r1::rewards::math {
 

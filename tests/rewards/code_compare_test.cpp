@@ -1,7 +1,7 @@
-// Stdout comparison of stdin/stdout tests (rewards/code_compare.h).
+// Stdout comparison of stdin/stdout tests (rewards/code/code_compare.h).
 #include <gtest/gtest.h>
 
-#include "rewards/code_compare.h"
+#include "rewards/code/code_compare.h"
 
 namespace r1::rewards {
 namespace {

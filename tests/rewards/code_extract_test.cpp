@@ -1,7 +1,7 @@
-// Code extraction from completions (rewards/code_extract.h): which fenced block is the program.
+// Code extraction from completions (rewards/code/code_extract.h): which fenced block is the program.
 #include <gtest/gtest.h>
 
-#include "rewards/code_extract.h"
+#include "rewards/code/code_extract.h"
 
 namespace r1::rewards {
 namespace {

@@ -10,8 +10,8 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/jsonl.h"
-#include "rewards/code_harness.h"
-#include "rewards/code_reward.h"
+#include "rewards/code/code_harness.h"
+#include "rewards/code/code_reward.h"
 #include "rewards/registry.h"
 
 namespace r1::rewards {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "rewards/math_verify.h"
+#include "rewards/math/math_verify.h"
 
 namespace r1::rewards::math {
 namespace {

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "common/jsonl.h"
-#include "rewards/math_exact.h"
-#include "rewards/math_verify.h"
+#include "rewards/math/math_exact.h"
+#include "rewards/math/math_verify.h"
 
 namespace r1::rewards::math {
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "rewards/math_extract.h"
-#include "rewards/math_verify.h"
+#include "rewards/math/math_extract.h"
+#include "rewards/math/math_verify.h"
 
 namespace r1::rewards::math {
 namespace {
