@@ -12,7 +12,7 @@
 #include "datasets/prompt_template.h"
 #include "datasets/sampler.h"
 #include "datasets/sft_dataset.h"
-#include "model/chat_template.h"
+#include "model/tokenizer/chat_template.h"
 #include "rl/lm_batch.h"
 #include "rl/logprobs.h"
 

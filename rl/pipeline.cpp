@@ -7,11 +7,11 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "rl/stage.h"
-#include "rl/evaluate.h"
-#include "rl/grpo_trainer.h"
+#include "rl/stages/evaluate.h"
+#include "rl/stages/grpo.h"
 #include "rl/lm_trainer.h"
-#include "rl/stage_synthetic.h"
-#include "rl/stage_tokenizer.h"
+#include "rl/stages/synthetic_arithmetic.h"
+#include "rl/stages/train_tokenizer.h"
 
 namespace r1::rl {
 namespace {

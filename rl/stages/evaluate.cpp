@@ -1,5 +1,5 @@
 // See evaluate.h.
-#include "rl/evaluate.h"
+#include "rl/stages/evaluate.h"
 
 #include <ATen/Parallel.h>
 

@@ -1,6 +1,6 @@
-// See grpo_trainer.h.
+// See grpo.h.
 // Letters: N sequences in the step's batch (groups × G), L padded sequence length, H hidden size.
-#include "rl/grpo_trainer.h"
+#include "rl/stages/grpo.h"
 
 #include <ATen/Parallel.h>
 

@@ -1,5 +1,5 @@
-// See stage_synthetic.h.
-#include "rl/stage_synthetic.h"
+// See synthetic_arithmetic.h.
+#include "rl/stages/synthetic_arithmetic.h"
 
 #include "common/error.h"
 #include "common/fs.h"

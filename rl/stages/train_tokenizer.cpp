@@ -1,5 +1,5 @@
-// See stage_tokenizer.h.
-#include "rl/stage_tokenizer.h"
+// See train_tokenizer.h.
+#include "rl/stages/train_tokenizer.h"
 
 #include <chrono>
 #include <cstdio>
@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/progress.h"
-#include "model/tokenizer_train.h"
+#include "model/tokenizer/tokenizer_train.h"
 
 namespace r1::rl {
 namespace {

@@ -1,4 +1,4 @@
-// Stage "train_tokenizer": trains a byte-level BPE tokenizer (model/tokenizer_train.h) on text JSONL files
+// Stage "train_tokenizer": trains a byte-level BPE tokenizer (model/tokenizer/tokenizer_train.h) on text JSONL files
 // (each may be "stage:NAME/file.jsonl") plus extra literal texts, and writes tokenizer.json and
 // tokenizer_config.json into the stage directory. The output path is that directory, so a later stage's
 // model can say {"init_config": {...}, "tokenizer": "stage:NAME"}.

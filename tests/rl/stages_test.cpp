@@ -10,9 +10,9 @@
 #include <set>
 
 #include "common/error.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 #include "rewards/registry.h"
-#include "rl/grpo_trainer.h"
+#include "rl/stages/grpo.h"
 #include "rl/lm_trainer.h"
 #include "rl/pipeline.h"
 #include "rl/recipe.h"

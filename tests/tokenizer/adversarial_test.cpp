@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "common/error.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace {
 

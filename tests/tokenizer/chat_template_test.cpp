@@ -9,8 +9,8 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/json.h"
-#include "model/chat_template.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/chat_template.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include "common/fs.h"
 #include "common/json.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace {
 

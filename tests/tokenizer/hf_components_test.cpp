@@ -6,12 +6,12 @@
 
 #include "common/error.h"
 #include "common/json.h"
-#include "model/tokenizer.h"
-#include "model/tokenizer_decoder.h"
-#include "model/tokenizer_normalizer.h"
-#include "model/tokenizer_pretokenizer.h"
-#include "model/tokenizer_regex.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/tokenizer/tokenizer_decoder.h"
+#include "model/tokenizer/tokenizer_normalizer.h"
+#include "model/tokenizer/tokenizer_pretokenizer.h"
+#include "model/tokenizer/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/json.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <filesystem>
 
 #include "common/fs.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// The byte-level BPE trainer (model/tokenizer_train.h): a hand-computed merge sequence, agreement with a
+// The byte-level BPE trainer (model/tokenizer/tokenizer_train.h): a hand-computed merge sequence, agreement with a
 // naive recount-everything trainer on random corpora (checks the incremental pair counts and the tie
 // rule), round trips of arbitrary bytes, digit splitting, atomic special tokens, determinism, compression,
 // the files on disk loading through Tokenizer::load, and option errors.
@@ -15,11 +15,11 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/json.h"
-#include "model/tokenizer.h"
-#include "model/tokenizer_pretokenizer.h"
-#include "model/tokenizer_regex.h"
-#include "model/tokenizer_train.h"
-#include "model/tokenizer_utf8.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/tokenizer/tokenizer_pretokenizer.h"
+#include "model/tokenizer/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_train.h"
+#include "model/tokenizer/tokenizer_utf8.h"
 
 namespace {
 
