@@ -18,7 +18,7 @@
 
 #include "model/causal_lm.h"
 #include "model/tokenizer/tokenizer.h"
-#include "rl/config_io.h"
+#include "common/config_io.h"
 
 namespace r1::rl {
 

@@ -20,7 +20,7 @@
 #include "model/tokenizer/chat_template.h"
 #include "model/generate.h"
 #include "rewards/reward.h"
-#include "rl/config_io.h"
+#include "common/config_io.h"
 #include "rl/policy.h"
 
 namespace r1::rl {

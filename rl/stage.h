@@ -13,7 +13,7 @@
 #include <string>
 
 #include "common/json.h"
-#include "rl/config_io.h"
+#include "common/config_io.h"
 #include "rl/recipe.h"
 #include "rl/run_dir.h"
 

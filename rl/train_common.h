@@ -8,7 +8,7 @@
 
 #include "model/causal_lm.h"
 #include "rl/checkpoint.h"
-#include "rl/config_io.h"
+#include "common/config_io.h"
 #include "rl/optimizer.h"
 #include "rl/run_dir.h"
 

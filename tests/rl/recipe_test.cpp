@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "common/error.h"
-#include "rl/config_io.h"
+#include "common/config_io.h"
 #include "rl/recipe.h"
 
 namespace r1::rl {

@@ -13,19 +13,25 @@
 // type. Missing keys keep their defaults. ConfigWriter produces the resolved JSON (every field, defaults
 // included) saved with each run. Supported field types: bool, int64_t, double, std::string,
 // std::vector<std::string>, std::vector<int64_t>, RawJson (kept as JSON text: reward specs, model configs),
-// and nested structs with their own visit().
+// nested structs with their own visit(), std::optional of any of these (JSON null or absent = unset: for
+// keys whose meaning depends on other keys, so "not given" differs from every value), and enumerations
+// written by name: an enum type E takes part when
+// a function `const std::vector<std::pair<E, const char*>>& enum_names(E)` is declared beside it (found by
+// argument-dependent lookup); an unknown name is an error listing the accepted ones.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
 #include "common/json.h"
 
-namespace r1::rl {
+namespace r1 {
 
 // A JSON value kept verbatim (serialised text; empty = absent).
 struct RawJson {
@@ -37,6 +43,31 @@ template <class T, class = void>
 struct has_visit : std::false_type {};
 template <class T>
 struct has_visit<T, std::void_t<decltype(std::declval<T&>().visit(std::declval<int&>()))>> : std::true_type {};
+
+template <class T, class = void>
+struct has_enum_names : std::false_type {};
+template <class T>
+struct has_enum_names<T, std::void_t<decltype(enum_names(std::declval<T>()))>> : std::true_type {};
+
+// The name of an enumerator (see has_enum_names); "?" for a value without one.
+template <class E, std::enable_if_t<has_enum_names<E>::value, int> = 0>
+const char* enum_name(E value) {
+  for (const auto& [e, name] : enum_names(value)) {
+    if (e == value) return name;
+  }
+  return "?";
+}
+
+// The enumerator called `name`, or an r1::Error naming `where` and listing the accepted names.
+template <class E, std::enable_if_t<has_enum_names<E>::value, int> = 0>
+E enum_from_name(const std::string& name, const std::string& where) {
+  std::string accepted;
+  for (const auto& [e, n] : enum_names(E{})) {
+    if (name == n) return e;
+    accepted += (accepted.empty() ? "" : " | ") + std::string(n);
+  }
+  fail(where, ": '", name, "' is not one of ", accepted);
+}
 
 class ConfigReader {
  public:
@@ -121,6 +152,21 @@ class ConfigReader {
   static void read(const json::Value& v, T& out, const std::string& at) {
     read_struct(v, at, out);
   }
+  template <class T>
+  static void read(const json::Value& v, std::optional<T>& out, const std::string& at) {
+    if (v.IsNull()) {
+      out.reset();
+      return;
+    }
+    T value{};
+    read(v, value, at);
+    out = std::move(value);
+  }
+  template <class E, std::enable_if_t<has_enum_names<E>::value, int> = 0>
+  static void read(const json::Value& v, E& out, const std::string& at) {
+    R1_CHECK(v.IsString(), at, ": expected a string, got ", json::type_name(v));
+    out = enum_from_name<E>(std::string(v.GetString(), v.GetStringLength()), at);
+  }
 
   const json::Value& object_;
   std::string where_;
@@ -168,6 +214,14 @@ class ConfigWriter {
     out.CopyFrom(parsed, doc_.GetAllocator());
     return out;
   }
+  template <class T>
+  json::Value make(const std::optional<T>& v) {
+    return v ? make(*v) : json::Value(rapidjson::kNullType);
+  }
+  template <class E, std::enable_if_t<has_enum_names<E>::value, int> = 0>
+  json::Value make(E v) {
+    return make(std::string(enum_name(v)));
+  }
   template <class T, std::enable_if_t<has_visit<T>::value, int> = 0>
   json::Value make(const T& nested) {
     json::Value obj;
@@ -180,4 +234,4 @@ class ConfigWriter {
   json::Value& object_;
 };
 
-}  // namespace r1::rl
+}  // namespace r1
