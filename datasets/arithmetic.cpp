@@ -5,22 +5,14 @@
 
 
 #include "common/error.h"
+#include "common/seed.h"
 
 namespace r1::data {
 namespace {
 
-// splitmix64: a fixed, portable mixer (std distributions are not portable across standard libraries, so
-// draws are made from raw 64-bit values).
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 struct Draw {
   uint64_t state;
-  uint64_t next() { return state = mix(state); }
+  uint64_t next() { return state = splitmix64(state); }
   uint64_t below(uint64_t n) { return next() % n; }
   double unit() { return static_cast<double>(next() >> 11) / 9007199254740992.0; }
 };
@@ -136,7 +128,7 @@ ArithmeticProblem arithmetic_problem(const ArithmeticConfig& config, uint64_t se
   R1_CHECK(total > 0 && config.add_weight >= 0 && config.sub_weight >= 0 && config.mul_weight >= 0,
            "arithmetic: operation weights must be >= 0 with a positive sum");
   R1_CHECK(config.heldout_modulus >= 2, "arithmetic: heldout_modulus must be >= 2");
-  Draw draw{mix(seed * 0x100000001B3ull + index)};
+  Draw draw{splitmix64(seed * 0x100000001B3ull + index)};
   double pick = draw.unit() * total;
   ArithmeticProblem p;
   uint64_t a = draw_operand(draw, config.max_digits);
@@ -228,7 +220,7 @@ std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t 
     case 3:  // equation form
       return p.question + " = " + p.answer + " because " + p.steps + ".";
     default: {  // a transcript that follows a format its instruction describes
-      Draw draw{mix(variant ^ 0x7A65ull)};
+      Draw draw{splitmix64(variant ^ 0x7A65ull)};
       constexpr uint64_t kA = sizeof(kReasoningTags) / sizeof(kReasoningTags[0]);
       constexpr uint64_t kB = sizeof(kResultTags) / sizeof(kResultTags[0]);
       uint64_t ia = draw.below(kA), ib = draw.below(kB);

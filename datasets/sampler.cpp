@@ -4,25 +4,17 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "common/seed.h"
 
 namespace r1::data {
-namespace {
-uint64_t splitmix(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
 ShuffledOrder::ShuffledOrder(size_t n, uint64_t seed, bool shuffle) : n_(n), seed_(seed), shuffle_(shuffle) {}
 
 void ShuffledOrder::build_epoch(uint64_t epoch) {
   perm_.resize(n_);
   std::iota(perm_.begin(), perm_.end(), size_t{0});
   if (shuffle_) {
-    uint64_t state = seed_ * 0x2545F4914F6CDD1Dull ^ (epoch + 1) * 0x9E3779B97F4A7C15ull;
-    for (size_t i = n_; i > 1; --i) std::swap(perm_[i - 1], perm_[splitmix(state) % i]);
+    uint64_t state = seed_ * 0x2545F4914F6CDD1Dull ^ (epoch + 1) * kGoldenGamma;
+    for (size_t i = n_; i > 1; --i) std::swap(perm_[i - 1], perm_[splitmix64_next(state) % i]);
   }
   cached_epoch_ = epoch;
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/seed.h"
+
 namespace r1::rewards::math {
 namespace {
 
@@ -193,10 +195,7 @@ struct NumericEvaluator {
 
 double symbol_value(std::string_view name, int trial) {
   // splitmix64 of (name hash, trial): independent values per symbol and per trial.
-  uint64_t z = fnv1a(name) + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(trial + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  const uint64_t z = splitmix64(fnv1a(name) + kGoldenGamma * static_cast<uint64_t>(trial));
   return 0.35 + 1.9 * unit_fraction(z);
 }
 
