@@ -75,14 +75,23 @@ LmBatch make_lm_batch(const std::vector<Sequence>& sequences, int64_t max_len, i
   return batch;
 }
 
+LmBatch to_device(LmBatch batch, at::Device device) {
+  batch.input_ids = batch.input_ids.to(device);
+  batch.position_ids = batch.position_ids.to(device);
+  batch.segment_ids = batch.segment_ids.to(device);
+  batch.loss_mask = batch.loss_mask.to(device);
+  return batch;
+}
+
 at::Tensor packed_attention_bias(const at::Tensor& segment_ids, at::ScalarType dtype) {
   const int64_t T = segment_ids.size(1);
   at::Tensor same = segment_ids.unsqueeze(2) == segment_ids.unsqueeze(1);             // [B, T, T]
-  at::Tensor causal = at::ones({T, T}, at::kBool).tril().unsqueeze(0);                // [1, T, T]
+  const at::TensorOptions on_device = segment_ids.options();
+  at::Tensor causal = at::ones({T, T}, on_device.dtype(at::kBool)).tril().unsqueeze(0);  // [1, T, T]
   at::Tensor real = (segment_ids != 0).unsqueeze(1);                                   // [B, 1, T] keys
   at::Tensor allowed = same & causal & real;                                           // [B, T, T]
-  allowed = allowed | at::eye(T, at::kBool).unsqueeze(0);                              // padded rows: self
-  at::Tensor bias = at::zeros(allowed.sizes(), at::TensorOptions().dtype(dtype));
+  allowed = allowed | at::eye(T, on_device.dtype(at::kBool)).unsqueeze(0);             // padded rows: self
+  at::Tensor bias = at::zeros(allowed.sizes(), on_device.dtype(dtype));
   bias.masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity());
   return bias.unsqueeze(1);  // [B, 1, T, T]
 }

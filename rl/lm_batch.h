@@ -35,6 +35,9 @@ struct LmBatch {
 // Packs (pack == true) or pads (one sequence per row) into rows of at most max_len tokens.
 LmBatch make_lm_batch(const std::vector<Sequence>& sequences, int64_t max_len, int64_t pad_id, bool pack);
 
+// The batch's tensors moved to `device` (the model's).
+LmBatch to_device(LmBatch batch, at::Device device);
+
 // The additive attention bias for a packed batch: [B, 1, T, T] with 0 where query t may attend key s
 // (same segment, s ≤ t, segment ≠ 0) and -inf elsewhere (a padded query row attends only itself so that
 // softmax stays finite).

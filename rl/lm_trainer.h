@@ -1,23 +1,23 @@
-// Causal-LM training stages:
-//   "pretrain"  plain next-token prediction on text JSONL ({"text": ...}); every token is a target. Used to
-//               give the tiny model its base ability, and for continued pretraining.
-//   "sft"       supervised fine-tuning on chat JSONL ({"messages": [...]} or {"prompt", "completion"}); the
-//               loss covers only assistant tokens. Conversations are rendered with the model's chat template
-//               (or one named in the recipe); prompt/completion rows may instead use a plain prompt
-//               template ("prompt_template", e.g. for base models without a chat format).
-// Both pack short sequences into rows of max_len tokens (block-diagonal attention, positions restarting
-// per sequence — see lm_batch.h), add the DeepSeek-V3 MTP loss with weight mtp_weight when the model has an
-// MTP module, update the MoE correction bias after every optimizer step, log a metrics line per step, save
-// resumable checkpoints every save_every steps and the final model to <stage>/final.
+// The causal-LM training loop shared by the "pretrain" and "sft" stages (rl/stages/pretrain.cpp,
+// rl/stages/sft.cpp): the stage turns its data into token Sequences with a train mask, and this loop does
+// the rest on the trainer skeleton (rl/trainer.h).
+//
+// Each step takes batch_size sequences in the deterministic data order, packs them into rows of max_len
+// tokens (block-diagonal attention, positions restarting per sequence — see lm_batch.h) or pads one per
+// row, runs forward/backward over micro-batches of rows, and takes one optimizer step. It logs a metrics
+// line per step, the sequence indices of every step to <stage>/batches.jsonl, saves resumable checkpoints
+// every save_every steps, and writes the final model to <stage>/final with its logit probe.
 //
 // Loss: token-mean cross-entropy over all target tokens of a step (all micro-batches together), plus
-// mtp_weight × the MTP cross-entropy (token mean over its targets), plus seq_aux_alpha × the sequence-wise
-// balance loss (each packed sequence its own sequence). Padding is not routed through the MoE layers, so
-// the expert load behind the bias update counts real tokens only.
+// mtp_weight × the DeepSeek-V3 MTP cross-entropy (token mean over its targets) when the model has an MTP
+// module, plus seq_aux_alpha × the sequence-wise balance loss (each packed sequence its own sequence).
+// Padding is not routed through the MoE layers, so the expert load behind the aux-loss-free bias update
+// (after every optimizer step) counts real tokens only.
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "rl/lm_batch.h"
@@ -27,13 +27,10 @@
 
 namespace r1::rl {
 
+// The keys pretrain and sft share (each stage adds its own after them).
 struct LmTrainConfig {
   ModelSource model;
   std::string data;                 // JSONL path or stage:NAME/file
-  std::string text_key = "text";    // pretrain
-  std::string chat_template;        // sft: "" = from the tokenizer's config; or deepseek_r1 | qwen | llama3
-  std::string prompt_template;      // sft with prompt/completion rows: wrap prompts with this instead
-  bool add_eos = true;              // append EOS to every sequence (pretrain documents, SFT completions)
   int64_t steps = 100;              // optimizer steps
   int64_t batch_size = 32;          // sequences per step
   int64_t micro_batch_rows = 0;     // packed rows per forward/backward (0 = all rows at once)
@@ -51,37 +48,30 @@ struct LmTrainConfig {
   template <class V>
   void visit(V& v) {
     v("model", model);
-    v("data", data, "JSONL file (text for pretrain, chat for sft)");
-    v("text_key", text_key);
-    v("chat_template", chat_template);
-    v("prompt_template", prompt_template);
-    v("add_eos", add_eos);
-    v("steps", steps);
-    v("batch_size", batch_size);
-    v("micro_batch_rows", micro_batch_rows);
-    v("max_len", max_len);
-    v("pack", pack);
-    v("mtp_weight", mtp_weight);
+    v("data", data, "JSONL file (text for pretrain, chat for sft) or stage:NAME/file");
+    v("steps", steps, "optimizer steps");
+    v("batch_size", batch_size, "sequences per step");
+    v("micro_batch_rows", micro_batch_rows, "packed rows per forward/backward (0: all rows of the step)");
+    v("max_len", max_len, "tokens per row; longer sequences are truncated (counted in 'truncated')");
+    v("pack", pack, "pack several sequences per row (false: one padded sequence per row)");
+    v("mtp_weight", mtp_weight, "weight of the MTP loss (DeepSeek-V3: 0.3, later 0.1); needs an MTP module");
     v("moe", moe);
     v("optim", optim);
-    v("log_every", log_every);
-    v("save_every", save_every);
-    v("keep_last", keep_last);
-    v("skip_bad_lines", skip_bad_lines);
-    v("threads", threads);
+    v("log_every", log_every, "metrics line every N steps");
+    v("save_every", save_every, "resumable checkpoint every N steps (0: only the final model)");
+    v("keep_last", keep_last, "checkpoints kept (older ones deleted)");
+    v("skip_bad_lines", skip_bad_lines, "skip malformed JSONL lines with a warning instead of failing");
+    v("threads", threads, "LibTorch intra-op threads (0: default)");
   }
   void validate(const std::string& where) const;
 };
 
-std::unique_ptr<Stage> make_pretrain_stage(const StageSpec& spec);
-std::unique_ptr<Stage> make_sft_stage(const StageSpec& spec);
+// Trains `policy` on `sequences` (the stage's data, already tokenised) and returns the final directory.
+std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::vector<Sequence>& sequences,
+                            StageContext& ctx);
 
-// The pieces of the trainer, exposed for tests.
-
-// The SFT sequences of a chat JSONL file (rendered with the chat template or c.prompt_template): ids plus
-// the train mask (1 on assistant content and its end-of-turn token / eos, 0 elsewhere).
-std::vector<Sequence> sft_sequences(const LmTrainConfig& c, const model::Tokenizer& tok, const std::string& path,
-                                    std::optional<int64_t> eos, const std::string& where);
+// The EOS id sequences end with: the tokenizer's, else the model config's first eos_token_id.
+std::optional<int64_t> lm_eos_id(const Policy& policy);
 
 // Per-token losses of rows [r0, r1) of a packed or padded batch, through the training forward (block-diagonal
 // attention bias, restarting positions).

@@ -6,10 +6,12 @@
 
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/seed.h"
 #include "rl/stage.h"
 #include "rl/stages/evaluate.h"
 #include "rl/stages/grpo.h"
-#include "rl/lm_trainer.h"
+#include "rl/stages/pretrain.h"
+#include "rl/stages/sft.h"
 #include "rl/stages/synthetic_arithmetic.h"
 #include "rl/stages/train_tokenizer.h"
 
@@ -35,11 +37,6 @@ const std::vector<StageType>& stage_table() {
        make_evaluate_stage},
   };
   return table;
-}
-
-uint64_t stage_seed(int64_t recipe_seed, size_t index) {
-  uint64_t x = static_cast<uint64_t>(recipe_seed) * 0x9E3779B97F4A7C15ull + (index + 1) * 0xBF58476D1CE4E5B9ull;
-  return (x ^ (x >> 31)) & 0x7FFFFFFFFFFFull;
 }
 
 }  // namespace

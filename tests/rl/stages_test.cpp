@@ -13,7 +13,8 @@
 #include "model/tokenizer/tokenizer.h"
 #include "rewards/registry.h"
 #include "rl/stages/grpo.h"
-#include "rl/lm_trainer.h"
+#include "rl/stages/pretrain.h"
+#include "rl/stages/sft.h"
 #include "rl/pipeline.h"
 #include "rl/recipe.h"
 #include "rl/run_dir.h"
@@ -211,7 +212,7 @@ TEST(Sft, TrainMaskCoversOnlyAssistantTokens) {
   auto tok = chatml_tokenizer(dir);
   const std::string data = dir + "/chat.jsonl";
   write_text(data, kChatRows);
-  LmTrainConfig c;
+  SftConfig c;
   c.chat_template = "chatml";
   std::vector<Sequence> seqs = sft_sequences(c, *tok, data, 256, "test");
   ASSERT_EQ(seqs.size(), 4u);
@@ -238,7 +239,7 @@ TEST(Sft, TrainMaskCoversOnlyAssistantTokens) {
   std::vector<std::string> pc_rows = {R"({"prompt": "What is 7+1?", "completion": " 8"})",
                                       R"({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]})"};
   write_text(dir + "/pc.jsonl", pc_rows[0] + "\n" + pc_rows[1] + "\n");
-  LmTrainConfig p;
+  SftConfig p;
   p.prompt_template = "Question: {prompt}\nAnswer:";
   std::vector<Sequence> ps = sft_sequences(p, *tok, dir + "/pc.jsonl", 256, "test");
   ASSERT_EQ(ps.size(), 2u);
@@ -278,7 +279,7 @@ TEST(Sft, ChatJsonlTrainsOnAssistantTokensAndTheLossGoesDown) {
   // batch_size = the 4 rows, so every step trains on all of them: the number of loss targets is exactly the
   // number of assistant tokens (+ end-of-turn tokens) of the file.
   auto tok = model::Tokenizer::load(dir + "/run/stages/sft/tokenizer");
-  LmTrainConfig c;
+  SftConfig c;
   c.chat_template = "chatml";
   int64_t assistant_tokens = 0;
   for (const auto& s : sft_sequences(c, *tok, data, 256, "test")) {

@@ -1,0 +1,80 @@
+// See sft.h.
+#include "rl/stages/sft.h"
+
+#include <cstdio>
+
+#include "common/error.h"
+#include "datasets/prompt_template.h"
+#include "datasets/sft_dataset.h"
+#include "model/tokenizer/chat_template.h"
+
+namespace r1::rl {
+namespace {
+
+// Appends the tokens of one segment to s, marking them trainable or not.
+void append(Sequence& s, const std::vector<int64_t>& ids, bool train) {
+  s.ids.insert(s.ids.end(), ids.begin(), ids.end());
+  s.train.insert(s.train.end(), ids.size(), train ? 1 : 0);
+}
+
+std::vector<Sequence> prompt_template_sequences(const SftConfig& c, const std::vector<data::Conversation>& convs,
+                                                const model::Tokenizer& tok, std::optional<int64_t> eos,
+                                                const std::string& where) {
+  const std::string tmpl = data::resolve_prompt_template(c.prompt_template, where + ": prompt_template");
+  std::vector<Sequence> out;
+  out.reserve(convs.size());
+  for (const auto& conv : convs) {
+    R1_CHECK(conv.messages.size() == 2 && conv.messages[0].role == "user" && conv.messages[1].role == "assistant",
+             conv.origin, ": a prompt_template SFT row must be one user turn and one assistant turn");
+    Sequence s;
+    append(s, tok.encode(data::apply_prompt_template(tmpl, conv.messages[0].content), true), false);
+    append(s, tok.encode(conv.messages[1].content, false), true);
+    if (c.add_eos.value_or(true) && eos) append(s, {*eos}, true);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Sequence> sft_sequences(const SftConfig& c, const model::Tokenizer& tok, const std::string& path,
+                                    std::optional<int64_t> eos, const std::string& where) {
+  size_t skipped = 0;
+  std::vector<data::Conversation> convs = data::load_chat_jsonl(path, c.train.skip_bad_lines, &skipped);
+  if (skipped) std::fprintf(stderr, "warning: %s: skipped %zu malformed lines\n", path.c_str(), skipped);
+  if (!c.prompt_template.empty()) return prompt_template_sequences(c, convs, tok, eos, where);
+  const model::ChatTemplate chat = model::ChatTemplate::resolve(c.chat_template, tok);
+  std::vector<Sequence> out;
+  out.reserve(convs.size());
+  for (const auto& conv : convs) {
+    model::ChatTokens t = model::tokenize_chat(tok, chat.render_segments(conv.messages));
+    out.push_back(Sequence{std::move(t.ids), std::move(t.trainable)});
+  }
+  return out;
+}
+
+void SftConfig::validate(const std::string& where) const {
+  train.validate(where);
+  R1_CHECK(chat_template.empty() || prompt_template.empty(), where,
+           ": give chat_template or prompt_template, not both");
+  R1_CHECK(!add_eos.has_value() || !prompt_template.empty(), where,
+           ": add_eos applies to prompt_template rows only; with a chat template the template's end-of-turn token "
+           "closes every assistant turn (remove add_eos, or use prompt_template)");
+}
+
+namespace {
+
+std::string run_sft(const SftConfig& c, StageContext& ctx) {
+  Policy policy = load_policy(c.train.model, ctx, ctx.spec.where);
+  std::vector<Sequence> sequences =
+      sft_sequences(c, *policy.tokenizer, ctx.resolve_ref(c.train.data), lm_eos_id(policy), ctx.spec.where);
+  return train_causal_lm(c.train, std::move(policy), sequences, ctx);
+}
+
+}  // namespace
+
+std::unique_ptr<Stage> make_sft_stage(const StageSpec& spec) {
+  return std::make_unique<ConfiguredStage<SftConfig>>(spec, run_sft);
+}
+
+}  // namespace r1::rl

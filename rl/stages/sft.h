@@ -1,0 +1,46 @@
+// Stage "sft": supervised fine-tuning on chat JSONL ({"messages": [...]} or {"prompt", "completion"}); the
+// loss covers only assistant tokens. The loop is the shared causal-LM trainer (rl/lm_trainer.h); this
+// stage renders conversations into token sequences with their train masks:
+//   * with a chat template (the tokenizer's, or one named by chat_template): every assistant turn's content
+//     and its end-of-turn token are targets, everything else (system, user, the template's markers) is not;
+//   * with prompt_template (base models without a chat format; rows of one user and one assistant turn):
+//     the prompt wrapped in the template is context, the completion (+ EOS when add_eos) the target.
+//
+//   {"name": "cold_start", "type": "sft", "model": {"path": "stage:base"}, "data": "cold_start.jsonl",
+//    "chat_template": "deepseek-r1", "steps": 200, "batch_size": 16, "optim": {"lr": 1e-4}}
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rl/lm_trainer.h"
+
+namespace r1::rl {
+
+struct SftConfig {
+  LmTrainConfig train;
+  std::string chat_template;       // "" = the tokenizer's; or deepseek-r1 | qwen | llama3 | chatml ...
+  std::string prompt_template;     // instead of a chat template: wrap prompts with this text
+  std::optional<bool> add_eos;     // prompt_template rows only (default true)
+
+  template <class V>
+  void visit(V& v) {
+    train.visit(v);
+    v("chat_template", chat_template, "chat template: \"\" = the tokenizer's, or deepseek-r1 | qwen | llama3 | chatml");
+    v("prompt_template", prompt_template, "instead of a chat template: r1_zero | plain | text with {prompt}");
+    v("add_eos", add_eos, "with prompt_template: append EOS to every completion (default true); with a chat "
+                          "template the template's end-of-turn token closes each assistant turn");
+  }
+  void validate(const std::string& where) const;
+};
+
+// The SFT sequences of a chat JSONL file (rendered with the chat template or c.prompt_template): ids plus
+// the train mask (1 on assistant content and its end-of-turn token / eos, 0 elsewhere).
+std::vector<Sequence> sft_sequences(const SftConfig& c, const model::Tokenizer& tok, const std::string& path,
+                                    std::optional<int64_t> eos, const std::string& where);
+
+std::unique_ptr<Stage> make_sft_stage(const StageSpec& spec);
+
+}  // namespace r1::rl

@@ -1,0 +1,61 @@
+// See trainer.h.
+#include "rl/trainer.h"
+
+#include <cstdio>
+
+#include "common/fs.h"
+
+namespace r1::rl {
+
+void TrainingSession::log_batch(const char* key, const std::vector<size_t>& indices) {
+  json::Document line(rapidjson::kObjectType);
+  auto& a = line.GetAllocator();
+  line.AddMember("step", json::Value(state.step), a);
+  json::Value list(rapidjson::kArrayType);
+  for (size_t idx : indices) list.PushBack(json::Value(static_cast<uint64_t>(idx)), a);
+  line.AddMember(json::Value(key, a), list, a);
+  batch_log.write_line(line);
+}
+
+TrainingSession resume_or_start(Policy policy, const OptimConfig& optim, StageContext& ctx) {
+  TrainingSession s;
+  s.policy = std::move(policy);
+  s.resumed_from = ctx.resume ? latest_checkpoint(ctx.dir) : std::nullopt;
+  if (s.resumed_from) {
+    s.policy.model = model::CausalLM::load(*s.resumed_from, s.policy.model->dtype(), s.policy.model->device());
+  }
+  s.optimizer = make_optimizer(*s.policy.model, optim);
+  if (s.resumed_from) {
+    s.state = load_trainer_state(*s.resumed_from, *s.optimizer);
+    std::fprintf(stderr, "%s: resumed from %s (step %ld, data position %ld)\n", ctx.spec.name.c_str(),
+                 s.resumed_from->c_str(), static_cast<long>(s.state.step), static_cast<long>(s.state.data_position));
+  } else if (ctx.resume) {
+    std::fprintf(stderr, "%s: no checkpoint in %s; the stage starts at step 0\n", ctx.spec.name.c_str(),
+                 path_join(ctx.dir, "checkpoints").c_str());
+  }
+  // What a killed run logged after its last checkpoint is logged again: forget it first.
+  ctx.run.forget_steps_after(ctx.spec.name, s.state.step);
+  const std::string batch_log_path = path_join(ctx.dir, "batches.jsonl");
+  const int64_t resumed_step = s.state.step;
+  filter_jsonl(batch_log_path, [resumed_step](const json::Value& line) {
+    const json::Value* step = json::find(line, "step");
+    return step && step->IsInt64() && step->GetInt64() <= resumed_step;
+  });
+  s.batch_log = JsonlWriter(batch_log_path);
+  return s;
+}
+
+void save_checkpoint_if_due(TrainingSession& s, const StageContext& ctx, int64_t save_every, int64_t keep_last,
+                            int64_t total_steps, const std::function<void(const std::string&)>& add_files) {
+  if (save_every <= 0 || s.state.step % save_every != 0 || s.state.step >= total_steps) return;
+  save_checkpoint(ctx.dir, s.model(), s.policy.tokenizer_dir, *s.optimizer, s.state, keep_last, add_files);
+}
+
+std::string finish_stage(TrainingSession& s, const StageContext& ctx) {
+  const std::string final_dir = path_join(ctx.dir, "final");
+  s.model().save(final_dir, s.policy.tokenizer_dir);
+  write_logit_probe(path_join(ctx.dir, "logit_probe.json"), s.model());
+  return final_dir;
+}
+
+}  // namespace r1::rl
