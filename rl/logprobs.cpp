@@ -9,9 +9,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// logits of one chunk in fp32: [n, V]
-at::Tensor chunk_logits(const at::Tensor& h, const at::Tensor& weight, double temperature) {
-  at::Tensor z = at::matmul(h, weight.t()).to(at::kFloat);  // [n, V]
+// Logits of one chunk, multiplied and soft-maxed in fp32 whatever the model's dtype (a bf16 LM head
+// would round every logit to 8 bits of mantissa before the log-softmax): [n, V]. weight32 is the LM head
+// already in fp32.
+at::Tensor chunk_logits(const at::Tensor& h, const at::Tensor& weight32, double temperature) {
+  at::Tensor z = at::matmul(h.to(at::kFloat), weight32.t());  // [n, V]
   if (temperature != 1.0) z = z / temperature;
   return z;
 }
@@ -22,9 +24,10 @@ struct ChunkedLogprobFunction : public torch::autograd::Function<ChunkedLogprobF
     const int64_t n = hidden.size(0);
     at::Tensor logp = at::empty({n}, hidden.options().dtype(at::kFloat));                      // [N]
     at::Tensor entropy = at::empty({with_entropy ? n : 0}, hidden.options().dtype(at::kFloat));  // [N] or [0]
+    const at::Tensor weight32 = weight.to(at::kFloat);                                          // [V, H]
     for (int64_t s = 0; s < n; s += chunk) {
       const int64_t e = std::min(n, s + chunk);
-      at::Tensor z = chunk_logits(hidden.slice(0, s, e), weight, temperature);  // [n, V]
+      at::Tensor z = chunk_logits(hidden.slice(0, s, e), weight32, temperature);  // [n, V]
       at::Tensor log_probs = at::log_softmax(z, -1);                            // [n, V]
       logp.slice(0, s, e).copy_(log_probs.gather(1, targets.slice(0, s, e).unsqueeze(1)).squeeze(1));
       if (with_entropy) entropy.slice(0, s, e).copy_(-(log_probs.exp() * log_probs).sum(-1));
@@ -47,15 +50,16 @@ struct ChunkedLogprobFunction : public torch::autograd::Function<ChunkedLogprobF
     const int64_t n = hidden.size(0);
     at::Tensor grad_hidden = at::empty_like(hidden);                          // [N, H]
     at::Tensor grad_weight = at::zeros(weight.sizes(), weight.options().dtype(at::kFloat));  // [V, H] fp32 accumulation
+    const at::Tensor weight32 = weight.to(at::kFloat);                        // [V, H]
     for (int64_t s = 0; s < n; s += chunk) {
       const int64_t e = std::min(n, s + chunk);
       at::Tensor h = hidden.slice(0, s, e);                                      // [n, H]
-      at::Tensor p = at::softmax(chunk_logits(h, weight, temperature), -1);     // [n, V]
+      at::Tensor p = at::softmax(chunk_logits(h, weight32, temperature), -1);   // [n, V]
       at::Tensor gc = g.slice(0, s, e).unsqueeze(1);                             // [n, 1]
       at::Tensor grad_z = -p * gc;                                               // [n, V]
       grad_z.scatter_add_(1, targets.slice(0, s, e).unsqueeze(1), gc);
       if (temperature != 1.0) grad_z = grad_z / temperature;
-      grad_hidden.slice(0, s, e).copy_(at::matmul(grad_z.to(weight.scalar_type()), weight));  // [n, H]
+      grad_hidden.slice(0, s, e).copy_(at::matmul(grad_z, weight32));           // [n, H] (cast to hidden's dtype)
       grad_weight.addmm_(grad_z.t(), h.to(at::kFloat));                          // [V, H]
     }
     return {grad_hidden, grad_weight.to(weight.scalar_type()), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
@@ -83,7 +87,7 @@ TokenLogprobs chunked_token_logprobs(const at::Tensor& hidden, const at::Tensor&
 
 TokenLogprobs full_token_logprobs(const at::Tensor& hidden, const at::Tensor& weight, const at::Tensor& targets,
                                   double temperature, bool with_entropy) {
-  at::Tensor z = chunk_logits(hidden, weight, temperature);  // [N, V]
+  at::Tensor z = chunk_logits(hidden, weight.to(at::kFloat), temperature);  // [N, V]
   at::Tensor log_probs = at::log_softmax(z, -1);              // [N, V]
   TokenLogprobs result;
   result.logp = log_probs.gather(1, targets.to(at::kLong).unsqueeze(1)).squeeze(1);

@@ -6,7 +6,10 @@
 // computing logits = hidden·Wᵀ / τ for the chunk only, and whose backward recomputes each chunk's
 // logits and applies d log p_y / d z = onehot(y) − softmax(z). Peak extra memory is one [chunk, V]
 // block instead of [N, V]. Entropy H = −Σ p log p is returned for logging only (no gradient).
-// Logits are computed in the hidden's dtype and softmax-ed in fp32, as HF does.
+// Logits are multiplied and soft-maxed in fp32 whatever the model's dtype (the LM head weight is cast once
+// per call): a bf16 product would round every logit to 8 mantissa bits before the log-softmax, and the
+// GRPO ratio exp(logp − old_logp) is sensitive to exactly that noise. (HF multiplies in the model's dtype
+// and soft-maxes in fp32; for fp32 models the two are the same.) Gradients leave in the inputs' dtypes.
 // Letters: N = tokens (rows), H = hidden size, V = vocabulary.
 #pragma once
 

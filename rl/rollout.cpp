@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "datasets/prompt_template.h"
 #include "rewards/registry.h"
@@ -10,8 +11,6 @@
 
 namespace r1::rl {
 namespace {
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Collects the think_in_prompt setting of every "format" reward in a reward spec (a name, "a,b", an
 // array, or an object with name/options or composite; see rewards/registry.h).
@@ -146,9 +145,9 @@ Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
   gc.decode = [tok](const std::vector<int64_t>& ids) { return tok->decode(ids); };
   gc.pad_id = tok->pad_id().value_or(gc.eos_ids.empty() ? 0 : gc.eos_ids.front());
   gc.sample_vocab = tok->vocab_size();
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   std::vector<model::GenerationResult> results = model::generate(*policy.model, batch, gc);
-  r.generate_s = since(t0);
+  r.generate_s = seconds_since(t0);
   r.completions.resize(results.size());
   for (size_t i = 0; i < results.size(); ++i) {
     Completion& c = r.completions[i];
@@ -166,7 +165,7 @@ Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
 }
 
 void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* pool) {
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   std::vector<rewards::Sample> samples(rollout.completions.size());
   for (size_t i = 0; i < samples.size(); ++i) {
     const Completion& c = rollout.completions[i];
@@ -178,7 +177,7 @@ void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* 
   }
   std::vector<rewards::Score> scores = reward.score_batch(samples, pool);
   for (size_t i = 0; i < scores.size(); ++i) rollout.completions[i].score = std::move(scores[i]);
-  rollout.reward_s = since(t0);
+  rollout.reward_s = seconds_since(t0);
 }
 
 void check_format_reward_matches_prompt(const PromptData& data, const RawJson& reward, const std::string& where) {

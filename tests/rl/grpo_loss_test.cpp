@@ -3,9 +3,10 @@
 
 #include <cmath>
 
+#include "common/config_io.h"
 #include "common/error.h"
-#include "rl/advantages.h"
-#include "rl/grpo_loss.h"
+#include "rl/grpo/advantages.h"
+#include "rl/grpo/loss.h"
 #include "rl/logprobs.h"
 
 namespace r1::rl {
@@ -32,11 +33,25 @@ TEST(Advantages, NoStdAndBatchModes) {
   EXPECT_NEAR(b[4].item<float>(), 0.0, 1e-7);
 }
 
+TEST(Advantages, SampleStdDividesByGroupSizeMinusOne) {
+  at::Tensor r = f32({1, 0, 0, 1, 1, 1, 1, 0});
+  // Group 0: mean 0.5, squared deviations 4 x 0.25: population std 0.5, sample std sqrt(1/3).
+  at::Tensor pop = group_advantages(r, 4, AdvantageMode::kGroup, 0.0, AdvantageStd::kPopulation);
+  at::Tensor smp = group_advantages(r, 4, AdvantageMode::kGroup, 0.0, AdvantageStd::kSample);
+  EXPECT_NEAR(pop[0].item<float>(), 0.5 / 0.5, 1e-6);
+  EXPECT_NEAR(smp[0].item<float>(), 0.5 / std::sqrt(1.0 / 3.0), 1e-6);
+  // Group 1 (1, 1, 1, 0): mean 0.75; sample variance 0.1875 * 4 / 3 = 0.25.
+  EXPECT_NEAR(smp[7].item<float>(), -0.75 / 0.5, 1e-6);
+  // Batch mode: 8 rewards, mean 0.625, population variance 0.234375, sample variance 0.267857.
+  at::Tensor b = group_advantages(r, 4, AdvantageMode::kBatch, 0.0, AdvantageStd::kSample);
+  EXPECT_NEAR(b[0].item<float>(), 0.5 / std::sqrt(0.234375 * 8 / 7), 1e-6);
+}
+
 TEST(Advantages, AllEqualRewardsGiveZeroNotNaN) {
   for (auto mode : {AdvantageMode::kGroup, AdvantageMode::kNoStd, AdvantageMode::kBatch}) {
     at::Tensor a = group_advantages(f32({0.3f, 0.3f, 0.3f, 0.3f}), 2, mode, 0.0);
-    EXPECT_TRUE(at::isfinite(a).all().item<bool>()) << to_string(mode);
-    EXPECT_EQ(a.abs().max().item<float>(), 0.0f) << to_string(mode);
+    EXPECT_TRUE(at::isfinite(a).all().item<bool>()) << enum_name(mode);
+    EXPECT_EQ(a.abs().max().item<float>(), 0.0f) << enum_name(mode);
   }
   at::Tensor zv = zero_variance_groups(f32({1, 1, 0, 1}), 2);
   EXPECT_TRUE(zv[0].item<bool>());
@@ -44,7 +59,7 @@ TEST(Advantages, AllEqualRewardsGiveZeroNotNaN) {
 }
 
 TEST(Advantages, BadModeAndShapes) {
-  EXPECT_THROW(advantage_mode_from_string("median", "recipe.json: grpo.advantage"), Error);
+  EXPECT_THROW(enum_from_name<AdvantageMode>("median", "recipe.json: grpo.advantage"), Error);
   EXPECT_THROW(group_advantages(f32({1, 2, 3}), 2, AdvantageMode::kGroup), c10::Error);
 }
 
@@ -58,8 +73,8 @@ GrpoLossInputs one_token(float ratio, float adv) {
   return in;
 }
 
-GrpoLossConfig no_kl(double eps_low = 0.2, double eps_high = 0.2) {
-  GrpoLossConfig c;
+GrpoObjective no_kl(double eps_low = 0.2, double eps_high = 0.2) {
+  GrpoObjective c;
   c.beta = 0;
   c.epsilon_low = eps_low;
   c.epsilon_high = eps_high;
@@ -120,7 +135,7 @@ TEST(GrpoLoss, K3KlMatchesHandComputed) {
 
   auto in = one_token(1.0f, 0.0f);
   in.ref_logp = in.old_logp - std::log(2.0f);
-  GrpoLossConfig cfg;
+  GrpoObjective cfg;
   cfg.beta = 0.1;
   auto out = grpo_loss(in, cfg);
   const double k3 = 0.5 - std::log(0.5) - 1;
@@ -176,10 +191,10 @@ TEST(GrpoLoss, MicroBatchSharesAddUpToTheMinibatchLoss) {
 
 TEST(GrpoLoss, MissingReferenceWithBetaIsAnError) {
   auto in = one_token(1.0f, 1.0f);
-  GrpoLossConfig cfg;
+  GrpoObjective cfg;
   cfg.beta = 0.01;
   EXPECT_THROW(grpo_loss(in, cfg), c10::Error);
-  EXPECT_THROW(loss_aggregation_from_string("sum", "r.json: grpo.loss_aggregation"), Error);
+  EXPECT_THROW(enum_from_name<LossAggregation>("sum", "r.json: grpo.loss_aggregation"), Error);
 }
 
 TEST(Logprobs, ChunkedMatchesFullValuesAndGradients) {

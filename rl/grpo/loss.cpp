@@ -1,23 +1,31 @@
-// See grpo_loss.h.
-#include "rl/grpo_loss.h"
+// See loss.h.
+#include "rl/grpo/loss.h"
 
 #include "common/error.h"
 
 namespace r1::rl {
 
-KlEstimator kl_estimator_from_string(const std::string& name, const std::string& where) {
-  if (name == "k1") return KlEstimator::kK1;
-  if (name == "k2") return KlEstimator::kK2;
-  if (name == "k3") return KlEstimator::kK3;
-  fail(where, ": unknown KL estimator '", name, "' (expected k1, k2 or k3)");
+const std::vector<std::pair<KlEstimator, const char*>>& enum_names(KlEstimator) {
+  static const std::vector<std::pair<KlEstimator, const char*>> names = {
+      {KlEstimator::kK1, "k1"}, {KlEstimator::kK2, "k2"}, {KlEstimator::kK3, "k3"}};
+  return names;
 }
 
-LossAggregation loss_aggregation_from_string(const std::string& name, const std::string& where) {
-  if (name == "seq_mean_token_mean") return LossAggregation::kSeqMeanTokenMean;
-  if (name == "token_mean") return LossAggregation::kTokenMean;
-  if (name == "seq_mean_token_sum") return LossAggregation::kSeqMeanTokenSum;
-  fail(where, ": unknown loss aggregation '", name,
-       "' (expected seq_mean_token_mean (GRPO), token_mean (DAPO) or seq_mean_token_sum (Dr. GRPO))");
+const std::vector<std::pair<LossAggregation, const char*>>& enum_names(LossAggregation) {
+  static const std::vector<std::pair<LossAggregation, const char*>> names = {
+      {LossAggregation::kSeqMeanTokenMean, "seq_mean_token_mean"},
+      {LossAggregation::kTokenMean, "token_mean"},
+      {LossAggregation::kSeqMeanTokenSum, "seq_mean_token_sum"}};
+  return names;
+}
+
+void GrpoObjective::validate(const std::string& where) const {
+  R1_CHECK(epsilon_low >= 0 && epsilon_low <= 1 && epsilon_high >= 0, where,
+           ": grpo.epsilon_low must be in [0, 1] and epsilon_high >= 0");
+  R1_CHECK(beta >= 0, where, ": grpo.beta must be >= 0");
+  R1_CHECK(dual_clip == 0 || dual_clip > 1, where, ": grpo.dual_clip must be 0 (off) or > 1");
+  R1_CHECK(constant_normalizer >= 0, where, ": grpo.constant_normalizer must be >= 0 (0: sampling.max_new_tokens)");
+  R1_CHECK(advantage_eps >= 0, where, ": grpo.advantage_eps must be >= 0");
 }
 
 at::Tensor kl_per_token(const at::Tensor& logp, const at::Tensor& ref_logp, KlEstimator estimator) {
@@ -34,7 +42,7 @@ at::Tensor kl_per_token(const at::Tensor& logp, const at::Tensor& ref_logp, KlEs
   return {};
 }
 
-GrpoLossOutput grpo_loss(const GrpoLossInputs& in, const GrpoLossConfig& config) {
+GrpoLossOutput grpo_loss(const GrpoLossInputs& in, const GrpoObjective& config) {
   TORCH_CHECK(in.logp.dim() == 2 && in.logp.sizes() == in.old_logp.sizes() && in.logp.sizes() == in.mask.sizes(),
               "grpo_loss: logp ", in.logp.sizes(), ", old_logp ", in.old_logp.sizes(), " and mask ", in.mask.sizes(),
               " must all be [B, T]");

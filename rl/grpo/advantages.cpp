@@ -1,43 +1,41 @@
 // See advantages.h.
-#include "rl/advantages.h"
+#include "rl/grpo/advantages.h"
 
 #include "common/error.h"
 
 namespace r1::rl {
 
-AdvantageMode advantage_mode_from_string(const std::string& name, const std::string& where) {
-  if (name == "group") return AdvantageMode::kGroup;
-  if (name == "no_std") return AdvantageMode::kNoStd;
-  if (name == "batch") return AdvantageMode::kBatch;
-  fail(where, ": unknown advantage mode '", name, "' (expected group, no_std or batch)");
+const std::vector<std::pair<AdvantageMode, const char*>>& enum_names(AdvantageMode) {
+  static const std::vector<std::pair<AdvantageMode, const char*>> names = {
+      {AdvantageMode::kGroup, "group"}, {AdvantageMode::kNoStd, "no_std"}, {AdvantageMode::kBatch, "batch"}};
+  return names;
 }
 
-const char* to_string(AdvantageMode mode) {
-  switch (mode) {
-    case AdvantageMode::kGroup: return "group";
-    case AdvantageMode::kNoStd: return "no_std";
-    case AdvantageMode::kBatch: return "batch";
-  }
-  return "?";
+const std::vector<std::pair<AdvantageStd, const char*>>& enum_names(AdvantageStd) {
+  static const std::vector<std::pair<AdvantageStd, const char*>> names = {{AdvantageStd::kPopulation, "population"},
+                                                                          {AdvantageStd::kSample, "sample"}};
+  return names;
 }
 
-at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, AdvantageMode mode, double eps) {
+at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, AdvantageMode mode, double eps,
+                            AdvantageStd std_kind) {
   TORCH_CHECK(rewards.dim() == 1, "group_advantages: rewards must be 1-D, got ", rewards.sizes());
   TORCH_CHECK(group_size > 0 && rewards.size(0) % group_size == 0, "group_advantages: ", rewards.size(0),
               " rewards do not split into groups of ", group_size);
+  const bool unbiased = std_kind == AdvantageStd::kSample;
   at::Tensor r = rewards.to(at::kDouble).view({-1, group_size});  // [N, G]
   at::Tensor centered = r - r.mean(1, /*keepdim=*/true);           // [N, G]
   at::Tensor zero_var = zero_variance_groups(rewards, group_size).unsqueeze(1);  // [N, 1]
   at::Tensor adv;
   switch (mode) {
     case AdvantageMode::kGroup:
-      adv = centered / (r.std(1, /*unbiased=*/false, /*keepdim=*/true) + eps);
+      adv = centered / (r.std(1, unbiased, /*keepdim=*/true) + eps);
       break;
     case AdvantageMode::kNoStd:
       adv = centered;
       break;
     case AdvantageMode::kBatch:
-      adv = centered / (r.std(/*unbiased=*/false) + eps);
+      adv = centered / (r.std(unbiased) + eps);
       break;
   }
   adv = adv.masked_fill(zero_var, 0.0);

@@ -14,29 +14,55 @@
 // n_seq and n_tok are the counts of the whole optimizer minibatch, passed in, so that micro-batches
 // (gradient accumulation) each return their share and the shares add up to the minibatch loss.
 // Everything except `loss` in the output is detached and for logging.
+// The objective's settings — these loss fields plus the advantage estimator (advantages.h) — are one
+// struct, GrpoObjective: the "grpo" section of a grpo stage in a recipe.
 // Letters: B = sequences in this micro-batch, T = padded completion length.
 #pragma once
 
 #include <ATen/ATen.h>
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "rl/grpo/advantages.h"
 
 namespace r1::rl {
 
 enum class KlEstimator { kK1, kK2, kK3 };
 enum class LossAggregation { kSeqMeanTokenMean, kTokenMean, kSeqMeanTokenSum };
+// Recipe names (common/config_io.h reads and writes the enums by these).
+const std::vector<std::pair<KlEstimator, const char*>>& enum_names(KlEstimator);
+const std::vector<std::pair<LossAggregation, const char*>>& enum_names(LossAggregation);
 
-KlEstimator kl_estimator_from_string(const std::string& name, const std::string& where);
-LossAggregation loss_aggregation_from_string(const std::string& name, const std::string& where);
-
-struct GrpoLossConfig {
+// The GRPO objective: clipped ratio, KL to the reference, aggregation, and the group advantage.
+struct GrpoObjective {
   double epsilon_low = 0.2;    // lower clip: ratio ≥ 1 − ε_low (R1 reasoning RL used ε = 10)
   double epsilon_high = 0.2;   // upper clip: ratio ≤ 1 + ε_high (DAPO: 0.28)
   double dual_clip = 0.0;      // c > 1 enables dual clipping for negative advantages; 0 = off
   double beta = 0.001;         // KL coefficient (R1: 0.001)
   KlEstimator kl_estimator = KlEstimator::kK3;
   LossAggregation aggregation = LossAggregation::kSeqMeanTokenMean;
-  double constant_normalizer = 1.0;  // L for kSeqMeanTokenSum (usually the max completion length)
+  double constant_normalizer = 0.0;  // L for seq_mean_token_sum; 0 in a recipe = sampling.max_new_tokens
+  AdvantageMode advantage = AdvantageMode::kGroup;
+  AdvantageStd advantage_std = AdvantageStd::kPopulation;
+  double advantage_eps = 1e-4;
+
+  template <class V>
+  void visit(V& v) {
+    v("epsilon_low", epsilon_low, "ratio clip below: 1 - epsilon_low");
+    v("epsilon_high", epsilon_high, "ratio clip above: 1 + epsilon_high (DAPO: 0.28)");
+    v("dual_clip", dual_clip, "c > 1 caps the loss of negative-advantage tokens at c*|A| (0: off)");
+    v("beta", beta, "KL coefficient (R1: 0.001; 0 skips the reference model)");
+    v("kl_estimator", kl_estimator, "k1 | k2 | k3");
+    v("aggregation", aggregation, "seq_mean_token_mean (GRPO) | token_mean (DAPO) | seq_mean_token_sum (Dr. GRPO)");
+    v("constant_normalizer", constant_normalizer, "L for seq_mean_token_sum (0: sampling.max_new_tokens)");
+    v("advantage", advantage, "group | no_std (Dr. GRPO) | batch");
+    v("advantage_std", advantage_std,
+      "population (divide by G; DeepSeekMath, verl) | sample (divide by G-1; TRL) for group and batch advantages");
+    v("advantage_eps", advantage_eps, "added to the std before dividing");
+  }
+  void validate(const std::string& where) const;
 };
 
 struct GrpoLossInputs {
@@ -60,6 +86,8 @@ struct GrpoLossOutput {
 // Per-token KL estimate [B, T] between the policy log-probs and the reference log-probs.
 at::Tensor kl_per_token(const at::Tensor& logp, const at::Tensor& ref_logp, KlEstimator estimator);
 
-GrpoLossOutput grpo_loss(const GrpoLossInputs& in, const GrpoLossConfig& config);
+// The loss of one micro-batch (the advantage fields of `objective` are not used here: the advantages come
+// in `in`). seq_mean_token_sum needs constant_normalizer > 0.
+GrpoLossOutput grpo_loss(const GrpoLossInputs& in, const GrpoObjective& objective);
 
 }  // namespace r1::rl

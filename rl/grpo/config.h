@@ -1,0 +1,84 @@
+// The settings of a "grpo" stage (rl/stages/grpo.cpp): model, prompts, reward, sampling, batch shape,
+// the objective (loss.h), DAPO options, optimizer, MoE balancing and logging/checkpoint cadence. One
+// visit() lists every recipe key with its default; `r1 run --help`-style listings come from it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/config_io.h"
+#include "rl/grpo/loss.h"
+#include "rl/policy.h"
+#include "rl/rollout.h"
+#include "rl/train_common.h"
+
+namespace r1::rl {
+
+struct DapoConfig {
+  bool dynamic_sampling = false;
+  int64_t max_sampling_rounds = 3;
+  bool mask_truncated = false;  // overlong filtering: truncated completions carry no loss
+
+  template <class V>
+  void visit(V& v) {
+    v("dynamic_sampling", dynamic_sampling, "drop zero-variance groups and sample more prompts");
+    v("max_sampling_rounds", max_sampling_rounds, "rounds of sampling per step with dynamic_sampling");
+    v("mask_truncated", mask_truncated, "no loss on completions cut at max_new_tokens");
+  }
+};
+
+struct GrpoConfig {
+  ModelSource model;
+  PromptData data;
+  RawJson reward;
+  SamplingConfig sampling;
+  int64_t steps = 100;
+  int64_t prompts_per_step = 16;
+  int64_t group_size = 8;          // G
+  int64_t epochs = 1;              // μ: passes over each rollout batch
+  int64_t minibatches = 1;         // optimizer updates per pass (R1: 16)
+  int64_t micro_batch_size = 0;    // sequences per forward/backward (0: the whole minibatch)
+  GrpoObjective grpo;
+  DapoConfig dapo;
+  OptimConfig optim;
+  MoeTrainConfig moe;
+  int64_t ref_reset_every = 0;     // 0: never (R1: 400)
+  int64_t logprob_chunk = 1024;    // tokens per chunk of the LM head
+  int64_t log_every = 1;
+  int64_t samples_every = 10;      // write samples.jsonl lines every N steps (0: never)
+  int64_t samples_per_log = 4;
+  int64_t save_every = 0;
+  int64_t keep_last = 2;
+  int64_t reward_threads = 0;      // 0: hardware threads
+  int64_t threads = 0;             // LibTorch intra-op threads (0: default)
+
+  template <class V>
+  void visit(V& v) {
+    v("model", model);
+    v("data", data);
+    v("reward", reward, "reward spec: name, \"a,b\", or {\"composite\": [...]} (see r1 reward list)");
+    v("sampling", sampling);
+    v("steps", steps, "trainer steps (each: rollouts, then epochs x minibatches optimizer updates)");
+    v("prompts_per_step", prompts_per_step, "prompts (groups) per step");
+    v("group_size", group_size, "completions per prompt (G)");
+    v("epochs", epochs, "mu: passes over each rollout batch");
+    v("minibatches", minibatches, "optimizer updates per pass");
+    v("micro_batch_size", micro_batch_size, "sequences per forward/backward (0: whole minibatch)");
+    v("grpo", grpo);
+    v("dapo", dapo);
+    v("optim", optim);
+    v("moe", moe);
+    v("ref_reset_every", ref_reset_every, "reset the reference to the policy every N steps (0: never; R1: 400)");
+    v("logprob_chunk", logprob_chunk, "tokens per chunk of the LM-head log-probs");
+    v("log_every", log_every, "metrics line every N steps");
+    v("samples_every", samples_every, "samples.jsonl lines every N steps (0: never)");
+    v("samples_per_log", samples_per_log, "completions written per samples interval");
+    v("save_every", save_every, "resumable checkpoint every N steps (0: only the final model)");
+    v("keep_last", keep_last, "checkpoints kept (older ones deleted)");
+    v("reward_threads", reward_threads, "threads scoring rewards (0: hardware threads)");
+    v("threads", threads, "LibTorch intra-op threads (0: default)");
+  }
+  void validate(const std::string& where) const;
+};
+
+}  // namespace r1::rl
