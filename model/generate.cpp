@@ -118,7 +118,9 @@ std::vector<GenerationResult> generate(const CausalLM& model, const at::Tensor& 
       uniforms = all.index_select(0, rows);
     }
     at::Tensor tok = select_tokens(logits, cfg, uniforms);                        // [Ba]
-    at::Tensor lp = at::log_softmax(logits, -1).gather(1, tok.unsqueeze(1)).squeeze(1);  // [Ba]
+    // Log-prob under the distribution sampled from (logits / temperature; temperature 1 when greedy).
+    at::Tensor tempered = sampling && cfg.temperature != 1.0 ? logits / cfg.temperature : logits;  // [Ba, V]
+    at::Tensor lp = at::log_softmax(tempered, -1).gather(1, tok.unsqueeze(1)).squeeze(1);        // [Ba]
     at::Tensor tok_cpu = tok.to(at::kCPU), lp_cpu = lp.to(at::kCPU).to(at::kFloat);
     const int64_t* tk = tok_cpu.data_ptr<int64_t>();
     const float* lk = lp_cpu.data_ptr<float>();

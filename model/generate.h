@@ -3,8 +3,9 @@
 // max_new_tokens. This is the rollout engine of GRPO (many sequences per prompt, short answers, CPU).
 //
 // What a row returns: its generated token ids (the EOS or the token completing a stop string included),
-// the log-probability of each token under the model's UNMODIFIED distribution (temperature 1, no top-k /
-// top-p — the quantity the GRPO trainer recomputes as log pi_old), and why it finished.
+// the log-probability of each token under the distribution it was sampled from — softmax(logits /
+// temperature), before top-k / top-p truncation; temperature 1 for greedy decoding — which is what the
+// GRPO trainer recomputes as log pi_old (rl/stages/grpo.h), and why it finished.
 //
 // Tricks, and departures from HF generate:
 //   * Positions come from the mask (cumsum - 1), as in HF generate; slots are shared by all rows.

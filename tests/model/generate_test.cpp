@@ -17,13 +17,14 @@ using testing::config_of;
 std::vector<std::vector<int64_t>> prompts() { return {{5, 6, 7, 8, 9, 10, 11}, {12, 13}, {20, 21, 22, 23}, {30}}; }
 
 // log p(token) of each generated token by a full forward over prompt + generated tokens.
+// Log-probs of `tokens` after `prompt` under softmax(logits / temperature), by one plain forward.
 std::vector<double> reference_logprobs(const CausalLM& m, const std::vector<int64_t>& prompt,
-                                       const std::vector<int64_t>& tokens) {
+                                       const std::vector<int64_t>& tokens, double temperature = 1.0) {
   std::vector<int64_t> seq = prompt;
   seq.insert(seq.end(), tokens.begin(), tokens.end());
   at::NoGradGuard ng;
   at::Tensor ids = at::tensor(seq, at::kLong).unsqueeze(0);
-  at::Tensor lp = at::log_softmax(m.logits(m.forward(ids).hidden), -1)[0];
+  at::Tensor lp = at::log_softmax(m.logits(m.forward(ids).hidden) / temperature, -1)[0];
   std::vector<double> out;
   for (size_t i = 0; i < tokens.size(); ++i) out.push_back(lp[static_cast<int64_t>(prompt.size() + i - 1)][tokens[i]].item<double>());
   return out;
@@ -53,8 +54,13 @@ TEST_P(GenerateAllArchs, BatchedEqualsAloneAndLogprobsAreTheModels) {
   auto s1 = generate(*m, prompts(), g);
   auto s2 = generate(*m, prompts(), g);
   for (size_t i = 0; i < s1.size(); ++i) EXPECT_EQ(s1[i].tokens, s2[i].tokens);
-  auto ref = reference_logprobs(*m, prompts()[2], s1[2].tokens);  // log-probs at temperature 1, no top-p
+  // Log-probs of the distribution sampled from: at temperature 1.3, before the top-p cut.
+  auto ref = reference_logprobs(*m, prompts()[2], s1[2].tokens, 1.3);
   for (size_t t = 0; t < ref.size(); ++t) EXPECT_NEAR(s1[2].logprobs[t], ref[t], 2e-5);
+  auto untempered = reference_logprobs(*m, prompts()[2], s1[2].tokens, 1.0);
+  double differ = 0;
+  for (size_t t = 0; t < ref.size(); ++t) differ = std::max(differ, std::abs(untempered[t] - ref[t]));
+  EXPECT_GT(differ, 1e-3) << "temperature 1.3 should change the log-probs";
   g.seed = 43;
   auto s3 = generate(*m, prompts(), g);
   bool differs = false;
