@@ -24,6 +24,7 @@
 
 #include "cli/bench_stats.h"
 #include "cli/commands.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "rewards/code/code_reward.h"
 #include "sandbox/pool.h"
@@ -35,9 +36,7 @@ namespace r1::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 constexpr const char* kTrivialProgram = "print(\"ok\")\n";
 
@@ -47,7 +46,7 @@ double bare_python_once() {
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   char* argv[] = {const_cast<char*>("/usr/bin/python3"), const_cast<char*>("-B"), const_cast<char*>("-c"),
                   const_cast<char*>(kTrivialProgram), nullptr};
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   pid_t pid;
   const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -105,7 +104,7 @@ void add_sandbox_bench_commands(CLI::App& bench) {
     std::vector<double> bare, boxed;
     for (size_t i = 0; i < *latency_runs; ++i) {
       bare.push_back(bare_python_once());
-      const auto t0 = Clock::now();
+      const auto t0 = SteadyClock::now();
       const sandbox::Result r = sandbox::run(trivial_request());
       boxed.push_back(seconds_since(t0));
       R1_CHECK(r.status == sandbox::Status::ok, "bench sandbox: trivial run failed: ", r.message);
@@ -117,7 +116,7 @@ void add_sandbox_bench_commands(CLI::App& bench) {
 
     sandbox::Pool pool(w);
     std::vector<sandbox::Request> requests(*runs, trivial_request());
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     const std::vector<sandbox::Result> results = pool.run_all(requests);
     const double elapsed = seconds_since(t0);
     const size_t ok = std::count_if(results.begin(), results.end(),

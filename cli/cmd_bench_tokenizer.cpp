@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/json.h"
@@ -55,9 +56,6 @@ std::vector<std::string> read_documents(const std::string& path) {
   return docs;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 void run_bench(const BenchArgs& a) {
   const auto t_load = std::chrono::steady_clock::now();
