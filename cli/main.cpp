@@ -11,7 +11,7 @@
 #include "common/error.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"r1 — DeepSeek-R1 post-training toolkit (GRPO, SFT, rejection sampling, distillation)"};
+  CLI::App app{"r1 — DeepSeek-R1 post-training toolkit (pretraining, SFT, GRPO, evaluation; rewards, sandbox, models)"};
   app.option_defaults()->always_capture_default();
   app.require_subcommand(1);
   app.set_version_flag("--version", "r1 0.1.0");

@@ -272,7 +272,9 @@ Score judge(const Plan& plan, const std::vector<sandbox::Result>& results, const
   }
   const double rate = plan.tests > 0 ? static_cast<double>(passed) / static_cast<double>(plan.tests) : 0.0;
   s.value = o.score == "binary" ? (plan.tests > 0 && passed == plan.tests ? 1.0 : 0.0) : rate;
-  s.components = {{"pass_rate", rate},
+  // "correct" (every test passed) is the accuracy signal GRPO and evaluate report (rl/rollout.h correctness()).
+  s.components = {{"correct", plan.tests > 0 && passed == plan.tests ? 1.0 : 0.0},
+                  {"pass_rate", rate},
                   {"passed", static_cast<double>(passed)},
                   {"tests", static_cast<double>(plan.tests)},
                   {"extracted", plan.has_code ? 1.0 : 0.0}};

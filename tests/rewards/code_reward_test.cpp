@@ -161,6 +161,18 @@ TEST(CodeRewardExtraction, NoCodeBlockScoresZero) {
   EXPECT_EQ(s.components.back().second, 0.0);
 }
 
+TEST(CodeRewardScore, CorrectComponentMeansEveryTestPassed) {
+  // The accuracy signal of code RL: 1 only when all tests pass, whatever the partial-credit score says.
+  const Score right = score_one(kIncRow, "```python\ndef inc(x):\n    return x + 1\n```");
+  ASSERT_FALSE(right.components.empty());
+  EXPECT_EQ(right.components.front().first, "correct");
+  EXPECT_EQ(right.components.front().second, 1.0) << right.reason;
+  const Score partly = score_one(kIncRow, "```python\ndef inc(x):\n    return 2 if x == 1 else 0\n```");
+  EXPECT_EQ(partly.components.front().second, 0.0) << partly.reason;
+  const Score none = score_one(kIncRow, "no code at all");
+  EXPECT_EQ(none.components.front().second, 0.0);
+}
+
 TEST(CodeRewardExtraction, LastPythonBlockAfterThinkIsUsed) {
   const std::string completion =
       "<think>\n```python\ndef inc(x):\n    return x - 1\n```\n</think>\nFirst try:\n```python\ndef inc(x):\n    "

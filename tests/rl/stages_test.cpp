@@ -93,6 +93,26 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
        {},
        {"stages[0] (b)", "custom.json", "would not be copied into checkpoints"},
        false},
+      // Keys that were once parsed and silently ignored are now errors.
+      {"chat_template in a pretrain stage", "[" + pretrain_stage("b", corpus, R"(, "chat_template": "chatml")") + "]",
+       {}, {"stages[0] (b)", "unknown key 'chat_template'"}},
+      {"text_key in an sft stage",
+       R"([{"name": "s", "type": "sft", "model": )" + tiny_model_json() + R"(, "data": ")" + corpus +
+           R"(", "text_key": "body"}])",
+       {}, {"stages[0] (s)", "unknown key 'text_key'"}},
+      {"add_eos with a chat template",
+       R"([{"name": "s", "type": "sft", "model": )" + tiny_model_json() + R"(, "data": ")" + corpus +
+           R"(", "chat_template": "chatml", "add_eos": false}])",
+       {}, {"stages[0] (s)", "add_eos applies to prompt_template rows only"}},
+      {"greedy sampling in a grpo stage",
+       "[" + good + R"(, {"name": "rl", "type": "grpo", "model": {"path": "stage:base"},
+          "data": {"path": "p.jsonl"}, "reward": "math", "sampling": {"temperature": 0}}])",
+       {},
+       {"stages[1] (rl)", "sampling.temperature must be > 0 in a grpo stage"}},
+      {"an unknown KL estimator", "[" + good + R"(, {"name": "rl", "type": "grpo", "model": {"path": "stage:base"},
+          "data": {"path": "p.jsonl"}, "reward": "math", "grpo": {"kl_estimator": "k4"}}])",
+       {},
+       {"stages[1] (rl)", "key 'kl_estimator'", "'k4' is not one of k1 | k2 | k3"}},
       {"format reward that fails every completion of a prompt ending in <think>",
        "[" + good + R"(, {"name": "rl", "type": "grpo", "model": {"path": "stage:base"},
           "data": {"path": "p.jsonl", "prompt_template": "r1_zero_think"},
@@ -289,6 +309,14 @@ TEST(Sft, ChatJsonlTrainsOnAssistantTokensAndTheLossGoesDown) {
   EXPECT_EQ(static_cast<int64_t>(metrics[1]["tokens"].GetDouble()), assistant_tokens);
   EXPECT_TRUE(exists(dir + "/run/stages/sft/final/model.safetensors"));
   EXPECT_TRUE(exists(dir + "/run/stages/sft/final/tokenizer.json"));
+  // The trainer skeleton's files: the data of every step, and the probe the final directory reloads to.
+  auto batches = read_jsonl(dir + "/run/stages/sft/batches.jsonl");
+  ASSERT_EQ(batches.size(), static_cast<size_t>(steps));
+  for (int k = 0; k < steps; ++k) {
+    EXPECT_EQ(batches[static_cast<size_t>(k)]["step"].GetInt64(), k + 1);
+    EXPECT_EQ(batches[static_cast<size_t>(k)]["sequences"].GetArray().Size(), 4u);
+  }
+  EXPECT_EQ(check_logit_probe(dir + "/run/stages/sft/logit_probe.json", dir + "/run/stages/sft/final"), 0.0);
   cleanup_if_passed(dir);
 }
 
@@ -368,6 +396,39 @@ TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
     }
   }
   EXPECT_TRUE(refilled) << "no step dropped a group and sampled more prompts";
+  cleanup_if_passed(dir);
+}
+
+TEST(Grpo, SequenceBalanceLossAndSamplerTrainerLogprobGapAreLogged) {
+  register_mixed_reward();
+  const std::string dir = scratch_dir();
+  std::string prompts;
+  for (int i = 0; i < 8; ++i) {
+    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 2\", \"answer\": \"" + std::to_string(i + 2) +
+               "\", \"mixed\": true}\n";
+  }
+  write_text(dir + "/prompts.jsonl", prompts);
+  const std::string recipe = dir + "/bal.json";
+  // Temperature 0.7 and two minibatches: the trainer's pi_old (a separate pass) must match the sampler's
+  // tempered log-probs up to float rounding.
+  write_text(recipe, R"({"seed": 3, "stages": [
+    {"name": "rl", "type": "grpo", "model": )" + tiny_model_json() + R"(,
+     "data": {"path": ")" + dir + R"(/prompts.jsonl"}, "reward": "test_mixed",
+     "sampling": {"max_new_tokens": 6, "temperature": 0.7}, "steps": 2, "prompts_per_step": 2, "group_size": 4,
+     "minibatches": 2, "moe": {"seq_aux_alpha": 0.01}, "threads": 1, "reward_threads": 1}]})");
+  RunOptions options;
+  options.output_dir = dir + "/run";
+  options.quiet = true;
+  run_recipe(recipe, options);
+  auto metrics = metrics_by_step(options.output_dir, "rl");
+  ASSERT_EQ(metrics.size(), 2u);
+  for (int64_t step : {1, 2}) {
+    const auto& m = metrics.at(step);
+    ASSERT_TRUE(m.HasMember("seq_balance_loss")) << "step " << step;
+    EXPECT_GT(m["seq_balance_loss"].GetDouble(), 0.0);
+    ASSERT_TRUE(m.HasMember("logprob_gap"));
+    EXPECT_LT(m["logprob_gap"].GetDouble(), 1e-4) << "sampler and trainer disagree about the distribution";
+  }
   cleanup_if_passed(dir);
 }
 
