@@ -197,6 +197,32 @@ TEST(GrpoLoss, MissingReferenceWithBetaIsAnError) {
   EXPECT_THROW(enum_from_name<LossAggregation>("sum", "r.json: grpo.loss_aggregation"), Error);
 }
 
+TEST(Logprobs, Bf16ModelsGetFp32LogSoftmaxOfTheirBf16Values) {
+  // A bf16 policy: hidden states and LM head in bf16. The log-probs must be those of the exact product of
+  // these bf16 numbers (fp32 accumulation, fp32 log-softmax), not of a product rounded to bf16 first:
+  // logits of magnitude ~10 rounded to bf16 move by up to 0.03, which moves log-probs by as much.
+  at::manual_seed(11);
+  at::Tensor hidden = at::randn({64, 256}).to(at::kBFloat16);
+  at::Tensor weight = (at::randn({300, 256}) * 0.2).to(at::kBFloat16);
+  at::Tensor targets = at::randint(0, 300, {64}, at::kLong);
+  at::Tensor exact = at::log_softmax(at::matmul(hidden.to(at::kDouble), weight.to(at::kDouble).t()), -1)
+                         .gather(1, targets.unsqueeze(1)).squeeze(1);  // [64] fp64
+  auto chunked = chunked_token_logprobs(hidden, weight, targets, 1.0, /*chunk_tokens=*/16, false);
+  auto full = full_token_logprobs(hidden, weight, targets, 1.0, false);
+  EXPECT_EQ(chunked.logp.scalar_type(), at::kFloat);
+  EXPECT_LT((chunked.logp.to(at::kDouble) - exact).abs().max().item<double>(), 1e-4);
+  EXPECT_LT((full.logp.to(at::kDouble) - exact).abs().max().item<double>(), 1e-4);
+  // What a bf16 product would have given (the old behaviour), to show the bound above means something.
+  at::Tensor rounded = at::log_softmax(at::matmul(hidden, weight.t()).to(at::kDouble), -1)
+                           .gather(1, targets.unsqueeze(1)).squeeze(1);
+  EXPECT_GT((rounded - exact).abs().max().item<double>(), 1e-3);
+  // Gradients come back in the inputs' dtypes.
+  at::Tensor h = hidden.clone().requires_grad_(true), w = weight.clone().requires_grad_(true);
+  chunked_token_logprobs(h, w, targets, 1.0, 16, false).logp.sum().backward();
+  EXPECT_EQ(h.grad().scalar_type(), at::kBFloat16);
+  EXPECT_EQ(w.grad().scalar_type(), at::kBFloat16);
+}
+
 TEST(Logprobs, ChunkedMatchesFullValuesAndGradients) {
   at::manual_seed(7);
   for (double temperature : {1.0, 0.7}) {
