@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <ATen/detail/CUDAHooksInterface.h>
+
 #include "common/error.h"
 #include "common/fs.h"
 #include "model/config.h"
@@ -21,6 +23,7 @@ void ModelSource::validate(const std::string& where) const {
   R1_CHECK(init_config.empty() || !byte_level_tokenizer.empty() || !tokenizer.empty(), where,
            ": model: 'init_config' needs 'tokenizer' (a directory, file or stage:NAME) or 'byte_level_tokenizer'");
   dtype_from_name(dtype, where + ": model.dtype");
+  device_from_name(device, where + ": model.device");  // a device this machine lacks fails before any stage runs
 }
 
 at::ScalarType dtype_from_name(const std::string& name, const std::string& where) {
@@ -29,18 +32,40 @@ at::ScalarType dtype_from_name(const std::string& name, const std::string& where
   fail(where, ": unknown dtype '", name, "' (expected float32 or bfloat16)");
 }
 
+at::Device device_from_name(const std::string& name, const std::string& where) {
+  const bool cuda_build = at::hasCUDA();
+  const int64_t gpus = cuda_build ? static_cast<int64_t>(at::detail::getCUDAHooks().getNumGPUs()) : 0;
+  if (name == "cpu" || (name == "auto" && gpus == 0)) return at::Device(at::kCPU);
+  if (name == "auto") return at::Device(at::kCUDA, 0);
+  R1_CHECK(name == "cuda" || name.rfind("cuda:", 0) == 0, where, ": unknown device '", name,
+           "' (expected auto, cpu, cuda or cuda:N)");
+  R1_CHECK(cuda_build, where, ": device '", name, "', but this r1 was built without CUDA (a CPU LibTorch); build with "
+           "-DR1_CUDA=ON against a CUDA LibTorch (docs/kernels.md), or use device cpu");
+  R1_CHECK(gpus > 0, where, ": device '", name, "', but no CUDA device is visible (driver, CUDA_VISIBLE_DEVICES?)");
+  int64_t index = 0;
+  if (name.size() > 5) {
+    const std::string digits = name.substr(5);
+    R1_CHECK(!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos, where,
+             ": device '", name, "': expected cuda:N with N a device number");
+    index = std::stoll(digits);
+  }
+  R1_CHECK(index < gpus, where, ": device '", name, "', but this machine has ", gpus, " CUDA device(s)");
+  return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
 Policy load_policy(const ModelSource& source, const StageContext& ctx, const std::string& where) {
   Policy p;
   const at::ScalarType dtype = dtype_from_name(source.dtype, where);
+  const at::Device device = device_from_name(source.device, where + ": model.device");
   std::string tokenizer_path;
   if (!source.path.empty()) {
     const std::string dir = ctx.resolve_ref(source.path);
     R1_CHECK(is_directory(dir), where, ": model.path '", dir, "' is not a directory");
-    p.model = model::CausalLM::load(dir, dtype);
+    p.model = model::CausalLM::load(dir, dtype, device);
     tokenizer_path = source.tokenizer.empty() ? dir : ctx.resolve_ref(source.tokenizer);
   } else {
     model::ModelConfig config = model::ModelConfig::from_json(source.init_config.text, where + ": model.init_config");
-    p.model = model::CausalLM::init_random(config, ctx.seed, dtype);
+    p.model = model::CausalLM::init_random(config, ctx.seed, dtype, device);
     if (!source.byte_level_tokenizer.empty()) {
       tokenizer_path = path_join(ctx.dir, "tokenizer");
       make_dirs(tokenizer_path);

@@ -35,6 +35,7 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const std::st
                            ThreadPool& pool) {
   ModelSource source;
   source.path = path;
+  source.device = c.device;
   Policy policy = load_policy(source, ctx, ctx.spec.where + ": models." + name);
   PromptRenderer renderer(c.data, *policy.tokenizer, ctx.spec.where);
   ModelReport rep;
@@ -158,6 +159,7 @@ void EvalConfig::validate(const std::string& where) const {
   R1_CHECK(!models.empty(), where, ": 'models' is required (object: name -> model directory or stage:NAME)");
   model_list(models, where);
   data.validate(where);
+  device_from_name(device, where + ": device");
   check_format_reward_matches_prompt(data, reward, where);
   sampling.validate(where + ": sampling");
   R1_CHECK(!reward.empty(), where, ": 'reward' is required");

@@ -30,6 +30,7 @@ struct EvalConfig {
   std::string format_component = "format/ok";
   int64_t reward_threads = 0;
   int64_t threads = 0;
+  std::string device = "auto";
 
   template <class V>
   void visit(V& v) {
@@ -42,6 +43,7 @@ struct EvalConfig {
     v("format_component", format_component, "score component counted as the format rate");
     v("reward_threads", reward_threads);
     v("threads", threads);
+    v("device", device, "device of the evaluated models: auto | cpu | cuda | cuda:N (see model.device)");
   }
   void validate(const std::string& where) const;
 };

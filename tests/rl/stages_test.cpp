@@ -48,7 +48,7 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
   write_text(corpus, "{\"text\": \"1 + 1 = 2\"}\n{\"text\": \"2 + 2 = 4\"}\n");
   const std::string good = pretrain_stage("base", corpus);
   write_text(dir + "/custom.json", model::make_byte_level_tokenizer_json({"<|endoftext|>"}));
-  const std::vector<ErrorCase> cases = {
+  std::vector<ErrorCase> cases = {
       {"unknown key in the last stage (fails before the first stage runs)",
        "[" + good + ", " + pretrain_stage("b", corpus, R"(, "stepz": 3)") + "]",
        {},
@@ -131,6 +131,14 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
        {},
        {"stages[1] (eval)", "does not end with <think>", "r1_zero_think"}},
   };
+  if (!at::hasCUDA()) {
+    cases.push_back({"a CUDA device on a build without CUDA",
+                     R"([{"name": "b", "type": "pretrain", "model": {"init_config": )" + tiny_config_json() +
+                         R"(, "byte_level_tokenizer": ["<|endoftext|>"], "device": "cuda:1"}, "data": ")" + corpus +
+                         R"("}])",
+                     {},
+                     {"stages[0] (b)", "model.device", "'cuda:1'", "built without CUDA", "use device cpu"}});
+  }
   // Every case in-process (run_recipe, what `r1 run` calls: fast), and a few through the r1 binary for the
   // exit status and the printed error (starting r1 costs ~1 s, so not all of them).
   const std::set<std::string> through_cli = {"unknown key in the last stage (fails before the first stage runs)",
