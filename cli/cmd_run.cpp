@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "common/interrupt.h"
 #include "rl/pipeline.h"
 
 namespace r1::cli {
@@ -27,6 +28,7 @@ void add_run_commands(CLI::App& app) {
                 "latest checkpoint");
   cmd->add_flag("--quiet", options->quiet, "no progress bars");
   cmd->callback([recipe, options] {
+    install_interrupt_handlers();  // Ctrl-C / SIGTERM: checkpoint the step in flight, then stop
     std::string dir = rl::run_recipe(*recipe, *options);
     std::printf("run directory: %s\n", dir.c_str());
   });

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/interrupt.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"r1 — DeepSeek-R1 post-training toolkit (pretraining, SFT, GRPO, evaluation; rewards, sandbox, models)"};
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const r1::Interrupted& e) {
+    std::fprintf(stderr, "r1: interrupted: %s\n", e.what());
+    return 128 + e.signal();
   } catch (const r1::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

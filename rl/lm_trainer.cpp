@@ -142,7 +142,7 @@ std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::ve
       ctx.run.log_metrics(ctx.spec.name, s.state.step, m);
     }
     bar.update(static_cast<size_t>(s.state.step), m.pick({"loss", "mtp_loss", "lr", "tokens_per_s"}));
-    save_checkpoint_if_due(s, ctx, c.save_every, c.keep_last, c.steps);
+    end_of_step(s, ctx, c.checkpoint, c.steps);
   }
   bar.finish();
   return finish_stage(s, ctx);
@@ -153,8 +153,8 @@ void LmTrainConfig::validate(const std::string& where) const {
   optim.validate(where);
   R1_CHECK(!data.empty(), where, ": 'data' is required (a JSONL file or stage:NAME/file)");
   R1_CHECK(steps > 0 && batch_size > 0 && max_len > 1, where, ": steps, batch_size must be > 0 and max_len > 1");
-  R1_CHECK(micro_batch_rows >= 0 && log_every >= 0 && save_every >= 0 && keep_last >= 0, where,
-           ": micro_batch_rows, log_every, save_every and keep_last must be >= 0");
+  checkpoint.validate(where);
+  R1_CHECK(micro_batch_rows >= 0 && log_every >= 0, where, ": micro_batch_rows and log_every must be >= 0");
   R1_CHECK(mtp_weight >= 0, where, ": mtp_weight must be >= 0");
 }
 

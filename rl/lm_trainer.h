@@ -6,7 +6,7 @@
 // tokens (block-diagonal attention, positions restarting per sequence — see lm_batch.h) or pads one per
 // row, runs forward/backward over micro-batches of rows, and takes one optimizer step. It logs a metrics
 // line per step, the sequence indices of every step to <stage>/batches.jsonl, saves resumable checkpoints
-// every save_every steps, and writes the final model to <stage>/final with its logit probe.
+// (rl/trainer.h: by steps, by wall time, and on SIGINT/SIGTERM), and writes the final model to <stage>/final with its logit probe.
 //
 // Loss: token-mean cross-entropy over all target tokens of a step (all micro-batches together), plus
 // mtp_weight × the DeepSeek-V3 MTP cross-entropy (token mean over its targets) when the model has an MTP
@@ -24,6 +24,7 @@
 #include "rl/policy.h"
 #include "rl/stage.h"
 #include "rl/train_common.h"
+#include "rl/trainer.h"
 
 namespace r1::rl {
 
@@ -40,8 +41,7 @@ struct LmTrainConfig {
   MoeTrainConfig moe;
   OptimConfig optim;
   int64_t log_every = 1;
-  int64_t save_every = 0;           // 0: only the final model
-  int64_t keep_last = 2;
+  CheckpointConfig checkpoint;      // save_every, save_every_minutes, keep_last (top-level keys)
   bool skip_bad_lines = false;
   int64_t threads = 0;              // intra-op threads (0: LibTorch default)
 
@@ -58,8 +58,7 @@ struct LmTrainConfig {
     v("moe", moe);
     v("optim", optim);
     v("log_every", log_every, "metrics line every N steps");
-    v("save_every", save_every, "resumable checkpoint every N steps (0: only the final model)");
-    v("keep_last", keep_last, "checkpoints kept (older ones deleted)");
+    checkpoint.visit(v);
     v("skip_bad_lines", skip_bad_lines, "skip malformed JSONL lines with a warning instead of failing");
     v("threads", threads, "LibTorch intra-op threads (0: default)");
   }

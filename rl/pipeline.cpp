@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/interrupt.h"
 #include "common/seed.h"
 #include "rl/stage.h"
 #include "rl/stages/evaluate.h"
@@ -22,6 +23,7 @@ struct StageType {
   const char* name;
   const char* description;
   StageFactory factory;
+  bool checkpoints = false;  // resumes mid-stage from its checkpoints (else it starts again on --resume)
 };
 
 const std::vector<StageType>& stage_table() {
@@ -29,10 +31,9 @@ const std::vector<StageType>& stage_table() {
       {"synthetic_arithmetic", "write the tiny pipeline's arithmetic corpus, RL prompts and held-out set",
        make_synthetic_arithmetic_stage},
       {"train_tokenizer", "train a byte-level BPE tokenizer.json on text JSONL", make_train_tokenizer_stage},
-      {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage},
-      {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage},
-      {"grpo", "GRPO reinforcement learning with rule rewards (R1-Zero / reasoning RL / all-scenario RL)",
-       make_grpo_stage},
+      {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage, true},
+      {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage, true},
+      {"grpo", "GRPO reinforcement learning with rule rewards (R1-Zero / reasoning RL)", make_grpo_stage, true},
       {"evaluate", "accuracy / format rate / reward of one or more models on a held-out prompt set",
        make_evaluate_stage},
   };
@@ -62,12 +63,18 @@ std::vector<std::pair<std::string, std::string>> stage_types() {
   return out;
 }
 
+namespace {
+void run_stages(const Recipe& recipe, const std::vector<std::unique_ptr<Stage>>& stages,
+                const std::vector<const StageType*>& types, RunDir& run, const RunOptions& options);
+}  // namespace
+
 std::string run_recipe(const std::string& recipe_path, const RunOptions& options) {
   Recipe recipe = load_recipe(recipe_path, options.overrides);
   if (!options.output_dir.empty()) recipe.output_dir = options.output_dir;
 
   // Parse every stage first: a bad key in the last stage fails now, not after the first stage's hours.
   std::vector<std::unique_ptr<Stage>> stages;
+  std::vector<const StageType*> types;
   for (const auto& spec : recipe.stages) {
     const StageType* type = nullptr;
     for (const auto& t : stage_table()) {
@@ -79,6 +86,7 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
       fail(spec.where, ": unknown stage type '", spec.type, "' (known: ", known, ")");
     }
     stages.push_back(type->factory(spec));
+    types.push_back(type);
   }
 
   RunDir run(recipe.output_dir, options.resume);
@@ -107,6 +115,20 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
   }
   write_file_atomic(resolved_path, resolved_text);
 
+  try {
+    run_stages(recipe, stages, types, run, options);
+  } catch (const Interrupted& e) {
+    std::string command = "r1 run " + recipe_path + " --output " + run.root() + " --resume";
+    for (const auto& o : options.overrides) command += " --set '" + o + "'";
+    throw Interrupted(str_cat(e.what(), "\ncontinue with: ", command), e.signal());
+  }
+  return run.root();
+}
+
+namespace {
+
+void run_stages(const Recipe& recipe, const std::vector<std::unique_ptr<Stage>>& stages,
+                const std::vector<const StageType*>& types, RunDir& run, const RunOptions& options) {
   for (size_t i = 0; i < stages.size(); ++i) {
     const StageSpec& spec = recipe.stages[i];
     if (run.stage_completed(spec.name)) {
@@ -114,13 +136,20 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
                    spec.type.c_str());
       continue;
     }
-    std::fprintf(stderr, "[%zu/%zu] %s (%s)\n", i + 1, stages.size(), spec.name.c_str(), spec.type.c_str());
+    if (interrupt_requested()) {
+      throw Interrupted(str_cat("stopped before stage '", spec.name, "'; completed stages are kept"),
+                        interrupt_signal());
+    }
+    const bool restarts = options.resume && !types[i]->checkpoints;
+    std::fprintf(stderr, "[%zu/%zu] %s (%s)%s\n", i + 1, stages.size(), spec.name.c_str(), spec.type.c_str(),
+                 restarts ? ": starts again (a stage of this type keeps no checkpoints)" : "");
     StageContext ctx{recipe, spec, run, run.stage_dir(spec.name), stage_seed(recipe.seed, i), options.resume,
                      options.quiet};
     std::string output = stages[i]->run(ctx);
     run.mark_completed(spec.name, output);
   }
-  return run.root();
 }
+
+}  // namespace
 
 }  // namespace r1::rl

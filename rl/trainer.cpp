@@ -3,9 +3,17 @@
 
 #include <cstdio>
 
+#include "common/clock.h"
+#include "common/error.h"
 #include "common/fs.h"
+#include "common/interrupt.h"
 
 namespace r1::rl {
+
+void CheckpointConfig::validate(const std::string& where) const {
+  R1_CHECK(save_every >= 0 && save_every_minutes >= 0 && keep_last >= 0, where,
+           ": save_every, save_every_minutes and keep_last must be >= 0");
+}
 
 void TrainingSession::log_batch(const char* key, const std::vector<size_t>& indices) {
   json::Document line(rapidjson::kObjectType);
@@ -42,13 +50,26 @@ TrainingSession resume_or_start(Policy policy, const OptimConfig& optim, StageCo
     return step && step->IsInt64() && step->GetInt64() <= resumed_step;
   });
   s.batch_log = JsonlWriter(batch_log_path);
+  s.last_save = SteadyClock::now();
   return s;
 }
 
-void save_checkpoint_if_due(TrainingSession& s, const StageContext& ctx, int64_t save_every, int64_t keep_last,
-                            int64_t total_steps, const std::function<void(const std::string&)>& add_files) {
-  if (save_every <= 0 || s.state.step % save_every != 0 || s.state.step >= total_steps) return;
-  save_checkpoint(ctx.dir, s.model(), s.policy.tokenizer_dir, *s.optimizer, s.state, keep_last, add_files);
+void end_of_step(TrainingSession& s, const StageContext& ctx, const CheckpointConfig& cadence, int64_t total_steps,
+                 const std::function<void(const std::string&)>& add_files) {
+  if (s.state.step >= total_steps) return;  // the final model follows
+  const bool interrupted = interrupt_requested();
+  const bool due_by_steps = cadence.save_every > 0 && s.state.step % cadence.save_every == 0;
+  const bool due_by_time =
+      cadence.save_every_minutes > 0 && seconds_since(s.last_save) >= 60.0 * cadence.save_every_minutes;
+  if (!interrupted && !due_by_steps && !due_by_time) return;
+  const std::string dir =
+      save_checkpoint(ctx.dir, s.model(), s.policy.tokenizer_dir, *s.optimizer, s.state, cadence.keep_last, add_files);
+  s.last_save = SteadyClock::now();
+  if (interrupted) {
+    throw Interrupted(str_cat("stage '", ctx.spec.name, "' stopped after step ", s.state.step, " of ", total_steps,
+                              "; checkpoint saved: ", dir),
+                      interrupt_signal());
+  }
 }
 
 std::string finish_stage(TrainingSession& s, const StageContext& ctx) {

@@ -6,7 +6,7 @@
 //     ... one step: s.model(), s.optimizer, s.state.data_position ...
 //     ++s.state.step;
 //     s.log_batch("sequences", indices);                  // <stage>/batches.jsonl: the data of every step
-//     save_checkpoint_if_due(s, ctx, save_every, keep_last, steps);
+//     end_of_step(s, ctx, c.checkpoint, steps);           // checkpoint when due, or when interrupted
 //   }
 //   return finish_stage(s, ctx);                            // <stage>/final (HF dir) + logit_probe.json
 //
@@ -16,9 +16,15 @@
 // exactly what an uninterrupted one would. The metrics, samples and batches lines a killed run wrote
 // after its last checkpoint (and torn last lines) are dropped before the step is run again.
 // Trainer-specific extras (GRPO's reference model) travel in TrainerState::extra_json and in files the
-// caller adds to the checkpoint (save_checkpoint_if_due's add_files).
+// caller adds to the checkpoint (end_of_step's add_files).
+//
+// When checkpoints are written: every `save_every` steps and whenever `save_every_minutes` of wall time have
+// passed since the last one (or the stage's start), and at once after the step in flight when SIGINT or
+// SIGTERM arrives (common/interrupt.h) — then the stage stops with r1::Interrupted, and `r1 run --resume`
+// continues from that checkpoint. Never after the last step: the final model follows.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,12 +40,30 @@
 
 namespace r1::rl {
 
+// The checkpoint cadence of a training stage; its keys sit at the stage's top level.
+struct CheckpointConfig {
+  int64_t save_every = 100;
+  double save_every_minutes = 10;
+  int64_t keep_last = 2;
+
+  template <class V>
+  void visit(V& v) {
+    v("save_every", save_every, "resumable checkpoint every N steps (0: no step cadence)");
+    v("save_every_minutes", save_every_minutes,
+      "and whenever this much wall time passed since the last one (0: no time cadence); SIGINT/SIGTERM always "
+      "checkpoint the completed steps before stopping");
+    v("keep_last", keep_last, "checkpoints kept (older ones deleted; 0: keep all)");
+  }
+  void validate(const std::string& where) const;
+};
+
 struct TrainingSession {
   Policy policy;
   std::unique_ptr<AdamW> optimizer;
   TrainerState state;
   std::optional<std::string> resumed_from;  // the checkpoint directory a resumed stage started from
   JsonlWriter batch_log;                    // <stage>/batches.jsonl
+  std::chrono::steady_clock::time_point last_save;  // the last checkpoint, or the session's start
 
   model::CausalLM& model() { return *policy.model; }
   // One batches.jsonl line for the step just completed: {"step": state.step, key: [indices...]}.
@@ -51,10 +75,11 @@ struct TrainingSession {
 // policy as given and a fresh optimizer. Prints where the stage continues (or that it starts) on stderr.
 TrainingSession resume_or_start(Policy policy, const OptimConfig& optim, StageContext& ctx);
 
-// Saves a checkpoint when save_every > 0 divides the completed step and the stage is not at its last step
-// (the final model follows). `add_files` writes trainer extras into the checkpoint before it is complete.
-void save_checkpoint_if_due(TrainingSession& s, const StageContext& ctx, int64_t save_every, int64_t keep_last,
-                            int64_t total_steps, const std::function<void(const std::string&)>& add_files = {});
+// Call after each completed step (s.state.step already counts it). Saves a checkpoint when one is due by
+// steps or wall time and the stage is not at its last step; after an interrupt, saves one and throws
+// r1::Interrupted naming it. `add_files` writes trainer extras into the checkpoint before it is complete.
+void end_of_step(TrainingSession& s, const StageContext& ctx, const CheckpointConfig& cadence, int64_t total_steps,
+                 const std::function<void(const std::string&)>& add_files = {});
 
 // Ends a training stage: writes the model as an HF directory to <stage>/final (with the tokenizer files)
 // and the logit probe beside it (<stage>/logit_probe.json, see checkpoint.h). Returns the final directory.

@@ -11,6 +11,7 @@
 #include "rl/policy.h"
 #include "rl/rollout.h"
 #include "rl/train_common.h"
+#include "rl/trainer.h"
 
 namespace r1::rl {
 
@@ -47,8 +48,7 @@ struct GrpoConfig {
   int64_t log_every = 1;
   int64_t samples_every = 10;      // write samples.jsonl lines every N steps (0: never)
   int64_t samples_per_log = 4;
-  int64_t save_every = 0;
-  int64_t keep_last = 2;
+  CheckpointConfig checkpoint;     // save_every, save_every_minutes, keep_last (top-level keys)
   int64_t reward_threads = 0;      // 0: hardware threads
   int64_t threads = 0;             // LibTorch intra-op threads (0: default)
 
@@ -73,8 +73,7 @@ struct GrpoConfig {
     v("log_every", log_every, "metrics line every N steps");
     v("samples_every", samples_every, "samples.jsonl lines every N steps (0: never)");
     v("samples_per_log", samples_per_log, "completions written per samples interval");
-    v("save_every", save_every, "resumable checkpoint every N steps (0: only the final model)");
-    v("keep_last", keep_last, "checkpoints kept (older ones deleted)");
+    checkpoint.visit(v);
     v("reward_threads", reward_threads, "threads scoring rewards (0: hardware threads)");
     v("threads", threads, "LibTorch intra-op threads (0: default)");
   }

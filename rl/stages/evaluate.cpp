@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/interrupt.h"
 #include "common/jsonl.h"
 #include "common/progress.h"
 
@@ -46,6 +47,11 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const std::st
   int64_t acc_n = 0, fmt_n = 0;
   ProgressBar bar(ctx.spec.name + " " + name, examples.size(), ctx.quiet);
   for (size_t p0 = 0; p0 < examples.size(); p0 += static_cast<size_t>(c.batch_prompts)) {
+    if (interrupt_requested()) {
+      throw Interrupted(str_cat("stage '", ctx.spec.name, "' stopped while evaluating '", name,
+                                "' (an evaluation keeps no checkpoints: it starts again)"),
+                        interrupt_signal());
+    }
     std::vector<const data::PromptExample*> prompts;
     for (size_t i = p0; i < std::min(examples.size(), p0 + static_cast<size_t>(c.batch_prompts)); ++i) {
       prompts.push_back(&examples[i]);

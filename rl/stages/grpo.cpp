@@ -140,8 +140,7 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
     bar.update(static_cast<size_t>(s.state.step),
                m.pick({"reward", "accuracy", "accuracy_sampled", "kl", "completion_len_mean", "step_s"}));
     s.state.extra_json = "{\"ref_reset_step\": " + std::to_string(ref.reset_step) + "}";
-    save_checkpoint_if_due(s, ctx, c.save_every, c.keep_last, c.steps,
-                           [&ref](const std::string& staging) { ref.save_into(staging); });
+    end_of_step(s, ctx, c.checkpoint, c.steps, [&ref](const std::string& staging) { ref.save_into(staging); });
   }
   bar.finish();
   return finish_stage(s, ctx);
@@ -164,8 +163,9 @@ void GrpoConfig::validate(const std::string& where) const {
   R1_CHECK(epochs > 0 && minibatches > 0 && micro_batch_size >= 0, where,
            ": epochs and minibatches must be > 0, micro_batch_size >= 0");
   R1_CHECK(dapo.max_sampling_rounds > 0, where, ": dapo.max_sampling_rounds must be > 0");
-  R1_CHECK(ref_reset_every >= 0 && logprob_chunk > 0 && save_every >= 0 && samples_every >= 0, where,
-           ": ref_reset_every, save_every, samples_every must be >= 0 and logprob_chunk > 0");
+  checkpoint.validate(where);
+  R1_CHECK(ref_reset_every >= 0 && logprob_chunk > 0 && samples_every >= 0, where,
+           ": ref_reset_every and samples_every must be >= 0 and logprob_chunk > 0");
 }
 
 std::unique_ptr<Stage> make_grpo_stage(const StageSpec& spec) {

@@ -16,7 +16,7 @@
 //      after each update the MoE correction bias moves toward balance (aux-loss-free);
 //   4. step metrics and 5. samples (report.h): rewards per component, accuracy, KL, clip fractions,
 //      entropy, lengths, the sampler/trainer log-prob gap, timings; a few completions to samples.jsonl;
-//   6. checkpoint (rl/trainer.h) every save_every steps; every ref_reset_every steps the reference becomes
+//   6. checkpoint (rl/trainer.h: by steps, by wall time, on SIGINT/SIGTERM); every ref_reset_every steps the reference becomes
 //      the current policy (R1 resets every 400 steps) and travels inside later checkpoints.
 // Log-probs: the sampler (model/generate.h) and the trainer both use the tempered distribution
 // logits / temperature (before top-k / top-p truncation), so π_old is the distribution sampled from and the

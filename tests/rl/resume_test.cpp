@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <thread>
+#include <fstream>
 
 #include "model/causal_lm.h"
 #include "model/safetensors.h"
@@ -238,6 +239,101 @@ TEST(Resume, PretrainKilledWithSigkillResumesExactly) {
   for (const auto& e : std::filesystem::directory_iterator(run + "/stages/base/checkpoints")) {
     EXPECT_EQ(e.path().filename().string().rfind(".staging-", 0), std::string::npos) << e.path();
   }
+  cleanup_if_passed(dir);
+}
+
+// Number of metrics lines the stage has written so far.
+size_t logged_steps(const std::string& run_dir, const std::string& stage) {
+  std::ifstream f(run_dir + "/metrics.jsonl");
+  std::string line;
+  size_t n = 0;
+  while (std::getline(f, line)) n += line.find("\"stage\":\"" + stage + "\"") != std::string::npos;
+  return n;
+}
+
+// Waits until the stage has logged `steps` steps (or the child exited); false on timeout or exit.
+bool wait_for_steps(pid_t pid, const std::string& run_dir, const std::string& stage, size_t steps) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (logged_steps(run_dir, stage) >= steps) return true;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST(Resume, GrpoSigintCheckpointsTheStepInFlightAndResumesExactly) {
+  // Only the signal writes a checkpoint here (no step or time cadence): what Ctrl-C used to lose.
+  const std::string dir = scratch_dir();
+  const int steps = 10;
+  const std::string recipe = grpo_recipe(dir, steps);
+  const std::vector<std::string> no_cadence = {"--set", "stages.zero.save_every=0", "--set",
+                                               "stages.zero.save_every_minutes=0"};
+  auto args = [&](const std::string& out, bool resume) {
+    std::vector<std::string> a = {"run", recipe, "--output", out, "--quiet"};
+    a.insert(a.end(), no_cadence.begin(), no_cadence.end());
+    if (resume) a.push_back("--resume");
+    return a;
+  };
+  RunResult ref = run_r1(args(dir + "/ref", false), dir + "/ref.log");
+  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
+
+  const std::string run = dir + "/run";
+  const pid_t pid = spawn_r1(args(run, false), dir + "/interrupted.log");
+  ASSERT_TRUE(wait_for_steps(pid, run, "zero", 2)) << read_text(dir + "/interrupted.log");
+  ::kill(pid, SIGINT);
+  RunResult interrupted = wait_r1(pid, dir + "/interrupted.log");
+  ASSERT_TRUE(interrupted.exited) << "killed by signal " << interrupted.code << ":\n" << interrupted.output;
+  EXPECT_EQ(interrupted.code, 128 + SIGINT) << interrupted.output;
+  for (const char* part : {"interrupted", "checkpoint saved", "continue with: r1 run", "--resume",
+                           "stages.zero.save_every=0"}) {
+    EXPECT_NE(interrupted.output.find(part), std::string::npos) << "missing '" << part << "' in:\n" << interrupted.output;
+  }
+  const int64_t k = latest_step(run + "/stages/zero");
+  ASSERT_GE(k, 2) << "the interrupt wrote no checkpoint";
+  ASSERT_LT(k, steps);
+  EXPECT_FALSE(exists(run + "/stages/zero/final"));
+
+  RunResult resumed = run_r1(args(run, true), dir + "/resumed.log");
+  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  expect_same_metrics(dir + "/ref", run, "zero", steps, {"reward", "loss", "kl", "grad_norm", "lr"});
+  expect_same_tensors(dir + "/ref/stages/zero/final/model.safetensors", run + "/stages/zero/final/model.safetensors",
+                      1e-6);
+  cleanup_if_passed(dir);
+}
+
+TEST(Resume, ASecondSignalStopsAtOnceAndResumeSaysTheStageRestarts) {
+  const std::string dir = scratch_dir();
+  const std::string recipe = pretrain_recipe(dir, 400);
+  // Large batches make a step long (~0.3 s), so the second signal lands inside the step the first one
+  // interrupted, and no checkpoint cadence: the stage has no checkpoint when it dies.
+  std::vector<std::string> a = {"run", recipe, "--output", dir + "/run", "--quiet", "--set", "stages.base.save_every=0",
+                                "--set", "stages.base.save_every_minutes=0", "--set", "stages.base.batch_size=96"};
+  const std::string log = dir + "/run.log";
+  const pid_t pid = spawn_r1(a, log);
+  ASSERT_TRUE(wait_for_steps(pid, dir + "/run", "base", 1)) << read_text(log);
+  ::kill(pid, SIGTERM);
+  // The second signal once the first was handled (its message is in the log); two signals sent back to back
+  // could merge into one pending signal.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (read_text(log).find("r1: interrupted") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ::kill(pid, SIGTERM);
+  RunResult r = wait_r1(pid, log);
+  EXPECT_FALSE(r.exited) << "the second signal should end the process at once, not after a checkpoint:\n" << r.output;
+  EXPECT_EQ(r.code, SIGTERM) << r.output;
+  EXPECT_EQ(latest_step(dir + "/run/stages/base"), 0);
+  // --resume says that the stage has no checkpoint and starts at step 0.
+  a.push_back("--resume");
+  a.push_back("--set");
+  a.push_back("stages.base.steps=2");
+  RunResult resumed = run_r1(a, dir + "/resumed.log");
+  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("no checkpoint"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("starts at step 0"), std::string::npos) << resumed.output;
   cleanup_if_passed(dir);
 }
 
