@@ -107,6 +107,13 @@ TEST(MathExtract, MultipleChoice) {
       {"(C)", "\\boxed{(c)}", true},
       {"\\text{(C)}", "\\boxed{D}", false},
       {"\\text{(C)}", "\\boxed{C. 12}", true},
+      {"(C) 12", "\\boxed{C}", true},  // a bracketed label with its option's content is still a choice
+      {"\\textbf{(C)}\\ 12", "The answer is (C).", true},
+      // A capital A-E with more after it names a value (the point D, the length E), not an option.
+      {"D = (0, 1)", "\\boxed{D}", false},
+      {"D = (0, 1)", "Therefore $D = (0, 1.5)$", false},
+      {"E = 10", "So it is E = 11", false},
+      {"E = 10", "After checking every option, we pick (E)", false},
   });
   EXPECT_EQ(choice_letter("(B)"), 'B');
   EXPECT_EQ(choice_letter("\\textbf{(E)} 5"), 'E');

@@ -1,6 +1,9 @@
 // Graded (gold, prediction, expected) pairs for the math verifier, written from the rules in
 // docs/rewards.md: each table is one rule family with true and false cases. Predictions here are bare
 // answers (the extraction rules are tested in math_extract_test.cpp); gold fields use the dataset forms.
+// The tables checked with check_verified() guard reward-hacking holes that lived in verify() rather than
+// in the comparison (the gold read as a multiple-choice letter, a time read as its last number), so
+// each of their pairs is also run through verify() with the prediction boxed and as a bare formula.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -21,6 +24,18 @@ void check(const std::vector<Pair>& pairs) {
   for (const Pair& p : pairs) {
     EXPECT_EQ(answers_equivalent(p.gold, p.pred), p.expected)
         << "gold: " << p.gold << "\npred: " << p.pred << "\nexpected " << (p.expected ? "equal" : "different");
+  }
+}
+
+// answers_equivalent() and verify() on two completions that carry the prediction must all agree.
+void check_verified(const std::vector<Pair>& pairs) {
+  check(pairs);
+  for (const Pair& p : pairs) {
+    for (const std::string& completion : {"So the answer is $\\boxed{" + std::string(p.pred) + "}$.",
+                                          "$" + std::string(p.pred) + "$"}) {
+      Verdict v = verify(p.gold, completion);
+      EXPECT_EQ(v.correct, p.expected) << "gold: " << p.gold << "\ncompletion: " << completion << "\nverdict: " << v.reason;
+    }
   }
 }
 
@@ -130,6 +145,25 @@ TEST(MathPairs, EquationsAndAssignments) {
       {"5x - 7y + 11z + 4 = 0", "5x - 7y + 11z - 4 = 0", false}, {"7 = 11a+c", "11a+c", false}, {"a + z = 0", "0", false},
       {"(p,q,r) = (6,31,-1)", "(6,31,-1)", true}, {"(6,31,-1)", "(p,q,r) = (6,31,-1)", true}, {"f(x) = 2x", "2x", true},
       {"\\text{Area} = 12", "12", true},
+  });
+}
+
+// An assignment or equation is judged by what follows its "=": a gold whose left side is a capital A-E
+// ("D = (0, 1)", "A = 5") is a named value, not a multiple-choice letter that any prediction naming the
+// letter would match.
+TEST(MathPairs, AssignmentsAreJudgedByTheirRightHandSide) {
+  check_verified({
+      {"D = (0, 1)", "D = (0, 1.5)", false}, {"D = (0, 1)", "D = (1, 0)", false},  {"D = (0, 1)", "D = (0, 1, 2)", false},
+      {"D = (0, 1)", "E = (0, 1)", false},   {"D = (0, 1)", "D", false},            {"D = (0, 1)", "(0, 1.5)", false},
+      {"D = (0, 1)", "D = (0, 1)", true},    {"D = (0, 1)", "D=(0,1)", true},        {"D = (0, 1)", "(0, 1)", true},
+      {"(0, 1)", "D = (0, 1)", true},        {"(0, 1)", "D = (0, 1.5)", false},     {"A = 5", "A = 6", false},
+      {"A = 5", "A", false},                 {"A = 5", "A = 5", true},              {"A = 5", "5", true},
+      {"E = 10", "E = 10.5", false},         {"E = 10", "E = 10.0", true},          {"B = (2, 3)", "B = (3, 2)", false},
+      {"C = 2\\pi", "C = 3\\pi", false},    {"C: 4", "C: 5", false},              {"x = 5", "5", true},
+      {"x = 5", "x = 6", false},             {"x = 5", "x = 5.5", false},           {"x = 5", "y = 5", false},
+      {"x = 5", "x = 2 + 3 = 6", false},     {"f(x) = 2x + 1", "f(x) = 2x + 2", false}, {"f(x) = 2x + 1", "f(x) = 1 + 2x", true},
+      {"a = b = 5", "a = b = 6", false},     {"a = b = 5", "5", true},              {"(p,q,r) = (6,31,-1)", "(p,q,r) = (6,31,1)", false},
+      {"\\text{Area} = 12", "\\text{Area} = 13", false},
   });
 }
 
