@@ -141,6 +141,8 @@ bool is_pair(Ref r) {
 }
 
 bool is_collection(Kind k) { return k == Kind::Tuple || k == Kind::Set || k == Kind::List; }
+// Sets and bare lists hold several answers in no order; a tuple is one ordered answer.
+bool is_unordered(Kind k) { return k == Kind::Set || k == Kind::List; }
 bool is_setlike(Kind k) { return k == Kind::Interval || k == Kind::Union; }
 
 // One piece of a subset of the real line: [lo, hi] with open/closed ends; inf = -1/+1 for infinite ends.
@@ -483,10 +485,9 @@ class Comparer {
       if (ge.size() != 1 || pe.size() != 1) return false;
       return eq(ge[0], pe[0]);
     }
-    bool any_set = kg == Kind::Set || kp == Kind::Set;
-    bool both_lists = kg == Kind::List && kp == Kind::List;
-    if (any_set || both_lists) return multiset_eq(ge, pe, true);
-    return ordered_eq(ge, pe);
+    // A tuple on either side keeps its order, even against a set: {1, 3} is (1, 3) as written, never (3, 1).
+    if (kg == Kind::Tuple || kp == Kind::Tuple) return ordered_eq(ge, pe);
+    return multiset_eq(ge, pe, true);
   }
 
   bool matrix_eq(Ref g, Ref p) {
@@ -540,13 +541,18 @@ class Comparer {
     return c;
   }
 
-  // The values a ± b stands for (up to 2^3 of them), or the elements of a collection.
+  // The values a ± b stands for (up to 2^3 of them), or the elements of a set or list. A tuple is one
+  // value: (\pm 1, 0) stands for the tuples (1, 0) and (-1, 0), not for the bag {1, -1, 0}.
   bool variants(Ref r, bool has_pm, std::vector<Ref>& out) {
     if (!has_pm) {
-      out = elements(r);
+      if (is_unordered(r.kind())) {
+        out = elements(r);
+      } else {
+        out.assign(1, r);
+      }
       return true;
     }
-    if (is_collection(r.kind())) {  // {1 \pm \sqrt 5, -2}
+    if (is_unordered(r.kind())) {  // {1 \pm \sqrt 5, -2}
       for (size_t k = 0; k < r.node().kids.size(); ++k) {
         std::vector<Ref> sub;
         Ref kid = r.kid(k);

@@ -8,9 +8,10 @@
 //  3. Relations: equations are equal when lhs - rhs agree up to a nonzero constant factor, inequalities
 //     up to a positive one (x > 5 == 5 < x == 2x > 10); a one-variable inequality equals the interval it
 //     describes (x > 5 == (5, \infty)).
-//  4. Structures: tuples ordered, sets and bare lists order-free, intervals need equal ends and equal
-//     open/closed ends, "(a, b)" is both a point and an open interval, unions order-free, matrices by
-//     shape and cells, a one-element set/list equals its element, a ± b equals the set {a + b, a - b}.
+//  4. Structures: tuples ordered (also against a set: {1, 3} is (1, 3), never (3, 1)), sets and bare lists
+//     order-free, intervals need equal ends and equal open/closed ends, "(a, b)" is both a point and an
+//     open interval, unions order-free, matrices by shape and cells, a one-element set/list equals its
+//     element, a ± b equals the set {a + b, a - b} and (±1, 0) the set of tuples {(1, 0), (-1, 0)}.
 //  5. Text: case-, space- and punctuation-insensitive ("\text{(C)}" == "C", "\text{Evelyn}" == "Evelyn").
 //  6. Scalars: exact rational equality when both sides are rational; a side written with a decimal
 //     point is compared after rounding both to `float_places` decimals (1/3 == 0.333333, 1/3 != 0.33);

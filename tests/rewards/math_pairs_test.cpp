@@ -193,6 +193,26 @@ TEST(MathPairs, TuplesSetsAndLists) {
   });
 }
 
+// A tuple is ordered whichever side it is on and whatever it meets: against a set it compares in the
+// written order (so a set never makes (3, 1) equal {1, 3}); a tuple holding a ± stands for the tuples it
+// expands to, not for a bag of its entries. Sets and bare lists stay order-free among themselves.
+TEST(MathPairs, TuplesKeepTheirOrderAgainstSets) {
+  check({
+      {"\\{1,3\\}", "(3,1)", false},             {"(3,1)", "\\{1,3\\}", false},           {"\\{1,3\\}", "(1,3)", true},
+      {"(1,3)", "\\{1,3\\}", true},              {"\\{1,3\\}", "\\{3,1\\}", true},         {"(1,3)", "(3,1)", false},
+      {"(1,3)", "(1,3)", true},                    {"\\{1,2,3\\}", "(3,2,1)", false},       {"(3,2,1)", "\\{1,2,3\\}", false},
+      {"\\{1,2,3\\}", "(1,2,3)", true},           {"\\{1,2,3\\}", "(2,1,3)", false},       {"\\{1,2,3\\}", "(1,2)", false},
+      {"\\{1,2\\}", "(1,2,2)", false},            {"\\{1,3\\}", "\\langle 3, 1 \\rangle", false}, {"\\langle 3, 1 \\rangle", "\\{1,3\\}", false},
+      {"1, 3", "\\{3, 1\\}", true},               {"\\{3, 1\\}", "1, 3", true},              {"3, 1", "(1, 3)", false},
+      {"(1,3)", "[1,3]", false},                   {"\\{1,3\\}", "[1,3]", false},            {"\\{1,3\\}", "(1,3]", false},
+      {"(1,3), (3,1)", "(3,1), (1,3)", true},      {"(1,3), (2,4)", "(3,1), (4,2)", false},
+      {"\\pm 2", "2, -2", true},                   {"\\pm 2", "\\{-2, 2\\}", true},           {"\\pm 2", "(-2, 2)", false},
+      {"\\pm 2", "(2, -2)", false},                {"(\\pm 1, 0)", "(1, 0), (-1, 0)", true}, {"(\\pm 1, 0)", "(-1, 0), (1, 0)", true},
+      {"(\\pm 1, 0)", "(0, 1, -1)", false},         {"(\\pm 1, 0)", "(0, \\pm 1)", false},      {"(\\pm 1, 0)", "(1, 0)", false},
+      {"(1, 0), (-1, 0)", "(\\pm 1, 0)", true},
+  });
+}
+
 TEST(MathPairs, Intervals) {
   check({
       {"[0,1)", "[0,1)", true},   {"[0,9)", "[0,1)", false},  {"(0,9)", "[0,9)", false},  {"[0,9)", "[0,9]", false},
