@@ -193,6 +193,29 @@ TEST(MathPairs, TuplesSetsAndLists) {
   });
 }
 
+// Ratios and clock times compare part by part in order, never as their quotient (12:00 would be 12/0) and
+// never as the last number they contain (12:00 and 1:00 both end in "00"). The gold's am/pm must be
+// matched; a whole-hour time is its bare hour (GSM8K's gold 7 for "7:00 pm").
+TEST(MathPairs, RatiosAndClockTimes) {
+  check_verified({
+      {"12:00", "1:00", false},               {"12:00", "2:00", false},              {"12:00", "12:01", false},
+      {"12:00", "00", false},                 {"12:00", "0", false},                 {"12:00", "1", false},
+      {"12:00", "12", true},                  {"7", "7:00 pm", true},                {"7", "7:00 \\text{ PM}", true},
+      {"7", "7:00", true},                    {"7", "7:30 pm", false},               {"7", "8:00 pm", false},
+      {"7:00 pm", "7", false},                {"7", "0:07", false},
+      {"12:00", "12:00", true},               {"12:00", "12 : 00", true},            {"\\text{12:00}", "12:00", true},
+      {"\\text{12:00}", "1:00", false},       {"1:30", "13:0", false},               {"1:30", "13:00", false},
+      {"1:30", "1:30", true},                 {"3:4", "4:3", false},                 {"3:4", "3 : 4", true},
+      {"3:4", "3:4", true},                   {"3:4", "6:8", false},                 {"3:4", "\\frac{3}{4}", false},
+      {"3:4", "(3, 4)", false},               {"3:4", "3, 4", false},                {"3:4", "4", false},
+      {"1:2:3", "1:2:3", true},               {"1:2:3", "1:3:2", false},             {"1:2:3", "1:2", false},
+      {"9:00 \\text{ PM}", "9:00 PM", true},   {"9:00 \\text{ p.m.}", "9:00 pm", true}, {"9:00 PM", "9:00 p.m.", true},
+      {"9:00 PM", "9:00 AM", false},          {"9:00 PM", "9:00 a.m.", false},       {"9:00 PM", "9:00", false},
+      {"9:00", "9:00 PM", true},              {"9:00", "9:30 PM", false},             {"\\text{9:00 p.m.}", "\\text{9:00 pm}", true},
+      {"\\text{12:30 pm}", "\\text{1:230 pm}", false},
+  });
+}
+
 // A tuple is ordered whichever side it is on and whatever it meets: against a set it compares in the
 // written order (so a set never makes (3, 1) equal {1, 3}); a tuple holding a ± stands for the tuples it
 // expands to, not for a bag of its entries. Sets and bare lists stay order-free among themselves.
