@@ -174,6 +174,13 @@ void render(const Tree& t, int32_t i, std::string& out) {
       out += "]";
       return;
     }
+    case Kind::Ratio:
+      for (size_t k = 0; k < n.kids.size(); ++k) {
+        if (k) out += ":";
+        render_operand(t, n.kids[k], out);
+      }
+      if (!n.text.empty()) out += " " + n.text;
+      return;
     case Kind::Relation:
       for (size_t k = 0; k < n.kids.size(); ++k) {
         if (k) out += rel_text(n.text[k - 1]);

@@ -8,7 +8,7 @@
 // The node kinds are the *answer structures* the comparison rules talk about (docs/rewards.md): scalar
 // expressions, relations (chains like a = b = c, a < x <= b), ordered tuples, unordered sets, bare
 // lists ("3, 5" or "3 or 5": several answers, order-free), intervals with open/closed ends, unions,
-// matrices, plus-minus, percent and free text. What it is not: a computer algebra system — there is no
+// matrices, plus-minus, percent, ratios and clock times ("3:4", "12:00") and free text. What it is not: a computer algebra system — there is no
 // simplification; equivalence is decided by exact rational evaluation or by numeric evaluation at
 // random points (math_eval.h, math_compare.h).
 #pragma once
@@ -40,6 +40,7 @@ enum class Kind : uint8_t {
   Union,      // parts (intervals or sets), unordered
   Matrix,     // row-major elements; cols = number of columns
   Relation,   // chain [e0, e1, ..., en]; text = n op codes (see RelOp)
+  Ratio,      // "3:4", "12:00", "9:30 pm": parts in order, never divided; text = "am" | "pm" | ""
   Text,       // text = free text (already lower-cased for comparison by the caller when needed)
 };
 

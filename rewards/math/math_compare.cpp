@@ -100,14 +100,21 @@ int infinity_sign(Ref r) {
   return 0;
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Letters (lower-cased), digits and non-ASCII bytes of a text; punctuation and spaces go, except a colon
+// between digits: "9:00 p.m." -> "9:00pm", so "\text{12:30}" does not read as "\text{1:230}".
 std::string normalize_text(const std::string& s) {
   std::string out;
-  for (char c : s) {
+  for (size_t k = 0; k < s.size(); ++k) {
+    char c = s[k];
     unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
+    if (u >= 0x80 || is_digit(c) || (c >= 'a' && c <= 'z')) {
       out += c;
     } else if (c >= 'A' && c <= 'Z') {
       out += static_cast<char>(c - 'A' + 'a');
+    } else if (c == ':' && k > 0 && is_digit(s[k - 1]) && k + 1 < s.size() && is_digit(s[k + 1])) {
+      out += c;
     }
   }
   return out;
@@ -141,6 +148,8 @@ bool is_pair(Ref r) {
 }
 
 bool is_collection(Kind k) { return k == Kind::Tuple || k == Kind::Set || k == Kind::List; }
+// Sets and bare lists hold several answers in no order; a tuple is one ordered answer.
+bool is_unordered(Kind k) { return k == Kind::Set || k == Kind::List; }
 bool is_setlike(Kind k) { return k == Kind::Interval || k == Kind::Union; }
 
 // One piece of a subset of the real line: [lo, hi] with open/closed ends; inf = -1/+1 for infinite ends.
@@ -199,6 +208,7 @@ class Comparer {
     if (g_pm || p_pm) return plus_minus_eq(g, p, g_pm, p_pm);
 
     Kind kg = g.kind(), kp = p.kind();
+    if (kg == Kind::Ratio || kp == Kind::Ratio) return ratio_eq(g, p);
     if (kg == Kind::Text || kp == Kind::Text) return text_eq(g, p);
     if (is_setlike(kg) || is_setlike(kp)) return spans_eq(g, p);
     if (kg == Kind::Matrix || kp == Kind::Matrix) return matrix_eq(g, p);
@@ -483,10 +493,9 @@ class Comparer {
       if (ge.size() != 1 || pe.size() != 1) return false;
       return eq(ge[0], pe[0]);
     }
-    bool any_set = kg == Kind::Set || kp == Kind::Set;
-    bool both_lists = kg == Kind::List && kp == Kind::List;
-    if (any_set || both_lists) return multiset_eq(ge, pe, true);
-    return ordered_eq(ge, pe);
+    // A tuple on either side keeps its order, even against a set: {1, 3} is (1, 3) as written, never (3, 1).
+    if (kg == Kind::Tuple || kp == Kind::Tuple) return ordered_eq(ge, pe);
+    return multiset_eq(ge, pe, true);
   }
 
   bool matrix_eq(Ref g, Ref p) {
@@ -540,13 +549,18 @@ class Comparer {
     return c;
   }
 
-  // The values a ± b stands for (up to 2^3 of them), or the elements of a collection.
+  // The values a ± b stands for (up to 2^3 of them), or the elements of a set or list. A tuple is one
+  // value: (\pm 1, 0) stands for the tuples (1, 0) and (-1, 0), not for the bag {1, -1, 0}.
   bool variants(Ref r, bool has_pm, std::vector<Ref>& out) {
     if (!has_pm) {
-      out = elements(r);
+      if (is_unordered(r.kind())) {
+        out = elements(r);
+      } else {
+        out.assign(1, r);
+      }
       return true;
     }
-    if (is_collection(r.kind())) {  // {1 \pm \sqrt 5, -2}
+    if (is_unordered(r.kind())) {  // {1 \pm \sqrt 5, -2}
       for (size_t k = 0; k < r.node().kids.size(); ++k) {
         std::vector<Ref> sub;
         Ref kid = r.kid(k);
@@ -571,6 +585,34 @@ class Comparer {
     std::vector<Ref> gv, pv;
     if (!variants(g, g_pm, gv) || !variants(p, p_pm, pv)) return false;
     return multiset_eq(gv, pv, true);
+  }
+
+  // ---- ratios and clock times ----
+  // The hour of a whole-hour time "7:00" / "7:00 pm" (two parts, the second a literal 0), or false.
+  static bool whole_hour(Ref r, Ref& hour) {
+    const Node& n = r.node();
+    if (n.kind != Kind::Ratio || n.kids.size() != 2) return false;
+    const Node& minutes = r.kid(1).node();
+    if (minutes.kind != Kind::Number || r.t->numbers[static_cast<size_t>(minutes.number)] != 0) return false;
+    hour = r.kid(0);
+    return true;
+  }
+
+  // Part by part in order: 12:00 != 1:00, 3:4 != 4:3 (a ratio is neither its quotient nor a tuple or list
+  // of its parts). An am/pm in the gold must be in the prediction (1:00 pm != 1:00 am, != 1:00); a gold
+  // without one does not decide it. A whole-hour time equals the bare hour, the GSM8K style (gold 7,
+  // "7:00 pm"), unless the gold's am/pm is lost that way.
+  bool ratio_eq(Ref g, Ref p) {
+    std::string g_half = g.kind() == Kind::Ratio ? g.node().text : std::string();
+    if (!g_half.empty() && (p.kind() != Kind::Ratio || p.node().text != g_half)) return false;
+    Ref hour;
+    if (p.kind() == Kind::Number && whole_hour(g, hour)) return eq(hour, p);
+    if (g.kind() == Kind::Number && whole_hour(p, hour)) return eq(g, hour);
+    if (g.kind() != Kind::Ratio || p.kind() != Kind::Ratio) return false;
+    std::vector<Ref> gp, pp;
+    for (size_t k = 0; k < g.node().kids.size(); ++k) gp.push_back(g.kid(k));
+    for (size_t k = 0; k < p.node().kids.size(); ++k) pp.push_back(p.kid(k));
+    return ordered_eq(gp, pp);
   }
 
   // ---- text ----

@@ -8,16 +8,20 @@
 //  3. Relations: equations are equal when lhs - rhs agree up to a nonzero constant factor, inequalities
 //     up to a positive one (x > 5 == 5 < x == 2x > 10); a one-variable inequality equals the interval it
 //     describes (x > 5 == (5, \infty)).
-//  4. Structures: tuples ordered, sets and bare lists order-free, intervals need equal ends and equal
-//     open/closed ends, "(a, b)" is both a point and an open interval, unions order-free, matrices by
-//     shape and cells, a one-element set/list equals its element, a ± b equals the set {a + b, a - b}.
+//  4. Structures: tuples ordered (also against a set: {1, 3} is (1, 3), never (3, 1)), sets and bare lists
+//     order-free, intervals need equal ends and equal open/closed ends, "(a, b)" is both a point and an
+//     open interval, unions order-free, matrices by shape and cells, a one-element set/list equals its
+//     element, a ± b equals the set {a + b, a - b} and (±1, 0) the set of tuples {(1, 0), (-1, 0)};
+//     ratios and clock times by their parts in order (12:00 != 1:00, 3:4 != 4:3 or 3/4), a whole-hour
+//     time equals its bare hour (7:00 pm == 7).
 //  5. Text: case-, space- and punctuation-insensitive ("\text{(C)}" == "C", "\text{Evelyn}" == "Evelyn").
 //  6. Scalars: exact rational equality when both sides are rational; a side written with a decimal
 //     point is compared after rounding both to `float_places` decimals (1/3 == 0.333333, 1/3 != 0.33);
 //     otherwise numeric evaluation (at several random points when there are variables) with a tight
 //     relative tolerance. Percent signs are tried as /100 and as nothing (PercentMode::Flexible).
 //
-// Asymmetry: only rule 2 treats gold and prediction differently; every other rule is symmetric.
+// Asymmetry: only rule 2 and the am/pm of a clock time (the gold's must be matched, the prediction's alone
+// does not count) treat gold and prediction differently; every other rule is symmetric.
 #pragma once
 
 #include "rewards/math/math_ast.h"

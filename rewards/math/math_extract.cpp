@@ -236,13 +236,42 @@ std::vector<Span> scan_formulas(std::string_view text, size_t keep) {
 bool number_prefix_ok(std::string_view text, size_t i) {
   if (i == 0) return true;
   char p = text[i - 1];
-  if (is_space(p) || p == '=' || p == '*' || p == '$' || p == '(' || p == ':') return true;
+  // After "answer:" a number starts; after "2:" it is the minutes of a time read as a whole or not at all.
+  if (p == ':') return i < 2 || !is_digit(text[i - 2]);
+  if (is_space(p) || p == '=' || p == '*' || p == '$' || p == '(') return true;
   // Any non-ASCII character: currency symbols (€ £ ¥ ₹) and text without spaces ("答案是11").
   return static_cast<unsigned char>(p) >= 0x80;
 }
 
-// A plain-text number starting at i: "-1,234.5", "7 425 000", "2/3", "4 4/9", "50%", "3 percent".
-// Returns its end or npos.
+// The end of a clock time or ratio whose first number ends at i ("12:00", "9:30 pm", "9:30 p.m.", "3:4",
+// "1:2:3", "1.5:2"), or i when no colon and digit follow. Read whole so that "12:00" is not taken as its
+// last number "00" (and "1:00" with it, both zero).
+size_t ratio_end(std::string_view text, size_t i) {
+  size_t n = text.size();
+  if (!(i + 1 < n && text[i] == ':' && is_digit(text[i + 1]))) return i;
+  while (i + 1 < n && text[i] == ':' && is_digit(text[i + 1])) {
+    ++i;
+    while (i < n && is_digit(text[i])) ++i;
+    if (i + 1 < n && text[i] == '.' && is_digit(text[i + 1])) {
+      ++i;
+      while (i < n && is_digit(text[i])) ++i;
+    }
+  }
+  size_t k = i < n && text[i] == ' ' ? i + 1 : i;  // "pm", "PM", "p.m." with at most one space before
+  if (k < n && (to_lower(text[k]) == 'a' || to_lower(text[k]) == 'p')) {
+    size_t m = k + 1;
+    if (m < n && text[m] == '.') ++m;
+    if (m < n && to_lower(text[m]) == 'm') {
+      ++m;
+      if (m < n && text[m] == '.') ++m;
+      if (m == n || !is_alpha(text[m])) return m;
+    }
+  }
+  return i;
+}
+
+// A plain-text number starting at i: "-1,234.5", "7 425 000", "2/3", "4 4/9", "50%", "3 percent", and
+// clock times and ratios ("12:00 pm", "3:4"). Returns its end or npos.
 size_t number_at(std::string_view text, size_t i) {
   size_t n = text.size(), start = i;
   if (!number_prefix_ok(text, start)) return npos;
@@ -262,6 +291,7 @@ size_t number_at(std::string_view text, size_t i) {
     ++i;
     while (i < n && is_digit(text[i])) ++i;
   }
+  if (size_t end = ratio_end(text, i); end != i) return end;
   if (i + 1 < n && text[i] == '/' && is_digit(text[i + 1])) {  // 2/3
     ++i;
     while (i < n && is_digit(text[i])) ++i;

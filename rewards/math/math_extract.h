@@ -8,7 +8,7 @@
 //   1. "answer: X" (a formula or number within 50 characters after "answer:");
 //   2. "answer ... X" without a colon ("The answer is 18.");
 //   3. fallback (configurable): the last math formula ($...$, $$...$$, \(...\), \[...\]) or the last
-//      number in the text, rightmost first.
+//      number in the text, rightmost first (a clock time or ratio, "12:00 pm", "3:4", is one number).
 // Within one priority the candidate that ends last in the text comes first. When the completion has
 // <answer>...</answer> (the R1-Zero template) only the inside of the last such block is searched; when it
 // has </think> (the R1 template) the text after it is searched first, the whole text second.

@@ -163,7 +163,35 @@ std::string repeating_decimals(const std::string& s) {
   return out;
 }
 
-// "\text{5}", "\textbf{0.5}", "\text{-3}": a number typed as text is the number (words stay text).
+// "9:30 p.m." -> "9:30 pm": the dotted halves of the day after a number become one word, which the
+// parser keeps with a clock time (the dots would otherwise break "p.m" into p, ".", m).
+std::string day_halves(const std::string& s) {
+  if (s.find(".m") == std::string::npos && s.find(".M") == std::string::npos) return s;
+  std::string out;
+  out.reserve(s.size());
+  auto after_number = [&out] {  // only asked at an "a.m" / "p.m", so the backward scan stays linear
+    size_t k = out.size();
+    while (k > 0 && out[k - 1] == ' ') --k;
+    return k > 0 && std::isdigit(static_cast<unsigned char>(out[k - 1]));
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = static_cast<char>(s[i] | 0x20);
+    bool dotted = (c == 'a' || c == 'p') && i + 2 < s.size() && s[i + 1] == '.' && (s[i + 2] | 0x20) == 'm' &&
+                  (i + 3 == s.size() || !is_alpha(s[i + 3]));
+    if (!dotted || !after_number()) {
+      out += s[i];
+      continue;
+    }
+    out += c;
+    out += 'm';
+    i += 2;
+    if (i + 1 < s.size() && s[i + 1] == '.') ++i;
+  }
+  return out;
+}
+
+// "\text{5}", "\textbf{0.5}", "\text{-3}", "\text{12:00}": a number or time typed as text is the number
+// (words stay text).
 std::string unwrap_numeric_text(const std::string& s) {
   static const std::string kText = "\\text{";
   if (s.find(kText) == std::string::npos) return s;
@@ -176,7 +204,7 @@ std::string unwrap_numeric_text(const std::string& s) {
     if (close == std::string::npos) break;
     std::string_view content(s.data() + pos + kText.size(), close - pos - kText.size());
     bool numeric = content.find_first_of("0123456789") != std::string_view::npos &&
-                   content.find_first_not_of("0123456789.,+- /%") == std::string_view::npos;
+                   content.find_first_not_of("0123456789.,+- /%:") == std::string_view::npos;
     out.append(s, i, pos - i);
     if (numeric) {
       out.append(content);
@@ -309,6 +337,7 @@ std::string normalize_answer(std::string_view text) {
     }
     cleaned += out[k];
   }
+  cleaned = day_halves(cleaned);
   trim_tail(cleaned);
   return unwrap_numeric_text(repeating_decimals(cleaned));
 }

@@ -4,6 +4,8 @@
 // spacing commands (\, \; \quad ~), sizing (\left \right \big), styles (\displaystyle), thousands
 // markers ({,} and ,\!), dollar signs, degree marks (^\circ, °), \dfrac/\tfrac/\cfrac -> \frac,
 // \mbox/\textbf/\mathrm/... -> \text, and common Unicode math (−, ×, ≤, π, √, ², ±, ∞, …) to LaTeX.
+// After a number, "a.m." / "p.m." become "am" / "pm" (kept with a clock time by the parser), and a
+// number or time typed as text ("\text{5}", "\text{12:00}") becomes the number.
 // Trailing sentence punctuation is dropped. It never fails: unknown bytes (including invalid UTF-8)
 // are copied through and rejected later by the parser.
 //

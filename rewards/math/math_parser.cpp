@@ -2,7 +2,8 @@
 //
 //   answer   := list EOF
 //   list     := relation ( (',' | ';' | 'and' | 'or') relation )*          -> List when 2+ items
-//   relation := union ( relop union )*                                    -> Relation chain
+//   relation := ratio ( relop ratio )*                                    -> Relation chain
+//   ratio    := union ( ':' union )*    a colon between two numbers only  -> Ratio ("3:4", "12:00 pm")
 //   union    := sum ( '\cup' sum )*                                       -> Union
 //   sum      := [+|-|\pm] product ( (+|-|\pm|\mp) product )*              -> Add / PlusMinus
 //   product  := unary ( ('*'|\cdot|\times|'/'|\div| <implicit>) unary )*   -> Mul / Div
@@ -242,15 +243,52 @@ class Parser {
   }
 
   int32_t parse_relation() {
-    std::vector<int32_t> operands{parse_union()};
+    std::vector<int32_t> operands{parse_ratio()};
     std::string ops;
     for (char code = relop(); code != 0; code = relop()) {
       advance();
       ops += code;
-      operands.push_back(parse_union());
+      operands.push_back(parse_ratio());
     }
     if (ops.empty()) return operands[0];
     return op(Kind::Relation, std::move(operands), ops);
+  }
+
+  // ---- ratios and clock times ----
+  // A colon right after a number and right before one: "3:4", "1:2:3", "12:00", "3 : 4". Other colons
+  // ("x: 5", "Answer: 5") stay parse errors, as before, so the extractor moves on to the next candidate.
+  bool at_ratio_colon() {
+    if (!is_op(peek(), ":") || pos_ == 0 || toks_[pos_ - 1].type != Tok::Number) return false;
+    return peek_at(1).type == Tok::Number && pending_number_.empty();
+  }
+
+  // "am" / "pm" when the tokens [begin, end) hold that word ("PM", "\text{ p.m.}"), else "".
+  std::string day_half(size_t begin, size_t end) const {
+    for (size_t k = begin; k < end; ++k) {
+      const Token& t = toks_[k];
+      if (t.type != Tok::Word && t.type != Tok::Text) continue;
+      std::string letters;
+      for (char c : lower(t.text))
+        if (c != '.' && c != ' ') letters += c;
+      if (letters == "am" || letters == "pm") return letters;
+    }
+    return {};
+  }
+
+  // Parts are kept as written: a ratio is not its quotient (12:00 would be 12/0) and 3:4 is not 6:8. The
+  // am/pm after a time would be dropped as a unit word by parse_product, so it is read off the tokens
+  // of the last part and kept as the node's text ("1:00 pm" is not "1:00 am").
+  int32_t parse_ratio() {
+    std::vector<int32_t> parts{parse_union()};
+    std::string half;
+    while (at_ratio_colon()) {
+      advance();
+      size_t begin = pos_;
+      parts.push_back(parse_union());
+      half = day_half(begin, pos_);
+    }
+    if (parts.size() == 1) return parts[0];
+    return op(Kind::Ratio, std::move(parts), half);
   }
 
   int32_t parse_union() {

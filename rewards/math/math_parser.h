@@ -1,7 +1,7 @@
 // Parser of answers written in LaTeX or plain text ("\frac{1}{2}", "1/2", "x^2-1", "[0, 1)", "3 or 5",
 // "15\text{ cm}^2", "\begin{pmatrix}1\\2\end{pmatrix}", "204_5", "50%") into a math::Tree.
 //
-// A hand-written tokenizer and recursive-descent parser (precedence: list < relation < union < sum <
+// A hand-written tokenizer and recursive-descent parser (precedence: list < relation < ratio < union < sum <
 // product/implicit product < unary < power < postfix < primary). Hand-written because it runs on every
 // sampled completion: no regex backtracking, no allocations per character, and every recursion is
 // depth-limited, every loop bounded by the token count (ParseLimits) — adversarial input such as
@@ -17,6 +17,8 @@
 //    are products of variables ("xy" = x*y).
 //  - e is Euler's number and i the imaginary unit unless subscripted; \log is the natural logarithm.
 //  - f, g, h followed directly by "(" are function applications; other letters multiply ("x(x+1)").
+//  - A colon between two numbers is a Ratio ("3:4", "12:00", "1:2:3"), its parts kept in order; an am/pm
+//    after a time is kept as the node's text, not dropped as a unit. Other colons do not parse.
 #pragma once
 
 #include <string>

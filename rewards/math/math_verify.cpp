@@ -14,6 +14,33 @@ std::string shorten(const std::string& s, size_t max = 80) {
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
+// The answer without LaTeX wrappers: \commands, braces and dollar signs dropped, blanks trimmed.
+std::string strip_wrappers(std::string_view answer) {
+  std::string s;
+  for (size_t i = 0; i < answer.size(); ++i) {  // drop \text{ \textbf{ \mathrm{ wrappers and braces
+    if (answer[i] == '\\') {
+      size_t j = i + 1;
+      while (j < answer.size() && is_letter(answer[j])) ++j;
+      i = j - 1;
+      continue;
+    }
+    if (answer[i] != '{' && answer[i] != '}' && answer[i] != '$') s += answer[i];
+  }
+  size_t a = s.find_first_not_of(" \t\n"), b = s.find_last_not_of(" \t\n");
+  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+// True when a gold answer is nothing but the choice letter: "C", "(C)", "C)", "\text{(C)}", or a bracketed
+// label with its option's content ("(C) 12"). A letter followed by anything else names a value:
+// "D = (0, 1)" is the point D and "E = 10" a length, and reading them as choices would accept any
+// prediction that starts with the letter, whatever follows the "=".
+bool is_choice_gold(std::string_view gold, char letter) {
+  std::string s = strip_wrappers(gold);
+  auto same = [&](char c) { return static_cast<char>(c & ~0x20) == letter; };
+  if (s.size() >= 3 && s[0] == '(' && same(s[1]) && s[2] == ')') return true;
+  return (s.size() == 1 || (s.size() == 2 && s[1] == ')')) && s[0] == letter;
+}
+
 // The last "(X)" with X in A-E (either case) in the text, or 0.
 char last_bracketed_choice(std::string_view text) {
   for (size_t i = text.size(); i-- >= 3;) {
@@ -27,16 +54,7 @@ char last_bracketed_choice(std::string_view text) {
 }  // namespace
 
 char choice_letter(std::string_view answer) {
-  std::string s;
-  for (size_t i = 0; i < answer.size(); ++i) {  // drop \text{ \textbf{ \mathrm{ wrappers and braces
-    if (answer[i] == '\\') {
-      size_t j = i + 1;
-      while (j < answer.size() && is_letter(answer[j])) ++j;
-      i = j - 1;
-      continue;
-    }
-    if (answer[i] != '{' && answer[i] != '}' && answer[i] != '$') s += answer[i];
-  }
+  std::string s = strip_wrappers(answer);
   size_t a = s.find_first_not_of(" \t\n"), b = s.find_last_not_of(" \t\n.:;");
   if (a == std::string::npos || b == std::string::npos || b < a) return 0;
   std::string_view t(s.data() + a, b - a + 1);
@@ -74,12 +92,7 @@ GoldAnswer::GoldAnswer(std::string_view gold_field, const VerifyOptions& options
   if (!done) for_each_candidate(gold_field, extract, try_candidate);
   // A gold that is exactly one choice letter (a single capital, or one in brackets).
   char letter = choice_letter(text_);
-  std::string compact;
-  for (char c : text_)
-    if (is_letter(c)) compact += c;
-  if (letter != 0 && (compact == "text" + std::string(1, letter) || compact.size() == 1 ||
-                      compact == "textbf" + std::string(1, letter) || compact == "mathrm" + std::string(1, letter)))
-    choice_ = letter;
+  if (letter != 0 && is_choice_gold(text_, letter)) choice_ = letter;
 }
 
 Verdict verify(const GoldAnswer& gold, std::string_view completion, const VerifyOptions& options) {

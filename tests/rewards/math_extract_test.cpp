@@ -94,6 +94,30 @@ TEST(MathExtract, Fallbacks) {
   check({{"11", "We find x = 11", false}, {"11", "the answer is 11", true}, {"11", "\\boxed{11}", true}}, strict);
 }
 
+// A clock time or ratio in plain text is one answer, not its last number ("12:00" is not "00").
+TEST(MathExtract, TimesAndRatiosInText) {
+  check({
+      {"12:00", "\\boxed{1:00}", false},
+      {"12:00", "\\boxed{12:00}", true},
+      {"12:00", "The meeting starts at 12:00.", true},
+      {"12:00", "The meeting starts at 1:00.", false},
+      {"12:00", "The meeting starts at 12:00 and ends at 1:00.", false},
+      {"1:00 PM", "The clock shows 1:00 PM.", true},
+      {"1:00 PM", "The clock shows 1:00 p.m.", true},
+      {"1:00 PM", "The clock shows 1:00 AM.", false},
+      {"1:00 \\text{ p.m.}", "It ends at 1:00pm", true},
+      {"3:4", "The ratio of boys to girls is 3:4.", true},
+      {"3:4", "The ratio of boys to girls is 4:3.", false},
+      {"3:4", "Answer: 3:4", true},
+      {"1:2.5", "Mix them in the ratio 1:2.5 by weight.", true},
+      {"1:2.5", "Mix them in the ratio 1:2 by weight.", false},
+      {"8", "It burns from 1:00 PM to 5:00 PM, 4 hours, so the candle is 8 cm shorter.", true},
+      {"7", "She is off at 4:00 pm and works 3 more hours, so she eats at 4+3 = 7:00 pm", true},
+      {"8", "She is off at 4:00 pm and works 3 more hours, so she eats at 4+3 = 7:00 pm", false},
+      {"2", "5-3 = <<5-3=2>>2:00 pm is the latest she can start", true},  // never the minutes "00" alone
+  });
+}
+
 TEST(MathExtract, MultipleChoice) {
   check({
       {"\\text{(C)}", "\\boxed{C}", true},
@@ -107,6 +131,13 @@ TEST(MathExtract, MultipleChoice) {
       {"(C)", "\\boxed{(c)}", true},
       {"\\text{(C)}", "\\boxed{D}", false},
       {"\\text{(C)}", "\\boxed{C. 12}", true},
+      {"(C) 12", "\\boxed{C}", true},  // a bracketed label with its option's content is still a choice
+      {"\\textbf{(C)}\\ 12", "The answer is (C).", true},
+      // A capital A-E with more after it names a value (the point D, the length E), not an option.
+      {"D = (0, 1)", "\\boxed{D}", false},
+      {"D = (0, 1)", "Therefore $D = (0, 1.5)$", false},
+      {"E = 10", "So it is E = 11", false},
+      {"E = 10", "After checking every option, we pick (E)", false},
   });
   EXPECT_EQ(choice_letter("(B)"), 'B');
   EXPECT_EQ(choice_letter("\\textbf{(E)} 5"), 'E');

@@ -1,6 +1,9 @@
 // Graded (gold, prediction, expected) pairs for the math verifier, written from the rules in
 // docs/rewards.md: each table is one rule family with true and false cases. Predictions here are bare
 // answers (the extraction rules are tested in math_extract_test.cpp); gold fields use the dataset forms.
+// The tables checked with check_verified() guard reward-hacking holes that lived in verify() rather than
+// in the comparison (the gold read as a multiple-choice letter, a time read as its last number), so
+// each of their pairs is also run through verify() with the prediction boxed and as a bare formula.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -21,6 +24,18 @@ void check(const std::vector<Pair>& pairs) {
   for (const Pair& p : pairs) {
     EXPECT_EQ(answers_equivalent(p.gold, p.pred), p.expected)
         << "gold: " << p.gold << "\npred: " << p.pred << "\nexpected " << (p.expected ? "equal" : "different");
+  }
+}
+
+// answers_equivalent() and verify() on two completions that carry the prediction must all agree.
+void check_verified(const std::vector<Pair>& pairs) {
+  check(pairs);
+  for (const Pair& p : pairs) {
+    for (const std::string& completion : {"So the answer is $\\boxed{" + std::string(p.pred) + "}$.",
+                                          "$" + std::string(p.pred) + "$"}) {
+      Verdict v = verify(p.gold, completion);
+      EXPECT_EQ(v.correct, p.expected) << "gold: " << p.gold << "\ncompletion: " << completion << "\nverdict: " << v.reason;
+    }
   }
 }
 
@@ -133,6 +148,25 @@ TEST(MathPairs, EquationsAndAssignments) {
   });
 }
 
+// An assignment or equation is judged by what follows its "=": a gold whose left side is a capital A-E
+// ("D = (0, 1)", "A = 5") is a named value, not a multiple-choice letter that any prediction naming the
+// letter would match.
+TEST(MathPairs, AssignmentsAreJudgedByTheirRightHandSide) {
+  check_verified({
+      {"D = (0, 1)", "D = (0, 1.5)", false}, {"D = (0, 1)", "D = (1, 0)", false},  {"D = (0, 1)", "D = (0, 1, 2)", false},
+      {"D = (0, 1)", "E = (0, 1)", false},   {"D = (0, 1)", "D", false},            {"D = (0, 1)", "(0, 1.5)", false},
+      {"D = (0, 1)", "D = (0, 1)", true},    {"D = (0, 1)", "D=(0,1)", true},        {"D = (0, 1)", "(0, 1)", true},
+      {"(0, 1)", "D = (0, 1)", true},        {"(0, 1)", "D = (0, 1.5)", false},     {"A = 5", "A = 6", false},
+      {"A = 5", "A", false},                 {"A = 5", "A = 5", true},              {"A = 5", "5", true},
+      {"E = 10", "E = 10.5", false},         {"E = 10", "E = 10.0", true},          {"B = (2, 3)", "B = (3, 2)", false},
+      {"C = 2\\pi", "C = 3\\pi", false},    {"C: 4", "C: 5", false},              {"x = 5", "5", true},
+      {"x = 5", "x = 6", false},             {"x = 5", "x = 5.5", false},           {"x = 5", "y = 5", false},
+      {"x = 5", "x = 2 + 3 = 6", false},     {"f(x) = 2x + 1", "f(x) = 2x + 2", false}, {"f(x) = 2x + 1", "f(x) = 1 + 2x", true},
+      {"a = b = 5", "a = b = 6", false},     {"a = b = 5", "5", true},              {"(p,q,r) = (6,31,-1)", "(p,q,r) = (6,31,1)", false},
+      {"\\text{Area} = 12", "\\text{Area} = 13", false},
+  });
+}
+
 TEST(MathPairs, Inequalities) {
   check({
       {"x > 5", "x > 5", true},      {"x > 5", "5 < x", true},      {"x >= 5", "x \\geq 5", true},
@@ -156,6 +190,49 @@ TEST(MathPairs, TuplesSetsAndLists) {
       {"(1,3)", "3, 1", false},                 {"\\{1,3\\}", "(1,3)", true},          {"1,-2", "x = 1, x = -2", true},
       {"1,-2", "x = 1 \\text{ or } x = -2", true}, {"\\left( \\frac{3}{2}, -13 \\right)", "(1.5, -13)", true},
       {"\\langle 1, 2 \\rangle", "(1, 2)", true}, {"\\emptyset", "\\{\\}", true},
+  });
+}
+
+// Ratios and clock times compare part by part in order, never as their quotient (12:00 would be 12/0) and
+// never as the last number they contain (12:00 and 1:00 both end in "00"). The gold's am/pm must be
+// matched; a whole-hour time is its bare hour (GSM8K's gold 7 for "7:00 pm").
+TEST(MathPairs, RatiosAndClockTimes) {
+  check_verified({
+      {"12:00", "1:00", false},               {"12:00", "2:00", false},              {"12:00", "12:01", false},
+      {"12:00", "00", false},                 {"12:00", "0", false},                 {"12:00", "1", false},
+      {"12:00", "12", true},                  {"7", "7:00 pm", true},                {"7", "7:00 \\text{ PM}", true},
+      {"7", "7:00", true},                    {"7", "7:30 pm", false},               {"7", "8:00 pm", false},
+      {"7:00 pm", "7", false},                {"7", "0:07", false},
+      {"12:00", "12:00", true},               {"12:00", "12 : 00", true},            {"\\text{12:00}", "12:00", true},
+      {"\\text{12:00}", "1:00", false},       {"1:30", "13:0", false},               {"1:30", "13:00", false},
+      {"1:30", "1:30", true},                 {"3:4", "4:3", false},                 {"3:4", "3 : 4", true},
+      {"3:4", "3:4", true},                   {"3:4", "6:8", false},                 {"3:4", "\\frac{3}{4}", false},
+      {"3:4", "(3, 4)", false},               {"3:4", "3, 4", false},                {"3:4", "4", false},
+      {"1:2:3", "1:2:3", true},               {"1:2:3", "1:3:2", false},             {"1:2:3", "1:2", false},
+      {"9:00 \\text{ PM}", "9:00 PM", true},   {"9:00 \\text{ p.m.}", "9:00 pm", true}, {"9:00 PM", "9:00 p.m.", true},
+      {"9:00 PM", "9:00 AM", false},          {"9:00 PM", "9:00 a.m.", false},       {"9:00 PM", "9:00", false},
+      {"9:00", "9:00 PM", true},              {"9:00", "9:30 PM", false},             {"\\text{9:00 p.m.}", "\\text{9:00 pm}", true},
+      {"\\text{12:30 pm}", "\\text{1:230 pm}", false},
+  });
+}
+
+// A tuple is ordered whichever side it is on and whatever it meets: against a set it compares in the
+// written order (so a set never makes (3, 1) equal {1, 3}); a tuple holding a ± stands for the tuples it
+// expands to, not for a bag of its entries. Sets and bare lists stay order-free among themselves.
+TEST(MathPairs, TuplesKeepTheirOrderAgainstSets) {
+  check_verified({
+      {"\\{1,3\\}", "(3,1)", false},             {"(3,1)", "\\{1,3\\}", false},           {"\\{1,3\\}", "(1,3)", true},
+      {"(1,3)", "\\{1,3\\}", true},              {"\\{1,3\\}", "\\{3,1\\}", true},         {"(1,3)", "(3,1)", false},
+      {"(1,3)", "(1,3)", true},                    {"\\{1,2,3\\}", "(3,2,1)", false},       {"(3,2,1)", "\\{1,2,3\\}", false},
+      {"\\{1,2,3\\}", "(1,2,3)", true},           {"\\{1,2,3\\}", "(2,1,3)", false},       {"\\{1,2,3\\}", "(1,2)", false},
+      {"\\{1,2\\}", "(1,2,2)", false},            {"\\{1,3\\}", "\\langle 3, 1 \\rangle", false}, {"\\langle 3, 1 \\rangle", "\\{1,3\\}", false},
+      {"1, 3", "\\{3, 1\\}", true},               {"\\{3, 1\\}", "1, 3", true},              {"3, 1", "(1, 3)", false},
+      {"(1,3)", "[1,3]", false},                   {"\\{1,3\\}", "[1,3]", false},            {"\\{1,3\\}", "(1,3]", false},
+      {"(1,3), (3,1)", "(3,1), (1,3)", true},      {"(1,3), (2,4)", "(3,1), (4,2)", false},
+      {"\\pm 2", "2, -2", true},                   {"\\pm 2", "\\{-2, 2\\}", true},           {"\\pm 2", "(-2, 2)", false},
+      {"\\pm 2", "(2, -2)", false},                {"(\\pm 1, 0)", "(1, 0), (-1, 0)", true}, {"(\\pm 1, 0)", "(-1, 0), (1, 0)", true},
+      {"(\\pm 1, 0)", "(0, 1, -1)", false},         {"(\\pm 1, 0)", "(0, \\pm 1)", false},      {"(\\pm 1, 0)", "(1, 0)", false},
+      {"(1, 0), (-1, 0)", "(\\pm 1, 0)", true},
   });
 }
 
