@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/config_io.h"
 #include "rl/grpo/loss.h"
@@ -15,15 +17,26 @@
 
 namespace r1::rl {
 
+// What a step does when dynamic sampling kept no group in max_sampling_rounds rounds (every sampled
+// group's rewards were equal: nothing to learn from).
+enum class EmptyStep { kSkip, kCount, kFail };
+const std::vector<std::pair<EmptyStep, const char*>>& enum_names(EmptyStep);
+
 struct DapoConfig {
   bool dynamic_sampling = false;
   int64_t max_sampling_rounds = 3;
+  EmptyStep empty_step = EmptyStep::kSkip;
+  int64_t max_empty_in_a_row = 10;
   bool mask_truncated = false;  // overlong filtering: truncated completions carry no loss
 
   template <class V>
   void visit(V& v) {
     v("dynamic_sampling", dynamic_sampling, "drop zero-variance groups and sample more prompts");
     v("max_sampling_rounds", max_sampling_rounds, "rounds of sampling per step with dynamic_sampling");
+    v("empty_step", empty_step,
+      "when no group was kept: skip (sample again with new prompts; the step is not counted) | count (a step "
+      "that updates nothing) | fail");
+    v("max_empty_in_a_row", max_empty_in_a_row, "with skip: fail after this many empty attempts in a row");
     v("mask_truncated", mask_truncated, "no loss on completions cut at max_new_tokens");
   }
 };

@@ -81,22 +81,53 @@ void train_on_groups(const GrpoConfig& c, const GrpoObjective& objective, Traini
   stats.write(c, m);
 }
 
+// Phase 1 under the empty-step policy (dynamic sampling only): an attempt that keeps no group is sampled
+// again with fresh prompts (skip), returned as a step that updates nothing (count), or an error (fail).
+// The prompts of skipped attempts are consumed and logged with the step. Attempt 0 samples with the step's
+// seed, so runs that never skip draw exactly what they drew before this policy existed.
+StepGroups collect_with_policy(const GrpoConfig& c, const CollectInputs& in, TrainingSession& s, uint64_t step_seed,
+                               const StageContext& ctx, Metrics& m) {
+  std::vector<size_t> skipped_indices;
+  for (int64_t attempt = 0;; ++attempt) {
+    const uint64_t seed = attempt == 0 ? step_seed : mix_seed(step_seed, 1000 + static_cast<uint64_t>(attempt));
+    StepGroups groups = collect_groups(c, in, s.state.data_position, seed);
+    if (c.dapo.dynamic_sampling) m.set("empty_attempts", static_cast<double>(attempt + groups.kept.empty()));
+    if (!groups.kept.empty() || !c.dapo.dynamic_sampling || c.dapo.empty_step == EmptyStep::kCount) {
+      groups.data_indices.insert(groups.data_indices.begin(), skipped_indices.begin(), skipped_indices.end());
+      if (groups.kept.empty()) {
+        std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group in %ld rounds (every group's "
+                     "rewards were equal); the step updates nothing (dapo.empty_step = count)\n",
+                     ctx.spec.name.c_str(), static_cast<long>(s.state.step + 1),
+                     static_cast<long>(c.dapo.max_sampling_rounds));
+      }
+      return groups;
+    }
+    groups.wait_for_scores();
+    const std::string what = str_cat(ctx.spec.name, " step ", s.state.step + 1, ": dynamic sampling kept no group in ",
+                                     c.dapo.max_sampling_rounds, " rounds (every sampled group's rewards were equal)");
+    R1_CHECK(c.dapo.empty_step == EmptyStep::kSkip, what, "; dapo.empty_step = fail");
+    R1_CHECK(attempt + 1 < c.dapo.max_empty_in_a_row, what, ", ", attempt + 1,
+             " times in a row (dapo.max_empty_in_a_row): the reward gives every completion the same score. Check "
+             "the reward on a few samples (r1 reward score), the prompts' difficulty, or raise group_size");
+    std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group; sampling again with new prompts\n",
+                 ctx.spec.name.c_str(), static_cast<long>(s.state.step + 1));
+    skipped_indices.insert(skipped_indices.end(), groups.data_indices.begin(), groups.data_indices.end());
+  }
+}
+
 // One trainer step: collect, train, report. Returns the step's metrics.
 Metrics grpo_step(const GrpoConfig& c, const GrpoObjective& objective, const CollectInputs& in, TrainingSession& s,
                   Reference& ref, const ScheduleConfig& schedule, int64_t pad_id, StageContext& ctx) {
   const auto t_step = SteadyClock::now();
   Metrics m;
   const uint64_t step_seed = mix_seed(ctx.seed, static_cast<uint64_t>(s.state.step));
-  StepGroups groups = collect_groups(c, in, s.state.data_position, step_seed);
+  StepGroups groups = collect_with_policy(c, in, s, step_seed, ctx, m);
   if (!groups.kept.empty()) {
     train_on_groups(c, objective, s, ref, schedule, groups, pad_id, m);
   } else {
     groups.wait_for_scores();
     m.set("time_reference_s", 0.0);
     m.set("time_update_s", 0.0);
-    std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group in %ld rounds (every group's "
-                 "rewards were equal); the step updates nothing\n", ctx.spec.name.c_str(),
-                 static_cast<long>(s.state.step + 1), static_cast<long>(c.dapo.max_sampling_rounds));
   }
   ++s.state.step;
   s.log_batch("prompts", groups.data_indices);
@@ -137,8 +168,8 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
     if (s.state.step % std::max<int64_t>(1, c.log_every) == 0 || s.state.step == c.steps) {
       ctx.run.log_metrics(ctx.spec.name, s.state.step, m);
     }
-    bar.update(static_cast<size_t>(s.state.step),
-               m.pick({"reward", "accuracy", "accuracy_sampled", "kl", "completion_len_mean", "step_s"}));
+    bar.update(static_cast<size_t>(s.state.step), m.pick({"reward", "accuracy", "accuracy_sampled", "kl",
+                                                          "completion_len_mean", "empty_attempts", "step_s"}));
     s.state.extra_json = "{\"ref_reset_step\": " + std::to_string(ref.reset_step) + "}";
     end_of_step(s, ctx, c.checkpoint, c.steps, [&ref](const std::string& staging) { ref.save_into(staging); });
   }
@@ -147,6 +178,12 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
 }
 
 }  // namespace
+
+const std::vector<std::pair<EmptyStep, const char*>>& enum_names(EmptyStep) {
+  static const std::vector<std::pair<EmptyStep, const char*>> names = {
+      {EmptyStep::kSkip, "skip"}, {EmptyStep::kCount, "count"}, {EmptyStep::kFail, "fail"}};
+  return names;
+}
 
 void GrpoConfig::validate(const std::string& where) const {
   model.validate(where);
@@ -162,7 +199,8 @@ void GrpoConfig::validate(const std::string& where) const {
            ": steps and prompts_per_step must be > 0 and group_size > 1 (advantages are relative to the group)");
   R1_CHECK(epochs > 0 && minibatches > 0 && micro_batch_size >= 0, where,
            ": epochs and minibatches must be > 0, micro_batch_size >= 0");
-  R1_CHECK(dapo.max_sampling_rounds > 0, where, ": dapo.max_sampling_rounds must be > 0");
+  R1_CHECK(dapo.max_sampling_rounds > 0 && dapo.max_empty_in_a_row > 0, where,
+           ": dapo.max_sampling_rounds and dapo.max_empty_in_a_row must be > 0");
   checkpoint.validate(where);
   R1_CHECK(ref_reset_every >= 0 && logprob_chunk > 0 && samples_every >= 0, where,
            ": ref_reset_every and samples_every must be >= 0 and logprob_chunk > 0");

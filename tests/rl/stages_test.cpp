@@ -407,6 +407,79 @@ TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
   cleanup_if_passed(dir);
 }
 
+// A grpo recipe with dynamic sampling over `rows` prompts of which those with i % mixed_every == 0 have mixed
+// rewards (test_mixed), one group per step and one sampling round, so steps often keep no group.
+std::string empty_step_recipe(const std::string& dir, int rows, int mixed_every, const std::string& dapo_extra) {
+  std::string prompts;
+  for (int i = 0; i < rows; ++i) {
+    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 1\", \"answer\": \"" + std::to_string(i + 1) +
+               "\", \"mixed\": " + (mixed_every > 0 && i % mixed_every == 0 ? "true" : "false") + "}\n";
+  }
+  write_text(dir + "/prompts.jsonl", prompts);
+  const std::string recipe = dir + "/empty.json";
+  write_text(recipe, R"({"seed": 9, "stages": [
+    {"name": "zero", "type": "grpo", "model": )" + tiny_model_json() + R"(,
+     "data": {"path": ")" + dir + R"(/prompts.jsonl"}, "reward": "test_mixed",
+     "sampling": {"max_new_tokens": 3}, "steps": 3, "prompts_per_step": 1, "group_size": 2,
+     "dapo": {"dynamic_sampling": true, "max_sampling_rounds": 1)" + dapo_extra + R"(},
+     "threads": 1, "reward_threads": 1}]})");
+  return recipe;
+}
+
+TEST(Grpo, EmptyStepsAreSkippedCountedOrFailAsTheRecipeSays) {
+  register_mixed_reward();
+  const std::string dir = scratch_dir();
+  RunOptions options;
+  options.quiet = true;
+  {  // skip (default): every counted step trained on a group; the skipped attempts are logged with the step.
+    options.output_dir = dir + "/skip";
+    run_recipe(empty_step_recipe(dir, 12, 4, R"(, "max_empty_in_a_row": 30)"), options);
+    auto metrics = metrics_by_step(options.output_dir, "zero");
+    ASSERT_EQ(metrics.size(), 3u);
+    double empty = 0;
+    for (auto& [step, m] : metrics) {
+      EXPECT_EQ(m["groups_kept"].GetDouble(), 1.0) << "step " << step;
+      EXPECT_TRUE(m.HasMember("loss")) << "step " << step;
+      empty += m["empty_attempts"].GetDouble();
+    }
+    EXPECT_GT(empty, 0.0) << "with 1 prompt in 4 mixed, some attempt must have kept nothing";
+    size_t drawn = 0;
+    for (auto& line : read_jsonl(options.output_dir + "/stages/zero/batches.jsonl")) drawn += line["prompts"].Size();
+    EXPECT_EQ(drawn, static_cast<size_t>(3 + empty));
+  }
+  {  // count: the old behaviour, a step that updates nothing, said in its metrics.
+    options.output_dir = dir + "/count";
+    run_recipe(empty_step_recipe(dir, 12, 4, R"(, "empty_step": "count")"), options);
+    auto metrics = metrics_by_step(options.output_dir, "zero");
+    ASSERT_EQ(metrics.size(), 3u);
+    int empty_steps = 0;
+    for (auto& [step, m] : metrics) {
+      const bool empty = m["groups_kept"].GetDouble() == 0;
+      empty_steps += empty;
+      EXPECT_EQ(m["empty_attempts"].GetDouble(), empty ? 1.0 : 0.0) << "step " << step;
+      EXPECT_EQ(m.HasMember("loss"), !empty) << "step " << step;
+    }
+    EXPECT_GT(empty_steps, 0) << "the data order of this seed draws an unmixed prompt in some step";
+  }
+  {  // No prompt ever has mixed rewards: skip gives up after max_empty_in_a_row with advice; fail at once.
+    for (const char* extra : {R"(, "max_empty_in_a_row": 3)", R"(, "empty_step": "fail")"}) {
+      options.output_dir = dir + "/never" + std::string(extra).substr(3, 5);
+      try {
+        run_recipe(empty_step_recipe(dir, 6, 0, extra), options);
+        ADD_FAILURE() << "no error with " << extra;
+      } catch (const Error& e) {
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find("zero step 1: dynamic sampling kept no group"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(std::string(extra).find("fail") != std::string::npos ? "dapo.empty_step = fail"
+                                                                                : "3 times in a row"),
+                  std::string::npos)
+            << msg;
+      }
+    }
+  }
+  cleanup_if_passed(dir);
+}
+
 TEST(Grpo, SequenceBalanceLossAndSamplerTrainerLogprobGapAreLogged) {
   register_mixed_reward();
   const std::string dir = scratch_dir();
