@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "common/error.h"
 #include "common/interrupt.h"
 #include "rl/pipeline.h"
 
@@ -18,7 +19,10 @@ void add_run_commands(CLI::App& app) {
              "checkpoints, the resolved recipe.\nStage types:" + types);
   auto recipe = std::make_shared<std::string>();
   auto options = std::make_shared<rl::RunOptions>();
-  cmd->add_option("recipe", *recipe, "recipe file, e.g. recipes/tiny_r1_zero.json")->required()->check(CLI::ExistingFile);
+  auto help_stage = std::make_shared<std::string>();
+  cmd->add_option("recipe", *recipe, "recipe file, e.g. recipes/tiny_r1_zero.json")->check(CLI::ExistingFile);
+  cmd->add_option("--help-stage", *help_stage,
+                  "print every key of a stage type (name, type, default, help) and exit, e.g. --help-stage grpo");
   cmd->add_option("--set", options->overrides,
                   "override a recipe value: key.path=value (repeatable; arrays by index or stage name, e.g. "
                   "stages.zero.grpo.beta=0.01)");
@@ -27,7 +31,12 @@ void add_run_commands(CLI::App& app) {
                 "continue an interrupted run: completed stages are skipped, the current one resumes from its "
                 "latest checkpoint");
   cmd->add_flag("--quiet", options->quiet, "no progress bars");
-  cmd->callback([recipe, options] {
+  cmd->callback([recipe, options, help_stage] {
+    if (!help_stage->empty()) {
+      std::fputs(rl::stage_help(*help_stage).c_str(), stdout);
+      return;
+    }
+    if (recipe->empty()) throw Error("r1 run: a recipe file is required (or --help-stage TYPE)");
     install_interrupt_handlers();  // Ctrl-C / SIGTERM: checkpoint the step in flight, then stop
     std::string dir = rl::run_recipe(*recipe, *options);
     std::printf("run directory: %s\n", dir.c_str());

@@ -234,4 +234,70 @@ class ConfigWriter {
   json::Value& object_;
 };
 
+// Lists every key of a config struct with its type, default and help — what `r1 run --help-stage TYPE`
+// prints. Nested structs give dotted keys ("optim.lr"); their own fields follow the struct's row.
+struct ConfigField {
+  std::string key;           // dotted path
+  std::string type;          // bool | int | number | string | strings | ints | json | object | one of: a | b
+  std::string default_json;  // the default as JSON text
+  std::string help;
+};
+
+class ConfigLister {
+ public:
+  template <class T>
+  static std::vector<ConfigField> list(const T& config) {
+    ConfigLister lister("");
+    const_cast<T&>(config).visit(lister);
+    return std::move(lister.fields_);
+  }
+
+  template <class T>
+  void operator()(const char* key, const T& field, const char* help = "") {
+    const std::string path = prefix_ + key;
+    json::Document doc;
+    ConfigWriter writer(doc, doc);
+    writer(key, field);
+    fields_.push_back({path, type_name(field), json::dump(doc[key]), help});
+    nested(path, field);
+  }
+
+ private:
+  explicit ConfigLister(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  static std::string type_name(bool) { return "bool"; }
+  static std::string type_name(int64_t) { return "int"; }
+  static std::string type_name(double) { return "number"; }
+  static std::string type_name(const std::string&) { return "string"; }
+  static std::string type_name(const std::vector<std::string>&) { return "strings"; }
+  static std::string type_name(const std::vector<int64_t>&) { return "ints"; }
+  static std::string type_name(const RawJson&) { return "json"; }
+  template <class T>
+  static std::string type_name(const std::optional<T>& v) {
+    return type_name(v.value_or(T{})) + " (optional)";
+  }
+  template <class E, std::enable_if_t<has_enum_names<E>::value, int> = 0>
+  static std::string type_name(E value) {
+    std::string out = "one of:";
+    for (const auto& [e, name] : enum_names(value)) out += std::string(" ") + name;
+    return out;
+  }
+  template <class T, std::enable_if_t<has_visit<T>::value, int> = 0>
+  static std::string type_name(const T&) {
+    return "object";
+  }
+
+  template <class T, std::enable_if_t<has_visit<T>::value, int> = 0>
+  void nested(const std::string& path, const T& field) {
+    ConfigLister inner(path + ".");
+    const_cast<T&>(field).visit(inner);
+    for (auto& f : inner.fields_) fields_.push_back(std::move(f));
+  }
+  template <class T, std::enable_if_t<!has_visit<T>::value, int> = 0>
+  void nested(const std::string&, const T&) {}
+
+  std::string prefix_;
+  std::vector<ConfigField> fields_;
+};
+
 }  // namespace r1

@@ -23,19 +23,29 @@ struct StageType {
   const char* name;
   const char* description;
   StageFactory factory;
+  std::vector<ConfigField> (*fields)();  // every key with its default and help (r1 run --help-stage)
   bool checkpoints = false;  // resumes mid-stage from its checkpoints (else it starts again on --resume)
 };
+
+template <class Config>
+std::vector<ConfigField> fields_of() {
+  return ConfigLister::list(Config{});
+}
 
 const std::vector<StageType>& stage_table() {
   static const std::vector<StageType> table = {
       {"synthetic_arithmetic", "write the tiny pipeline's arithmetic corpus, RL prompts and held-out set",
-       make_synthetic_arithmetic_stage},
-      {"train_tokenizer", "train a byte-level BPE tokenizer.json on text JSONL", make_train_tokenizer_stage},
-      {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage, true},
-      {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage, true},
-      {"grpo", "GRPO reinforcement learning with rule rewards (R1-Zero / reasoning RL)", make_grpo_stage, true},
+       make_synthetic_arithmetic_stage, fields_of<SyntheticArithmeticConfig>},
+      {"train_tokenizer", "train a byte-level BPE tokenizer.json on text JSONL", make_train_tokenizer_stage,
+       fields_of<TrainTokenizerConfig>},
+      {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage,
+       fields_of<PretrainConfig>, true},
+      {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage,
+       fields_of<SftConfig>, true},
+      {"grpo", "GRPO reinforcement learning with rule rewards (R1-Zero / reasoning RL)", make_grpo_stage,
+       fields_of<GrpoConfig>, true},
       {"evaluate", "accuracy / format rate / reward of one or more models on a held-out prompt set",
-       make_evaluate_stage},
+       make_evaluate_stage, fields_of<EvalConfig>},
   };
   return table;
 }
@@ -55,6 +65,23 @@ std::string StageContext::resolve_ref(const std::string& ref) const {
            "', which has not completed (stages run in recipe order)");
   std::string out = run.stage_output(stage);
   return slash == std::string::npos ? out : path_join(out, rest.substr(slash + 1));
+}
+
+std::string stage_help(const std::string& type) {
+  for (const auto& t : stage_table()) {
+    if (type != t.name) continue;
+    std::string out = str_cat("stage type '", t.name, "': ", t.description, "\n",
+                              "keys besides \"name\" and \"type\" (key (type, default): help); nested objects as "
+                              "dotted names:\n");
+    for (const ConfigField& f : t.fields()) {
+      out += str_cat("  ", f.key, " (", f.type, ", default ", f.default_json, ")", f.help.empty() ? "" : ": ",
+                     f.help, "\n");
+    }
+    return out;
+  }
+  std::string known;
+  for (const auto& t : stage_table()) known += (known.empty() ? "" : ", ") + std::string(t.name);
+  fail("--help-stage: unknown stage type '", type, "' (known: ", known, ")");
 }
 
 std::vector<std::pair<std::string, std::string>> stage_types() {

@@ -21,4 +21,8 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
 // The stage types a recipe may use, with a one-line description each (for --help).
 std::vector<std::pair<std::string, std::string>> stage_types();
 
+// Every key of a stage type with its type, default and help, as `r1 run --help-stage TYPE` prints it (from
+// the stage config's visit(), the same list that reads recipes). Throws r1::Error for an unknown type.
+std::string stage_help(const std::string& type);
+
 }  // namespace r1::rl

@@ -426,6 +426,26 @@ std::string empty_step_recipe(const std::string& dir, int rows, int mixed_every,
   return recipe;
 }
 
+TEST(RunRecipe, HelpStageListsEveryKeyWithItsDefaultFromTheConfig) {
+  const std::string dir = scratch_dir();
+  RunResult r = run_r1({"run", "--help-stage", "grpo"}, dir + "/help.log");
+  ASSERT_TRUE(r.exited && r.code == 0) << r.output;
+  for (const char* line : {"stage type 'grpo'", "  steps (int, default 100)", "  grpo.beta (number, default 0.001)",
+                           "  grpo.kl_estimator (one of: k1 k2 k3, default \"k3\"): k1 | k2 | k3",
+                           "  optim.lr (number, default 0.00001): peak learning rate", "  model.device (string, default \"auto\")",
+                           "  save_every_minutes (number, default 10.0)", "  dapo.empty_step (one of: skip count fail"}) {
+    EXPECT_NE(r.output.find(line), std::string::npos) << "missing '" << line << "' in:\n" << r.output;
+  }
+  // Every key a grpo stage accepts is listed: the listing and the reader walk the same visit().
+  size_t listed = 0;
+  for (const auto& f : ConfigLister::list(GrpoConfig{})) listed += r.output.find("  " + f.key + " (") != std::string::npos;
+  EXPECT_EQ(listed, ConfigLister::list(GrpoConfig{}).size());
+  RunResult bad = run_r1({"run", "--help-stage", "grpoo"}, dir + "/bad.log");
+  EXPECT_TRUE(bad.exited && bad.code == 1) << bad.output;
+  EXPECT_NE(bad.output.find("unknown stage type 'grpoo' (known: "), std::string::npos) << bad.output;
+  cleanup_if_passed(dir);
+}
+
 TEST(Grpo, EmptyStepsAreSkippedCountedOrFailAsTheRecipeSays) {
   register_mixed_reward();
   const std::string dir = scratch_dir();
