@@ -1,8 +1,9 @@
 // See helper_server.h: spawning a helper, and the server's start, job hand-over (one socketpair per job,
-// its far end passed over the control socket with SCM_RIGHTS) and stop (to restart it).
+// its far end passed over the control socket with SCM_RIGHTS) and stop (at exit, or to restart it).
 #include "sandbox/helper_server.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/error.h"
@@ -18,6 +21,10 @@
 namespace r1::sandbox::internal {
 
 namespace {
+
+// How long a stopping server may take to end its workers and exit before it is killed. Normally it needs
+// milliseconds (SIGKILL and reaping); only a stuck server waits this long.
+constexpr std::chrono::milliseconds kStopGrace{5000};
 
 bool send_fd(int socket_fd, int fd) {
   char byte = 'J';
@@ -38,6 +45,33 @@ bool send_fd(int socket_fd, int fd) {
     if (n == 1) return true;
     if (n < 0 && errno == EINTR) continue;
     return false;
+  }
+}
+
+// Waits at most `grace` for the peer of the connected socket `fd` to close its end (the server never
+// writes on the control socket, so readiness means hang-up or EOF). False on timeout or poll error.
+bool wait_for_peer_close(int fd, std::chrono::milliseconds grace) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + grace;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd pfd{fd, POLLIN, 0};
+    const int ready = poll(&pfd, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return false;
+    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) return true;
+    char byte;
+    const ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0 && errno != EINTR && errno != EAGAIN) return false;
+  }
+}
+
+// Reaps our child `pid` (EINTR retried). ECHILD means somebody reaped it already (a caller that set
+// SIGCHLD to SIG_IGN): nothing is left either way.
+void reap(pid_t pid) {
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
 }
 
@@ -79,8 +113,19 @@ HelperServer& HelperServer::instance() {
   return *server;
 }
 
+HelperServer::HelperServer() {
+  // atexit fails only without memory for the entry; the server then still ends at EOF when this process
+  // is gone, it is only left to init to reap.
+  (void)std::atexit(&HelperServer::stop_at_exit);
+}
+
 int HelperServer::open_job(const std::string& helper, std::string* error) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) {
+    *error = "this process is exiting; the sandbox helper server was stopped";
+    return -1;
+  }
+  if (owner_ != getpid()) forget_inherited();
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (control_ < 0 || helper != helper_) {
       if (!start(helper, error)) return -1;
@@ -96,10 +141,25 @@ int HelperServer::open_job(const std::string& helper, std::string* error) {
     }
     close(sv[0]);
     close(sv[1]);
-    stop();  // the server died: start a new one and try once more
+    stop();  // the server died or stopped reading: start a new one and try once more
   }
   *error = "the sandbox helper server does not accept jobs";
   return -1;
+}
+
+bool HelperServer::closed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return closed_;
+}
+
+void HelperServer::stop_at_exit() {
+  HelperServer& server = instance();
+  // A child forked from the owner runs this too when it exits. It must not stop its parent's server, and
+  // must not take the mutex either: another thread of the parent may have held it at the fork.
+  if (server.owner_ != getpid()) return;
+  std::lock_guard<std::mutex> lock(server.mutex_);
+  server.closed_ = true;
+  server.stop();
 }
 
 bool HelperServer::start(const std::string& helper, std::string* error) {
@@ -121,17 +181,26 @@ bool HelperServer::start(const std::string& helper, std::string* error) {
   setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   control_ = sv[0];
   helper_ = helper;
+  owner_ = getpid();
   return true;
 }
 
 void HelperServer::stop() {
+  if (pid_ > 0) {
+    // EOF on its control socket makes the server end its workers, reap everything below it and exit.
+    const bool told = control_ >= 0 && shutdown(control_, SHUT_WR) == 0;
+    if (!told || !wait_for_peer_close(control_, kStopGrace)) kill(pid_, SIGKILL);
+    reap(pid_);
+  }
   if (control_ >= 0) close(control_);
   control_ = -1;
-  if (pid_ > 0) {
-    kill(pid_, SIGKILL);
-    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
+  pid_ = -1;
+}
+
+void HelperServer::forget_inherited() {
+  // The descriptor is our copy of the parent's socket: closing it leaves the parent's server running.
+  if (control_ >= 0) close(control_);
+  control_ = -1;
   pid_ = -1;
 }
 

@@ -178,7 +178,9 @@ Result talk_to_helper(const std::string& helper, int sock, pid_t spawned, const 
     if (spawned < 0) worker = static_cast<pid_t>(pid);
     reply.erase(0, 4);
   }
-  if (hung && worker > 0) kill(worker, SIGKILL);  // init dies with it (PDEATHSIG), and the PID namespace with init
+  // init dies with the worker (PDEATHSIG), and the PID namespace with init. The server, a child subreaper,
+  // reaps the orphaned init; a helper spawned for this run we reap below, but its init goes to init.
+  if (hung && worker > 0) kill(worker, SIGKILL);
   int status = 0;
   pid_t waited = -1;
   if (spawned > 0) {
@@ -204,8 +206,10 @@ Result talk_to_helper(const std::string& helper, int sock, pid_t spawned, const 
 Result run_job(const std::string& helper, const Job& job) {
   std::string error;
   if (server_enabled()) {
-    const int sock = internal::HelperServer::instance().open_job(helper, &error);
+    internal::HelperServer& server = internal::HelperServer::instance();
+    const int sock = server.open_job(helper, &error);
     if (sock >= 0) return talk_to_helper(helper, sock, -1, job);
+    if (server.closed()) return error_result(error);  // exiting: a helper started now would outlive us
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
