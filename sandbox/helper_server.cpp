@@ -90,7 +90,11 @@ pid_t spawn_helper(const std::string& helper, const std::vector<std::string>& ar
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // A process group of its own: a signal to the caller's group (Ctrl-C at a terminal, SIGTERM from a job
+  // runner) must not kill the helper, its workers and their inits under a caller that handles it (a
+  // trainer finishing its step): their runs would fail, and they would be left to init.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   std::vector<char*> argv = {const_cast<char*>(helper.c_str())};
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

@@ -25,8 +25,9 @@
 
 namespace r1::sandbox::internal {
 
-// Spawns `helper ARGS` with an empty environment (plus `env`), `fd_for_child` as the descriptors listed in
-// `targets`, and /dev/null elsewhere on 0-2. Returns the pid (the caller must reap it) or -1 with *error.
+// Spawns `helper ARGS` in a new process group with an empty environment (plus `env`), `fd_for_child` as the
+// descriptors listed in `targets`, and /dev/null elsewhere on 0-2. Returns the pid (the caller must reap
+// it) or -1 with *error.
 pid_t spawn_helper(const std::string& helper, const std::vector<std::string>& args, int fd_for_child,
                    std::initializer_list<int> targets, std::vector<std::string> env, std::string* error);
 

@@ -60,6 +60,21 @@ TEST(SandboxLifetime, AThousandPoolRunsLeaveNoZombieAndNoDescriptor) {
   EXPECT_TRUE(zombies.empty()) << describe(zombies);
 }
 
+// Ctrl-C at a terminal, or a job runner's SIGTERM, goes to the caller's whole process group. A trainer that
+// handles it finishes its step, with sandbox runs; a helper server in the caller's group would die of it
+// instead, taking its workers and inits along (left to init, and every run of that step a sandbox_error).
+TEST(SandboxLifetime, HelperServerIsNotInTheCallersProcessGroup) {
+  const Result warm = run(cheapest_request());
+  ASSERT_EQ(warm.status, Status::ok) << warm.message;
+  int servers = 0;
+  for (const HostProcess& p : descendants_of(getpid())) {
+    if (p.ppid != getpid() || p.comm != "r1-sandbox-help") continue;
+    ++servers;
+    EXPECT_NE(p.pgrp, getpgrp()) << describe({p});
+  }
+  EXPECT_EQ(servers, 1);
+}
+
 // Makes this process a child subreaper for the lifetime of the object: processes orphaned below us come
 // back to us instead of to init, so a helper that outlives its parent stays visible (alive or zombie)
 // until we reap it.

@@ -69,6 +69,7 @@ inline std::vector<int> host_processes_with(const std::string& marker) {
 struct HostProcess {
   int pid = 0;
   int ppid = 0;
+  int pgrp = 0;      // process group
   char state = '?';  // 'Z' for a zombie
   std::string comm;  // at most 15 bytes: "r1-sandbox-help" for every helper process
 };
@@ -77,7 +78,7 @@ inline bool all_digits(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-// Parses "PID (COMM) STATE PPID ..."; COMM may itself hold spaces and parentheses, so it ends at the
+// Parses "PID (COMM) STATE PPID PGRP ..."; COMM may itself hold spaces and parentheses, so it ends at the
 // last ')'. False when the process vanished before it was read.
 inline bool parse_stat(const std::string& stat, HostProcess* p) {
   const size_t open = stat.find('(');
@@ -86,7 +87,7 @@ inline bool parse_stat(const std::string& stat, HostProcess* p) {
   std::istringstream rest(stat.substr(close + 1));
   p->pid = std::stoi(stat.substr(0, open));
   p->comm = stat.substr(open + 1, close - open - 1);
-  return static_cast<bool>(rest >> p->state >> p->ppid);
+  return static_cast<bool>(rest >> p->state >> p->ppid >> p->pgrp);
 }
 
 // Every process of the host that /proc shows (a snapshot: processes may come and go while it is taken).
