@@ -1,19 +1,17 @@
 // run(): the caller's side of a sandbox run (see sandbox.h for the design and the threat model).
 //
-// Resolves the request against the language table into a Job, posix_spawns the helper with an empty
-// environment and one socketpair as its stdin/stdout, sends the job, reads the result. A socket rather
-// than pipes because send(MSG_NOSIGNAL) cannot raise SIGPIPE in the caller when the helper died early.
+// Resolves the request against the language table into a Job, hands it to a worker of this process's
+// helper server (helper_server.h) or posix_spawns a helper for this run with an empty environment and one
+// socketpair as its stdin/stdout, sends the job, reads the result. A socket rather than pipes because
+// send(MSG_NOSIGNAL) cannot raise SIGPIPE in the caller when the helper died early.
 // The caller keeps a backstop deadline of its own (the sum of every phase's limit plus slack): the helper
 // enforces the real limits, the backstop only guards against a helper that hangs.
 #include "sandbox/sandbox.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +25,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "sandbox/helper_server.h"
 #include "sandbox/languages.h"
 #include "sandbox/wire.h"
 
@@ -139,136 +138,6 @@ bool send_all(int fd, const std::string& data) {
   return true;
 }
 
-// Spawns `helper ARGS` with an empty environment (plus `env`), `fd_for_child` as the descriptors listed in
-// `targets`, and /dev/null elsewhere on 0-2. Returns the pid or -1 with *error.
-pid_t spawn_helper(const std::string& helper, const std::vector<std::string>& args, int fd_for_child,
-                   std::initializer_list<int> targets, std::vector<std::string> env, std::string* error) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  for (int fd = 0; fd < 3; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
-  for (int target : targets) posix_spawn_file_actions_adddup2(&actions, fd_for_child, target);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> argv = {const_cast<char*>(helper.c_str())};
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, helper.c_str(), &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    *error = str_cat("cannot start the sandbox helper ", helper, ": ", std::strerror(rc));
-    return -1;
-  }
-  return pid;
-}
-
-// The long-lived `helper --server` of this process (one per process, started on first use). Jobs reach
-// it as one socket each, passed over the control socket; it forks a worker per job. When this process
-// dies the control socket closes and the server and its workers go with it. Set R1_SANDBOX_SERVER=0 to
-// spawn one helper per run instead.
-class HelperServer {
- public:
-  static HelperServer& instance() {
-    static HelperServer* server = new HelperServer;  // lives until exit; its socket closes with the process
-    return *server;
-  }
-
-  // A socket connected to a fresh worker, or -1 when no server can be used (then *error says why).
-  int open_job(const std::string& helper, std::string* error) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      if (control_ < 0 || helper != helper_) {
-        if (!start(helper, error)) return -1;
-      }
-      int sv[2];
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        *error = str_cat("socketpair: ", std::strerror(errno));
-        return -1;
-      }
-      if (send_fd(control_, sv[1])) {
-        close(sv[1]);
-        return sv[0];
-      }
-      close(sv[0]);
-      close(sv[1]);
-      stop();  // the server died: start a new one and try once more
-    }
-    *error = "the sandbox helper server does not accept jobs";
-    return -1;
-  }
-
- private:
-  static bool send_fd(int socket_fd, int fd) {
-    char byte = 'J';
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    for (;;) {
-      const ssize_t n = sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
-      if (n == 1) return true;
-      if (n < 0 && errno == EINTR) continue;
-      return false;
-    }
-  }
-
-  bool start(const std::string& helper, std::string* error) {
-    stop();
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-      *error = str_cat("socketpair: ", std::strerror(errno));
-      return false;
-    }
-    pid_ = spawn_helper(helper, {"--server"}, sv[1], {3},
-                        {"LANG=C.UTF-8", "LC_ALL=C.UTF-8", "PATH=/usr/local/bin:/usr/bin:/bin"}, error);
-    close(sv[1]);
-    if (pid_ < 0) {
-      close(sv[0]);
-      return false;
-    }
-    // A server that stopped reading must not block the caller: after 10 s a send fails and we restart it.
-    timeval timeout{10, 0};
-    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    control_ = sv[0];
-    helper_ = helper;
-    return true;
-  }
-
-  void stop() {
-    if (control_ >= 0) close(control_);
-    control_ = -1;
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-      }
-    }
-    pid_ = -1;
-  }
-
-  std::mutex mutex_;
-  std::string helper_;
-  pid_t pid_ = -1;
-  int control_ = -1;
-};
-
 bool server_enabled() {
   const char* env = std::getenv("R1_SANDBOX_SERVER");
   return env == nullptr || std::string(env) != "0";
@@ -309,7 +178,9 @@ Result talk_to_helper(const std::string& helper, int sock, pid_t spawned, const 
     if (spawned < 0) worker = static_cast<pid_t>(pid);
     reply.erase(0, 4);
   }
-  if (hung && worker > 0) kill(worker, SIGKILL);  // init dies with it (PDEATHSIG), and the PID namespace with init
+  // init dies with the worker (PDEATHSIG), and the PID namespace with init. The server, a child subreaper,
+  // reaps the orphaned init; a helper spawned for this run we reap below, but its init goes to init.
+  if (hung && worker > 0) kill(worker, SIGKILL);
   int status = 0;
   pid_t waited = -1;
   if (spawned > 0) {
@@ -335,14 +206,16 @@ Result talk_to_helper(const std::string& helper, int sock, pid_t spawned, const 
 Result run_job(const std::string& helper, const Job& job) {
   std::string error;
   if (server_enabled()) {
-    const int sock = HelperServer::instance().open_job(helper, &error);
+    internal::HelperServer& server = internal::HelperServer::instance();
+    const int sock = server.open_job(helper, &error);
     if (sock >= 0) return talk_to_helper(helper, sock, -1, job);
+    if (server.closed()) return error_result(error);  // exiting: a helper started now would outlive us
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     return error_result(str_cat("socketpair: ", std::strerror(errno)));
   }
-  const pid_t pid = spawn_helper(helper, {std::to_string(getpid())}, sv[1], {0, 1}, {}, &error);
+  const pid_t pid = internal::spawn_helper(helper, {std::to_string(getpid())}, sv[1], {0, 1}, {}, &error);
   close(sv[1]);
   if (pid < 0) {
     close(sv[0]);

@@ -46,7 +46,9 @@
 //     and killing the process on a foreign syscall ABI (x32, i386).
 //   - The caller: a worker dies with its server (PDEATHSIG), the server when the caller's process ends (its
 //     control socket closes), a per-run helper with the calling thread, and init with its worker; so a
-//     crashed caller leaves nothing running.
+//     crashed caller leaves nothing running. A caller that exits normally also leaves nothing unreaped:
+//     at exit the library stops its server and reaps it, after the server killed and reaped everything
+//     below it (helper_server.h; docs/sandbox.md, "Process lifetime").
 // Not covered:
 //   - Kernel exploits through the allowed syscall surface (this is not a VM; use gVisor/a VM for that).
 //   - Side channels (timing, cache), CPU/memory contention with the host, and tmpfs memory (bounded by the

@@ -6,8 +6,14 @@
 //   r1-sandbox-helper --server      a server: receives one socket per job over fd 3 (SCM_RIGHTS) and
 //                                   forks a worker per job that speaks the same protocol on that socket.
 //                                   It initialises the Python zygote first (python_zygote.h), so its
-//                                   workers run Python programs in a warm interpreter; it exits when fd 3
-//                                   reaches EOF (the library's process is gone) and its workers die with it.
+//                                   workers run Python programs in a warm interpreter. When fd 3 reaches
+//                                   EOF (the library stops it, or its process is gone) it kills its
+//                                   workers, reaps everything below it and exits.
+//
+// Reaping (docs/sandbox.md, "Process lifetime"): the server's finished workers are reaped by the kernel
+// (SA_NOCLDWAIT), so no zombie waits for the next job; the server is a child subreaper, so what a killed
+// worker leaves (its init, which dies by PDEATHSIG) comes back to it rather than to init. The process that
+// started the server reaps the server.
 //
 // Either way nothing but the protocol is ever written to the caller's socket, so the library can tell
 // "the sandbox reported X" from "the helper crashed".
@@ -16,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -86,6 +93,24 @@ int receive_fd(int socket_fd) {
   return -2;  // a message without a descriptor: ignore it
 }
 
+// Ends every worker, and whatever came back to us from below, and reaps them all before exiting, so that
+// nothing of ours is left to init. Automatic reaping stops first: from then on a child that exits stays a
+// zombie until we wait for it, so a pid we listed and kill cannot have been reused by another process.
+[[noreturn]] void shut_down_server() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  const bool pids_stay_ours = sigaction(SIGCHLD, &dfl, nullptr) == 0;  // else only wait for them to end
+  for (;;) {
+    if (pids_stay_ours) {
+      for (const pid_t child : helper::child_pids()) kill(child, SIGKILL);
+    }
+    // A child hands its own children to us (their subreaper) before it can be waited for, so the listing
+    // after each reaped child includes them.
+    if (waitpid(-1, nullptr, 0) < 0 && errno != EINTR) break;  // ECHILD: nothing is left
+  }
+  _exit(0);
+}
+
 int server_main() {
   constexpr int kControl = 3;
   helper::close_fds_from(kControl + 1);
@@ -106,11 +131,20 @@ int server_main() {
   struct sigaction reap {};
   reap.sa_handler = SIG_IGN;
   reap.sa_flags = SA_NOCLDWAIT;  // workers are reaped by the kernel
-  sigaction(SIGCHLD, &reap, nullptr);
+  // Without either, zombies or orphans would be left to init: refuse to serve (the library then reports
+  // its runs as sandbox errors) rather than leak.
+  if (sigaction(SIGCHLD, &reap, nullptr) != 0) {
+    std::fprintf(stderr, "r1-sandbox-helper: sigaction(SIGCHLD): %s\n", helper::errno_text(errno).c_str());
+    return 1;
+  }
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    std::fprintf(stderr, "r1-sandbox-helper: PR_SET_CHILD_SUBREAPER: %s\n", helper::errno_text(errno).c_str());
+    return 1;
+  }
   const pid_t server = getpid();
   for (;;) {
     const int job = receive_fd(kControl);
-    if (job == -1) _exit(0);  // the library is gone
+    if (job == -1) shut_down_server();  // EOF: the library stops us, or is gone
     if (job < 0) continue;
     const pid_t pid = fork();
     if (pid == 0) {

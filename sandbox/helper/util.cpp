@@ -1,12 +1,15 @@
 // See util.h.
 #include "sandbox/helper/util.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string.h>
 #include <ctime>
@@ -70,6 +73,44 @@ void close_fds_from(int from) {
 #endif
   const long max_fd = sysconf(_SC_OPEN_MAX);
   for (long fd = from; fd < (max_fd > 0 ? max_fd : 65536); ++fd) ::close(static_cast<int>(fd));
+}
+
+namespace {
+
+// The parent pid in the text of /proc/PID/stat: "PID (COMM) STATE PPID ...", where COMM may hold spaces
+// and parentheses and so ends at the last ')'. -1 when the text is not of that form.
+pid_t parent_in_stat(const std::string& stat) {
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 4 >= stat.size()) return -1;
+  char* end = nullptr;
+  const long ppid = std::strtol(stat.c_str() + close + 4, &end, 10);  // past ") S "
+  return end != stat.c_str() + close + 4 ? static_cast<pid_t>(ppid) : -1;
+}
+
+std::string read_small_file(const std::string& path) {
+  std::string text;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;  // the process is gone
+  (void)read_all(fd, &text);
+  close(fd);
+  return text;
+}
+
+}  // namespace
+
+std::vector<pid_t> child_pids() {
+  std::vector<pid_t> children;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return children;
+  const pid_t self = getpid();
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    if (parent_in_stat(read_small_file(std::string("/proc/") + e->d_name + "/stat")) == self) {
+      children.push_back(static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10)));
+    }
+  }
+  closedir(proc);
+  return children;
 }
 
 std::string signal_name(int sig) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace r1::sandbox::helper {
 
@@ -54,6 +55,10 @@ std::string errno_text(int err);  // "No such file or directory (ENOENT)"-like, 
 
 // Every descriptor from `from` upwards is closed (close_range, or a loop when the kernel lacks it).
 void close_fds_from(int from);
+
+// The pids of this process's children, live or zombie, from /proc/*/stat (a snapshot). Read it only while
+// exited children are not reaped automatically: then a listed pid stays ours until we wait for it.
+std::vector<pid_t> child_pids();
 
 // Signal name for messages ("SIGKILL"); "signal N" for unknown ones.
 std::string signal_name(int sig);

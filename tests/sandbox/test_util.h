@@ -1,5 +1,5 @@
 // Helpers shared by the sandbox tests: run a program in one call, and look at the host from outside the
-// sandbox (processes by a marker in their command line, our mounts, our temp dirs).
+// sandbox (processes by a marker in their command line or by parentage, our mounts, our descriptors).
 #pragma once
 
 #include <dirent.h>
@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -62,6 +63,89 @@ inline std::vector<int> host_processes_with(const std::string& marker) {
   }
   closedir(proc);
   return pids;
+}
+
+// One line of /proc/PID/stat, the fields the lifetime tests look at.
+struct HostProcess {
+  int pid = 0;
+  int ppid = 0;
+  int pgrp = 0;      // process group
+  char state = '?';  // 'Z' for a zombie
+  std::string comm;  // at most 15 bytes: "r1-sandbox-help" for every helper process
+};
+
+inline bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Parses "PID (COMM) STATE PPID PGRP ..."; COMM may itself hold spaces and parentheses, so it ends at the
+// last ')'. False when the process vanished before it was read.
+inline bool parse_stat(const std::string& stat, HostProcess* p) {
+  const size_t open = stat.find('(');
+  const size_t close = stat.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) return false;
+  std::istringstream rest(stat.substr(close + 1));
+  p->pid = std::stoi(stat.substr(0, open));
+  p->comm = stat.substr(open + 1, close - open - 1);
+  return static_cast<bool>(rest >> p->state >> p->ppid >> p->pgrp);
+}
+
+// Every process of the host that /proc shows (a snapshot: processes may come and go while it is taken).
+inline std::vector<HostProcess> host_process_table() {
+  std::vector<HostProcess> table;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return table;
+  while (dirent* e = readdir(proc)) {
+    HostProcess p;
+    const std::string stat_path = std::string("/proc/") + e->d_name + "/stat";
+    if (all_digits(e->d_name) && parse_stat(read_text(stat_path), &p)) table.push_back(p);
+  }
+  closedir(proc);
+  return table;
+}
+
+// The processes below `root` (children, their children, ...), root excluded.
+inline std::vector<HostProcess> descendants_of(int root) {
+  const std::vector<HostProcess> table = host_process_table();
+  std::set<int> tree = {root};
+  std::vector<HostProcess> found;
+  for (bool grew = true; grew;) {  // parents may be listed after their children: repeat until stable
+    grew = false;
+    for (const HostProcess& p : table) {
+      if (tree.count(p.ppid) != 0 && tree.insert(p.pid).second) {
+        found.push_back(p);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+// Zombies anywhere below `root`: children of ours, of our helper processes, or of theirs.
+inline std::vector<HostProcess> zombies_below(int root) {
+  std::vector<HostProcess> zombies;
+  for (const HostProcess& p : descendants_of(root)) {
+    if (p.state == 'Z') zombies.push_back(p);
+  }
+  return zombies;
+}
+
+inline std::string describe(const std::vector<HostProcess>& processes) {
+  std::string text;
+  for (const HostProcess& p : processes) {
+    text += std::to_string(p.pid) + " (" + p.comm + ") state " + p.state + " ppid " + std::to_string(p.ppid) + "\n";
+  }
+  return text;
+}
+
+// The number of descriptors this process has open (the directory stream's own is not counted).
+inline int open_fd_count() {
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return -1;
+  int n = 0;
+  while (dirent* e = readdir(fds)) n += all_digits(e->d_name);
+  closedir(fds);
+  return n - 1;
 }
 
 // Lines of the host's mount table that came from a sandbox (its tmpfs mounts are named "r1-sandbox").
