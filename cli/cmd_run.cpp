@@ -31,6 +31,9 @@ void add_run_commands(CLI::App& app) {
                 "continue an interrupted run: completed stages are skipped, the current one resumes from its "
                 "latest checkpoint");
   cmd->add_flag("--quiet", options->quiet, "no progress bars");
+  cmd->add_flag("--check", options->check_only,
+                "only parse and validate the recipe (every stage's keys, values, rewards, templates and stage: "
+                "references), print OK or the first error, and run nothing");
   cmd->callback([recipe, options, help_stage] {
     if (!help_stage->empty()) {
       std::fputs(rl::stage_help(*help_stage).c_str(), stdout);
@@ -39,7 +42,7 @@ void add_run_commands(CLI::App& app) {
     if (recipe->empty()) throw Error("r1 run: a recipe file is required (or --help-stage TYPE)");
     install_interrupt_handlers();  // Ctrl-C / SIGTERM: checkpoint the step in flight, then stop
     std::string dir = rl::run_recipe(*recipe, *options);
-    std::printf("run directory: %s\n", dir.c_str());
+    if (!options->check_only) std::printf("run directory: %s\n", dir.c_str());
   });
 }
 

@@ -91,18 +91,36 @@ std::vector<std::pair<std::string, std::string>> stage_types() {
 }
 
 namespace {
+
 void run_stages(const Recipe& recipe, const std::vector<std::unique_ptr<Stage>>& stages,
                 const std::vector<const StageType*>& types, RunDir& run, const RunOptions& options);
-}  // namespace
 
-std::string run_recipe(const std::string& recipe_path, const RunOptions& options) {
-  Recipe recipe = load_recipe(recipe_path, options.overrides);
-  if (!options.output_dir.empty()) recipe.output_dir = options.output_dir;
+// Every "stage:NAME[/file]" string in a stage's resolved config must name a stage that runs before it.
+void check_stage_refs(const json::Value& v, const Recipe& recipe, size_t index) {
+  if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) check_stage_refs(it->value, recipe, index);
+  } else if (v.IsArray()) {
+    for (const auto& e : v.GetArray()) check_stage_refs(e, recipe, index);
+  } else if (v.IsString()) {
+    const std::string ref(v.GetString(), v.GetStringLength());
+    if (ref.rfind("stage:", 0) != 0) return;
+    const std::string name = ref.substr(6, ref.find('/', 6) == std::string::npos ? std::string::npos : ref.find('/', 6) - 6);
+    const StageSpec& spec = recipe.stages[index];
+    for (size_t i = 0; i < recipe.stages.size(); ++i) {
+      if (recipe.stages[i].name != name) continue;
+      R1_CHECK(i < index, spec.where, ": '", ref, "' refers to stage '", name,
+               "', which has not completed before this stage (stages run in recipe order)");
+      return;
+    }
+    fail(spec.where, ": '", ref, "' names no stage of this recipe");
+  }
+}
 
-  // Parse every stage first: a bad key in the last stage fails now, not after the first stage's hours.
-  std::vector<std::unique_ptr<Stage>> stages;
-  std::vector<const StageType*> types;
-  for (const auto& spec : recipe.stages) {
+// Builds every stage of the recipe (reading and validating its keys) and checks its stage: references.
+void parse_stages(const Recipe& recipe, std::vector<std::unique_ptr<Stage>>& stages,
+                  std::vector<const StageType*>& types) {
+  for (size_t i = 0; i < recipe.stages.size(); ++i) {
+    const StageSpec& spec = recipe.stages[i];
     const StageType* type = nullptr;
     for (const auto& t : stage_table()) {
       if (spec.type == t.name) type = &t;
@@ -114,9 +132,39 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
     }
     stages.push_back(type->factory(spec));
     types.push_back(type);
+    check_stage_refs(stages.back()->resolved_config(), recipe, i);
   }
+}
 
-  RunDir run(recipe.output_dir, options.resume);
+// A recipe that parses alone but not with its --set overrides: names the first override that breaks it.
+[[noreturn]] void blame_override(const std::string& recipe_path, const std::vector<std::string>& overrides,
+                                 const Error& error) {
+  auto parses = [&](size_t n) {
+    try {
+      std::vector<std::unique_ptr<Stage>> stages;
+      std::vector<const StageType*> types;
+      parse_stages(load_recipe(recipe_path, std::vector<std::string>(overrides.begin(), overrides.begin() + n)),
+                   stages, types);
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  if (!parses(0)) throw error;  // the recipe itself is wrong
+  for (size_t n = 1; n <= overrides.size(); ++n) {
+    if (parses(n)) continue;
+    std::string message = error.what();
+    const std::string prefix = recipe_path + ": ";
+    if (message.rfind(prefix, 0) == 0) message = message.substr(prefix.size());
+    fail("--set '", overrides[n - 1], "': ", message);
+  }
+  throw error;
+}
+
+// recipe.resolved.json: the recipe after --set with every stage's fields resolved (defaults included). A
+// resumed run whose resolved recipe changed keeps the previous one beside it, with a warning.
+void write_resolved_recipe(const Recipe& recipe, const std::string& recipe_path,
+                           const std::vector<std::unique_ptr<Stage>>& stages, RunDir& run, bool resume) {
   json::Document resolved(rapidjson::kObjectType);
   auto& a = resolved.GetAllocator();
   resolved.AddMember("name", json::Value(recipe.name.c_str(), a), a);
@@ -131,7 +179,7 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
   resolved.AddMember("stages", list, a);
   const std::string resolved_text = json::dump(resolved, true) + "\n";
   const std::string resolved_path = run.path("recipe.resolved.json");
-  if (options.resume && path_exists(resolved_path)) {
+  if (resume && path_exists(resolved_path)) {
     std::string previous = read_file(resolved_path);
     if (previous != resolved_text) {
       std::fprintf(stderr,
@@ -141,6 +189,33 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
     }
   }
   write_file_atomic(resolved_path, resolved_text);
+}
+
+}  // namespace
+
+std::string run_recipe(const std::string& recipe_path, const RunOptions& options) {
+  Recipe recipe = load_recipe(recipe_path, options.overrides);
+  if (!options.output_dir.empty()) recipe.output_dir = options.output_dir;
+
+  // Parse and check every stage first: a bad key, reward option, template or reference in the last stage
+  // fails now, before the first stage runs and before the run directory exists.
+  std::vector<std::unique_ptr<Stage>> stages;
+  std::vector<const StageType*> types;
+  try {
+    parse_stages(recipe, stages, types);
+  } catch (const Error& e) {
+    if (options.overrides.empty()) throw;
+    blame_override(recipe_path, options.overrides, e);
+  }
+  if (options.check_only) {
+    std::string names;
+    for (const auto& spec : recipe.stages) names += (names.empty() ? "" : ", ") + spec.name + " (" + spec.type + ")";
+    std::printf("recipe OK: %s: %zu stages: %s\n", recipe_path.c_str(), stages.size(), names.c_str());
+    return "";
+  }
+
+  RunDir run(recipe.output_dir, options.resume);
+  write_resolved_recipe(recipe, recipe_path, stages, run, options.resume);
 
   try {
     run_stages(recipe, stages, types, run, options);

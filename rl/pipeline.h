@@ -13,9 +13,12 @@ struct RunOptions {
   std::string output_dir;              // --output (default: the recipe's output_dir)
   bool resume = false;                 // --resume
   bool quiet = false;                  // no progress bars
+  bool check_only = false;             // --check: parse and validate every stage, print, run nothing
 };
 
-// Runs the recipe; returns the run directory. Throws r1::Error on bad input.
+// Runs the recipe; returns the run directory ("" with check_only). Throws r1::Error on bad input: every
+// stage's keys, values, templates and stage: references are checked before the first stage runs, and an
+// error caused by a --set override names that override.
 std::string run_recipe(const std::string& recipe_path, const RunOptions& options);
 
 // The stage types a recipe may use, with a one-line description each (for --help).

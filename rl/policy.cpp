@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "model/config.h"
+#include "model/tokenizer/chat_template.h"
 #include "rl/stage.h"
 
 namespace r1::rl {
@@ -30,6 +31,25 @@ at::ScalarType dtype_from_name(const std::string& name, const std::string& where
   if (name == "float32" || name == "fp32") return at::kFloat;
   if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
   fail(where, ": unknown dtype '", name, "' (expected float32 or bfloat16)");
+}
+
+std::unique_ptr<model::Tokenizer> ModelSource::tokenizer_if_available() const {
+  if (!byte_level_tokenizer.empty()) {
+    return model::Tokenizer::from_tokenizer_json(model::make_byte_level_tokenizer_json(byte_level_tokenizer),
+                                                 "model.byte_level_tokenizer");
+  }
+  const std::string& from = !tokenizer.empty() ? tokenizer : path;
+  if (from.empty() || from.rfind("stage:", 0) == 0 || !path_exists(from)) return nullptr;
+  return model::Tokenizer::load(from);
+}
+
+void check_chat_template(const std::string& name, const ModelSource& model, const std::string& where) {
+  try {
+    if (!name.empty() && name != "auto") model::ChatTemplate::by_name(name);  // unknown names throw
+    if (auto tok = model.tokenizer_if_available()) model::ChatTemplate::resolve(name, *tok);
+  } catch (const Error& e) {
+    fail(where, ": chat_template '", name, "': ", e.what());
+  }
 }
 
 at::Device device_from_name(const std::string& name, const std::string& where) {

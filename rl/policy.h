@@ -44,7 +44,15 @@ struct ModelSource {
     v("device", device, "auto (cuda when built with CUDA and a GPU is present, else cpu) | cpu | cuda | cuda:N");
   }
   void validate(const std::string& where) const;
+  // The tokenizer when it can be had before any stage runs (a byte-level tokenizer's special tokens, or a
+  // literal directory or file; not a stage:NAME output), for up-front checks such as chat templates;
+  // null otherwise. Throws like load_policy when the tokenizer is there but unreadable.
+  std::unique_ptr<model::Tokenizer> tokenizer_if_available() const;
 };
+
+// Up-front check of a chat template name ("" / "auto" = the tokenizer's; else a built-in): the name must
+// exist, and when the tokenizer is available its markers must be single tokens of it.
+void check_chat_template(const std::string& name, const ModelSource& model, const std::string& where);
 
 struct Policy {
   std::unique_ptr<model::CausalLM> model;

@@ -201,7 +201,11 @@ void ChatTemplate::check_tokenizer(const Tokenizer& tokenizer) const {
   for (const std::string& m : markers) {
     const size_t n = tokenizer.encode(m).size();
     R1_CHECK(n == 1, "chat template '", name_, "': marker '", m, "' is not one token of ", tokenizer.source(),
-             " (it encodes to ", n, " ids): the template does not fit this tokenizer");
+             " (it encodes to ", n, " ids): the template does not fit this tokenizer. Either give the tokenizer the "
+             "template's markers as special tokens (train_tokenizer's special_tokens, or byte_level_tokenizer's "
+             "list), or train without a chat template: in an sft stage set \"prompt_template\" (e.g. \"plain\" or "
+             "your own text with {prompt}) and give rows of one user and one assistant turn ({\"messages\": [...]} "
+             "or {\"prompt\", \"completion\"})");
   }
 }
 

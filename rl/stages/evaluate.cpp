@@ -163,9 +163,14 @@ std::string run_evaluate(const EvalConfig& c, StageContext& ctx) {
 
 void EvalConfig::validate(const std::string& where) const {
   R1_CHECK(!models.empty(), where, ": 'models' is required (object: name -> model directory or stage:NAME)");
-  model_list(models, where);
   data.validate(where);
   device_from_name(device, where + ": device");
+  for (const auto& [name, path] : model_list(models, where)) {
+    if (data.chat_template.empty()) continue;
+    ModelSource source;
+    source.path = path;
+    check_chat_template(data.chat_template, source, where + ": models." + name + ": data");
+  }
   check_format_reward_matches_prompt(data, reward, where);
   sampling.validate(where + ": sampling");
   R1_CHECK(!reward.empty(), where, ": 'reward' is required");

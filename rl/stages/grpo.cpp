@@ -188,6 +188,7 @@ const std::vector<std::pair<EmptyStep, const char*>>& enum_names(EmptyStep) {
 void GrpoConfig::validate(const std::string& where) const {
   model.validate(where);
   data.validate(where);
+  if (!data.chat_template.empty()) check_chat_template(data.chat_template, model, where + ": data");
   check_format_reward_matches_prompt(data, reward, where);
   sampling.validate(where + ": sampling");
   optim.validate(where);

@@ -57,6 +57,7 @@ void SftConfig::validate(const std::string& where) const {
   train.validate(where);
   R1_CHECK(chat_template.empty() || prompt_template.empty(), where,
            ": give chat_template or prompt_template, not both");
+  if (prompt_template.empty()) check_chat_template(chat_template, train.model, where);
   R1_CHECK(!add_eos.has_value() || !prompt_template.empty(), where,
            ": add_eos applies to prompt_template rows only; with a chat template the template's end-of-turn token "
            "closes every assistant turn (remove add_eos, or use prompt_template)");

@@ -63,7 +63,8 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
        "[" + pretrain_stage("b", corpus, R"(, "steps": 100)") + "]", {},
        {"stages[0] (b)", "duplicate key 'steps'"}},
       {"wrong type through --set", "[" + good + "]", {"--set", "stages.base.pack=[1]"},
-       {"stages[0] (base)", "key 'pack': expected true or false, got array"}},
+       {"--set 'stages.base.pack=[1]': ", "stages[0] (base)", "key 'pack': expected true or false, got array"},
+       true, /*names_recipe=*/false},
       {"unknown stage type", "[" + good + R"(, {"name": "x", "type": "pretrian"}])", {},
        {"stages[1] (x)", "unknown stage type 'pretrian'", "known:", "grpo"}},
       {"bad value", "[" + pretrain_stage("b", corpus, R"(, "optim": {"schedule": "linear"})") + "]", {},
@@ -75,16 +76,24 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
        {},
        {"stages[0] (b)", "vocab_size"},
        false},
-      {"stage: reference to no stage",
-       "[" + pretrain_stage("b", "stage:nope/corpus.jsonl") + "]",
+      {"stage: reference to no stage (in the last stage: checked before the first runs)",
+       "[" + good + ", " + pretrain_stage("b", "stage:nope/corpus.jsonl") + "]",
        {},
-       {"stages[0] (b)", "'stage:nope/corpus.jsonl' names no stage of this recipe"},
-       false},
+       {"stages[1] (b)", "'stage:nope/corpus.jsonl' names no stage of this recipe"}},
       {"stage: reference to a stage that has not run yet",
        "[" + pretrain_stage("b", "stage:later/corpus.jsonl") + R"(, {"name": "later", "type": "synthetic_arithmetic"}])",
        {},
-       {"stages[0] (b)", "refers to stage 'later', which has not completed"},
-       false},
+       {"stages[0] (b)", "refers to stage 'later', which has not completed"}},
+      {"a chat template whose markers the tokenizer lacks (suggests the working routes)",
+       "[" + good + R"(, {"name": "s", "type": "sft", "model": )" + tiny_model_json() + R"(, "data": ")" + corpus +
+           R"(", "chat_template": "chatml"}])",
+       {},
+       {"stages[1] (s)", "chat_template 'chatml'", "'<|im_end|>' is not one token", "prompt_template",
+        "special_tokens"}},
+      {"an unknown chat template", "[" + good + R"(, {"name": "s", "type": "sft", "model": )" + tiny_model_json() +
+           R"(, "data": ")" + corpus + R"(", "chat_template": "deepseek_r1"}])",
+       {},
+       {"stages[1] (s)", "chat_template 'deepseek_r1'", "deepseek-r1"}},
       {"missing data file", "[" + pretrain_stage("b", dir + "/missing.jsonl") + "]", {}, {"missing.jsonl"}, false,
        /*names_recipe=*/false},
       {"a tokenizer file checkpoints would not carry",
@@ -101,7 +110,7 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
            R"(", "text_key": "body"}])",
        {}, {"stages[0] (s)", "unknown key 'text_key'"}},
       {"add_eos with a chat template",
-       R"([{"name": "s", "type": "sft", "model": )" + tiny_model_json() + R"(, "data": ")" + corpus +
+       R"([{"name": "s", "type": "sft", "model": )" + tiny_model_json(kChatMlSpecials) + R"(, "data": ")" + corpus +
            R"(", "chat_template": "chatml", "add_eos": false}])",
        {}, {"stages[0] (s)", "add_eos applies to prompt_template rows only"}},
       {"greedy sampling in a grpo stage",
@@ -143,7 +152,8 @@ TEST(RunRecipe, ErrorsNameTheFileAndKeyExitNonZeroAndNeverCrash) {
   // exit status and the printed error (starting r1 costs ~1 s, so not all of them).
   const std::set<std::string> through_cli = {"unknown key in the last stage (fails before the first stage runs)",
                                              "wrong type through --set",
-                                             "stage: reference to no stage"};
+                                             "stage: reference to no stage (in the last stage: checked before the "
+                                             "first runs)"};
   int i = 0;
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -424,6 +434,28 @@ std::string empty_step_recipe(const std::string& dir, int rows, int mixed_every,
      "dapo": {"dynamic_sampling": true, "max_sampling_rounds": 1)" + dapo_extra + R"(},
      "threads": 1, "reward_threads": 1}]})");
   return recipe;
+}
+
+TEST(RunRecipe, CheckValidatesEveryStageAndRunsNothing) {
+  const std::string dir = scratch_dir();
+  const std::string corpus = dir + "/corpus.jsonl";
+  write_text(corpus, "{\"text\": \"1 + 1 = 2\"}\n");
+  write_text(dir + "/good.json",
+             R"({"stages": [)" + pretrain_stage("a", corpus) +
+                 R"(, {"name": "b", "type": "sft", "model": {"path": "stage:a"}, "data": ")" + corpus + R"("}]})");
+  RunResult ok = run_r1({"run", dir + "/good.json", "--check", "--output", dir + "/run"}, dir + "/ok.log");
+  ASSERT_TRUE(ok.exited && ok.code == 0) << ok.output;
+  EXPECT_NE(ok.output.find("recipe OK: " + dir + "/good.json: 2 stages: a (pretrain), b (sft)"), std::string::npos)
+      << ok.output;
+  EXPECT_FALSE(exists(dir + "/run")) << "--check must not create the run directory";
+  // A bad key in the last stage: the same error as a real run, still nothing written.
+  write_text(dir + "/bad.json", "{\"stages\": [" + pretrain_stage("a", corpus) + ", " +
+                                    pretrain_stage("b", corpus, R"(, "optim": {"lr": -1})") + "]}");
+  RunResult bad = run_r1({"run", dir + "/bad.json", "--check", "--output", dir + "/run"}, dir + "/bad.log");
+  EXPECT_TRUE(bad.exited && bad.code == 1) << bad.output;
+  EXPECT_NE(bad.output.find("stages[1] (b): optim.lr must be > 0"), std::string::npos) << bad.output;
+  EXPECT_FALSE(exists(dir + "/run"));
+  cleanup_if_passed(dir);
 }
 
 TEST(RunRecipe, HelpStageListsEveryKeyWithItsDefaultFromTheConfig) {
