@@ -35,4 +35,13 @@ std::string cuda_kernels_status() {
 #endif
 }
 
+void synchronize(const at::Device& device) {
+  if (!device.is_cuda()) return;
+#if R1_WITH_CUDA
+  at::cuda::getCurrentCUDAStream(device.index()).synchronize();
+#else
+  fail("synchronize: got device ", device, " but r1 was built without CUDA kernels (configure with -DR1_CUDA=ON)");
+#endif
+}
+
 }  // namespace r1::kernels

@@ -84,6 +84,8 @@ std::vector<GenerationResult> generate(const CausalLM& model, const at::Tensor& 
   const int64_t V = model.config().vocab_size;
   R1_CHECK(input_ids.min().item<int64_t>() >= 0 && input_ids.max().item<int64_t>() < V,
            "generate: token ids must lie in [0, ", V, ")");
+  R1_CHECK(!model.rollout_copy_stale(), "generate: the model's rollout copy is stale (a weight it was quantised "
+           "from has changed); call refresh_rollout_copy() after each optimizer step");
   c10::InferenceMode inference;
   const at::Device dev = model.device();
   at::Tensor ids = input_ids.to(dev);

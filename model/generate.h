@@ -1,6 +1,7 @@
 // Batched text generation with a KV cache: left-padded prompts of different lengths decoded together,
 // greedy or sampled (temperature, top-k, top-p, seed), stopping per row on EOS ids, stop strings or
-// max_new_tokens. This is the rollout engine of GRPO (many sequences per prompt, short answers, CPU).
+// max_new_tokens. This is the rollout engine of GRPO (many sequences per prompt, short answers). It runs
+// the model's cached forward, i.e. its FP8 rollout copy when it has one (CausalLM::make_rollout_copy).
 //
 // What a row returns: its generated token ids (the EOS or the token completing a stop string included),
 // the log-probability of each token under the model's UNMODIFIED distribution (temperature 1, no top-k /
