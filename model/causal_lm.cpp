@@ -2,6 +2,8 @@
 // bookkeeping and the expert-bias update; loading, saving and initialisation are in model_io.cpp.
 #include "model/causal_lm.h"
 
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard / GradMode: not reached through ATen.h in every LibTorch 2.x
+
 #include "common/error.h"
 #include "kernels/mla_decode.h"
 

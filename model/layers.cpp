@@ -1,6 +1,8 @@
 // See layers.h.
 #include "model/layers.h"
 
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard / GradMode: not reached through ATen.h in every LibTorch 2.x
+
 #include <limits>
 #include <vector>
 

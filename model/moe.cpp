@@ -1,6 +1,8 @@
 // See moe.h.
 #include "model/moe.h"
 
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard / GradMode: not reached through ATen.h in every LibTorch 2.x
+
 #include <algorithm>
 #include <limits>
 
