@@ -318,6 +318,8 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
         }
       }
       update_s = since(t_update);
+      // The FP8 rollout copy (model/causal_lm.h), when the policy has one, follows the new weights.
+      if (model.has_rollout_copy()) m.set("rollout_copy_refresh_s", model.refresh_rollout_copy().seconds);
       const double tokens = std::max(1.0, tok_sum);
       const double first_pass_tokens = std::max(1.0, batch.comp_mask.sum().item<double>());
       m.set("loss", loss_sum / static_cast<double>(std::max<int64_t>(1, updates)));
