@@ -1,5 +1,5 @@
 // See cuda_support.h. The device name comes from the CUDA LibTorch's device properties, so it is only
-// looked up in a CUDA build.
+// looked up in a CUDA build; synchronize() waits on the device's current stream (what timing needs).
 #include "kernels/cuda_support.h"
 
 #include <ATen/ATen.h>

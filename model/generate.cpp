@@ -92,14 +92,10 @@ PromptGroups group_prompts(const at::Tensor& ids, const at::Tensor& mask, bool s
   PromptGroups g;
   std::map<std::vector<int64_t>, int64_t> seen;
   for (int64_t b = 0; b < B; ++b) {
-    std::vector<int64_t> row(k + b * T, k + (b + 1) * T);
-    auto it = share ? seen.find(row) : seen.end();
-    if (it == seen.end()) {
-      it = seen.emplace_hint(it, std::move(row), static_cast<int64_t>(g.first_row.size()));
-      g.first_row.push_back(b);
-      if (!share) seen.clear();  // nothing to find later
-    }
-    g.group_of.push_back(it->second);
+    const int64_t next = static_cast<int64_t>(g.first_row.size());
+    const int64_t group = share ? seen.emplace(std::vector<int64_t>(k + b * T, k + (b + 1) * T), next).first->second : next;
+    if (group == next) g.first_row.push_back(b);
+    g.group_of.push_back(group);
   }
   return g;
 }

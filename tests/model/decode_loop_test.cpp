@@ -198,16 +198,20 @@ TEST_P(PagedMla, GenerationEqualsTheAbsorbedCache) {
   GenerationConfig g = mixed_finish_config(*m);
   g.max_new_tokens = 70;  // past one 64-token block
   g.stop_strings.clear();
+  std::vector<std::vector<int64_t>> prompts = batch_prompts();
+  for (int i = 0; i < 3; ++i) prompts.push_back(prompts[static_cast<size_t>(i)]);  // shared prefills too
   m->set_mla_modes(MlaMode::kNaive, MlaMode::kAbsorbed);
-  const auto absorbed = generate(*m, batch_prompts(), g);
+  const auto absorbed = generate(*m, prompts, g);
   m->set_mla_modes(MlaMode::kNaive, MlaMode::kPaged);
-  const auto paged = generate(*m, batch_prompts(), g);
+  GenerationStats stats;
+  const auto paged = generate(*m, prompts, g, &stats);
+  EXPECT_EQ(stats.prefill_rows, 12);
   expect_same(paged, absorbed, 1e-5, "paged vs absorbed (sampled, EOS)");
   g.greedy = true;
   g.eos_ids.clear();
-  const auto paged_greedy = generate(*m, batch_prompts(), g);
+  const auto paged_greedy = generate(*m, prompts, g);
   m->set_mla_modes(MlaMode::kNaive, MlaMode::kAbsorbed);
-  expect_same(paged_greedy, generate(*m, batch_prompts(), g), 1e-5, "paged vs absorbed (greedy)");
+  expect_same(paged_greedy, generate(*m, prompts, g), 1e-5, "paged vs absorbed (greedy)");
 }
 
 INSTANTIATE_TEST_SUITE_P(Mla, PagedMla, ::testing::Values(testing::tiny_v3_json(), testing::tiny_v2_json()),
