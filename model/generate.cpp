@@ -151,7 +151,8 @@ struct Batch {
   at::Tensor rows;              // int64 [Ba] on the device: `active`, to pick each row's uniforms
 };
 
-// Appends the last generated token of r and decides whether it ends the row (setting r.finish).
+// Whether the last token of r (just appended) ends the row: EOS, or a stop string in the decoded window
+// of the last tokens. Sets r.finish.
 bool finishes(GenerationResult& r, const GenerationConfig& cfg, const std::set<int64_t>& eos, size_t stop_window) {
   if (eos.count(r.tokens.back())) {
     r.finish = FinishReason::kEos;
