@@ -1,5 +1,5 @@
 // See cuda_support.h. The device name comes from the CUDA LibTorch's device properties, so it is only
-// looked up in a CUDA build.
+// looked up in a CUDA build; synchronize() waits on the device's current stream (what timing needs).
 #include "kernels/cuda_support.h"
 
 #include <ATen/ATen.h>
@@ -32,6 +32,15 @@ std::string cuda_kernels_status() {
                  " SMs)");
 #else
   return "";
+#endif
+}
+
+void synchronize(const at::Device& device) {
+  if (!device.is_cuda()) return;
+#if R1_WITH_CUDA
+  at::cuda::getCurrentCUDAStream(device.index()).synchronize();
+#else
+  fail("synchronize: got device ", device, " but r1 was built without CUDA kernels (configure with -DR1_CUDA=ON)");
 #endif
 }
 

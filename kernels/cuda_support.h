@@ -4,10 +4,15 @@
 
 #include <string>
 
+#include <ATen/ATen.h>
+
 namespace r1::kernels {
 
 bool cuda_kernels_built();      // compiled with -DR1_CUDA=ON (the .cu kernels are linked in)
 bool cuda_kernels_available();  // built, and LibTorch sees at least one CUDA device
 std::string cuda_kernels_status();  // one line: what is missing, or the device name
+// Waits until the work queued on `device`'s current stream is done (to time it); a no-op on the CPU. A
+// CUDA device in a build without CUDA kernels is an r1::Error.
+void synchronize(const at::Device& device);
 
 }  // namespace r1::kernels

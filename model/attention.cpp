@@ -1,15 +1,48 @@
 // See attention.h.
 #include "model/attention.h"
 
+#include "common/error.h"
+#include "kernels/mla_decode.h"
+
 namespace r1::model {
 namespace {
 
-// Writes `fresh` into `cache` at slots [offset, offset + S) along `dim` and returns the filled prefix.
-at::Tensor append(at::Tensor& cache, const at::Tensor& fresh, int64_t dim, int64_t offset) {
-  const int64_t S = fresh.size(dim);
+// Writes `fresh` into `cache` along `dim`: at slots [offset, offset + S), returning the filled prefix, or
+// (static step) at the device-side slot in.slot, returning the whole cache.
+at::Tensor append(at::Tensor& cache, const at::Tensor& fresh, int64_t dim, const AttentionInputs& in) {
+  if (in.slot.defined()) {
+    cache.index_copy_(dim, in.slot, fresh);
+    return cache;
+  }
+  const int64_t offset = in.offset, S = fresh.size(dim);
   TORCH_CHECK(offset + S <= cache.size(dim), "KV cache overflow: capacity ", cache.size(dim), ", need ", offset + S);
   cache.narrow(dim, offset, S).copy_(fresh);
   return cache.narrow(dim, 0, offset + S);
+}
+
+// Paged MLA (see attention.h): writes the step's keys [B, S, R+Dr] into the position-indexed latent and
+// returns the latent attention output [B, N, S, R] — through kernels::mla_decode for a single-token step,
+// over the step's own keys (as the absorbed mode) for a prefill.
+at::Tensor paged_attention(const at::Tensor& q_cat, const at::Tensor& keys, LayerCache& cache, const PagedStep& p,
+                           const ModelConfig& c, const at::Tensor& mask) {
+  const int64_t B = keys.size(0), S = keys.size(1), D = keys.size(2), R = c.kv_lora_rank;
+  at::Tensor fresh = keys.reshape({B * S, D});                                  // [B*S, R+Dr]
+  if (p.write_src.defined()) fresh = fresh.index_select(0, p.write_src);       // [W, R+Dr]
+  cache.latent.view({-1, D}).index_copy_(0, p.write_dest, fresh);              // into [B*C', R+Dr]
+  if (S > 1) {
+    at::Tensor k1 = keys.unsqueeze(1);                                          // [B, 1, S, R+Dr]
+    return masked_attention(q_cat, k1, k1.narrow(-1, 0, R), mask, c.attention_scale());  // [B, N, S, R]
+  }
+  const at::ScalarType dtype = q_cat.scalar_type();
+  R1_CHECK(dtype == at::kFloat || dtype == at::kBFloat16, "mla_attention (paged): activations must be fp32 or bf16, got ",
+           dtype);
+  kernels::MlaDecodeOptions opt;
+  opt.softmax_scale = c.attention_scale();
+  opt.kv_lora_rank = R;
+  opt.out_dtype = dtype;
+  at::Tensor pages = cache.latent.view({-1, kernels::kMlaBlockSize, D});       // [B*C'/64, 64, R+Dr]
+  kernels::MlaDecodeResult r = kernels::mla_decode(q_cat.squeeze(2), pages, p.block_table, p.seq_lens, opt);
+  return r.out.unsqueeze(2);                                                    // [B, N, 1, R]
 }
 
 }  // namespace
@@ -25,8 +58,8 @@ at::Tensor gqa_attention(const at::Tensor& x, const AttentionWeights& w, const M
   q = rope.apply(q, cos, sin);
   k = rope.apply(k, cos, sin);
   if (in.cache) {
-    k = append(in.cache->k, k, 2, in.offset);  // [B, Nk, L, D]
-    v = append(in.cache->v, v, 2, in.offset);
+    k = append(in.cache->k, k, 2, in);  // [B, Nk, L, D]
+    v = append(in.cache->v, v, 2, in);
   }
   at::Tensor out = masked_attention(q, k, v, in.mask, c.attention_scale());  // [B, N, S, D]
   return linear(out.transpose(1, 2).reshape({B, S, N * D}), w.o_proj);
@@ -56,8 +89,8 @@ at::Tensor mla_attention(const at::Tensor& x, const AttentionWeights& w, const M
     at::Tensor k = at::cat({k_nope, k_rope.expand({B, N, S, Dr})}, -1);                    // [B, N, S, Dn+Dr]
     at::Tensor qf = at::cat({q_nope, q_rope}, -1);                                         // [B, N, S, Dn+Dr]
     if (in.cache) {
-      k = append(in.cache->k, k, 2, in.offset);  // [B, N, L, Dn+Dr]
-      v = append(in.cache->v, v, 2, in.offset);  // [B, N, L, Dv]
+      k = append(in.cache->k, k, 2, in);  // [B, N, L, Dn+Dr]
+      v = append(in.cache->v, v, 2, in);  // [B, N, L, Dv]
     }
     at::Tensor out = masked_attention(qf, k, v, in.mask, scale);  // [B, N, S, Dv]
     return linear(out.transpose(1, 2).reshape({B, S, N * Dv}), w.o_proj);
@@ -72,10 +105,17 @@ at::Tensor mla_attention(const at::Tensor& x, const AttentionWeights& w, const M
   at::Tensor q_abs = at::bmm(q_heads, w_uk).view({N, B, S, R}).permute({1, 0, 2, 3});   // [B, N, S, R]
   at::Tensor q_cat = at::cat({q_abs, q_rope}, -1);               // [B, N, S, R+Dr]
   at::Tensor keys = at::cat({latent, k_rope.squeeze(1)}, -1);    // [B, S, R+Dr]
-  if (in.cache) keys = append(in.cache->latent, keys, 1, in.offset);  // [B, L, R+Dr]
-  at::Tensor k1 = keys.unsqueeze(1);                             // [B, 1, L, R+Dr]
-  at::Tensor v1 = k1.narrow(-1, 0, R);                           // [B, 1, L, R]
-  at::Tensor o_latent = masked_attention(q_cat, k1, v1, in.mask, scale);  // [B, N, S, R]
+  at::Tensor o_latent;                                           // [B, N, S, R]
+  if (mode == MlaMode::kPaged) {
+    R1_CHECK(in.cache && in.paged, "mla_attention: the paged mode needs a paged cache (CausalLM::new_cache with "
+             "MlaMode::kPaged)");
+    o_latent = paged_attention(q_cat, keys, *in.cache, *in.paged, c, in.mask);
+  } else {
+    if (in.cache) keys = append(in.cache->latent, keys, 1, in);  // [B, L, R+Dr]
+    at::Tensor k1 = keys.unsqueeze(1);                             // [B, 1, L, R+Dr]
+    at::Tensor v1 = k1.narrow(-1, 0, R);                           // [B, 1, L, R]
+    o_latent = masked_attention(q_cat, k1, v1, in.mask, scale);
+  }
   at::Tensor o_heads = o_latent.permute({1, 0, 2, 3}).reshape({N, B * S, R});            // [N, B*S, R]
   at::Tensor out = at::bmm(o_heads, w_uv.transpose(1, 2)).view({N, B, S, Dv});           // [N, B, S, Dv]
   if (w.kv_b_proj.bias.defined()) {  // a kv_b bias on V rows passes through the softmax average unchanged

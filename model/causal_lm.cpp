@@ -2,7 +2,10 @@
 // bookkeeping and the expert-bias update; loading, saving and initialisation are in model_io.cpp.
 #include "model/causal_lm.h"
 
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard / GradMode: not reached through ATen.h in every LibTorch 2.x
+
 #include "common/error.h"
+#include "kernels/mla_decode.h"
 
 namespace r1::model {
 namespace {
@@ -22,6 +25,28 @@ void check_same_shape(const at::Tensor& t, const at::Tensor& ids, const char* wh
            t.sizes(), ", expected ", ids.sizes());
 }
 
+// Where a paged MLA step writes (attention.h): token (b, s) at row b*C' + positions[b, s] of the latent
+// viewed as [B*C', R+Dr]. With `valid` (a prefill) only real tokens are written, which costs one host
+// read (their count); without, every token (decode steps).
+PagedStep paged_writes(const at::Tensor& positions, const at::Tensor& valid, const KVCache& cache) {
+  const int64_t B = positions.size(0), S = positions.size(1), Cp = cache.layers.at(0).latent.size(1);
+  PagedStep p;
+  at::Tensor row_base = at::arange(B, positions.options().dtype(at::kLong)).unsqueeze(1) * Cp;  // [B, 1]
+  at::Tensor dest = (row_base + positions.to(at::kLong)).reshape({B * S});                      // [B*S]
+  if (valid.defined()) {
+    p.write_src = valid.reshape({B * S}).nonzero().squeeze(1);                                  // [W]
+    p.write_dest = dest.index_select(0, p.write_src);                                           // [W]
+    const at::Tensor written = positions.reshape({B * S}).index_select(0, p.write_src);
+    R1_CHECK(written.numel() == 0 || (written.min().item<int64_t>() >= 0 && written.max().item<int64_t>() < Cp),
+             "forward_cached: paged MLA positions must lie in [0, ", Cp, ")");
+  } else {
+    p.write_dest = dest;
+  }
+  p.block_table = cache.block_table;
+  if (S == 1) p.seq_lens = (positions.select(1, 0).to(at::kLong) + 1).to(at::kInt);  // [B]
+  return p;
+}
+
 }  // namespace
 
 void KVCache::keep_rows(const at::Tensor& rows) {
@@ -34,6 +59,10 @@ void KVCache::keep_rows(const at::Tensor& rows) {
     sel(l.latent);
   }
   sel(key_valid);
+  if (block_table.defined()) {  // rows own contiguous blocks: the table of the new batch is again an identity
+    const int64_t nb = block_table.size(1);
+    block_table = at::arange(rows.size(0) * nb, block_table.options()).view({rows.size(0), nb});  // [B', C'/64]
+  }
 }
 
 int64_t KVCache::bytes() const {
@@ -113,6 +142,7 @@ void CausalLM::bind_layer(DecoderLayer& layer, const std::string& p, int64_t ind
 
 void CausalLM::bind() {
   rope_ = RotaryEmbedding::from_config(config_);
+  rope_.inv_freq = rope_.inv_freq.to(device_);  // no host-to-device copy inside a (captured) decode step
   embed_ = get("model.embed_tokens.weight");
   final_norm_ = get("model.norm.weight");
   lm_head_ = config_.tie_word_embeddings ? at::Tensor() : get("lm_head.weight");
@@ -125,7 +155,7 @@ void CausalLM::bind() {
     const std::string p = "model.layers." + std::to_string(n) + ".";
     mtp_.enorm = get(p + "enorm.weight");
     mtp_.hnorm = get(p + "hnorm.weight");
-    mtp_.eh_proj = Linear{get(p + "eh_proj.weight"), {}};
+    mtp_.eh_proj = Linear{get(p + "eh_proj.weight"), {}, {}};
     mtp_.head_norm = get(p + "shared_head.norm.weight");
     mtp_.embed = index_.count(p + "embed_tokens.weight") ? get(p + "embed_tokens.weight") : at::Tensor();
     mtp_.head = index_.count(p + "shared_head.head.weight") ? get(p + "shared_head.head.weight") : at::Tensor();
@@ -349,15 +379,31 @@ void CausalLM::update_expert_bias(const std::vector<at::Tensor>& expert_load, do
   }
 }
 
+void CausalLM::set_mla_modes(MlaMode forward_mode, MlaMode cache_mode) {
+  R1_CHECK(forward_mode != MlaMode::kPaged, "set_mla_modes: the paged MLA mode is a cache mode (forward() attends "
+           "over the whole sequence)");
+  forward_mla_mode_ = forward_mode;
+  cache_mla_mode_ = cache_mode;
+}
+
 KVCache CausalLM::new_cache(int64_t batch, int64_t capacity) const {
   KVCache c;
   c.mla_mode = cache_mla_mode_;
   auto opts = at::TensorOptions().dtype(dtype_).device(device_);
   c.key_valid = at::zeros({batch, capacity}, opts.dtype(at::kBool));
+  c.slot = at::zeros({1}, opts.dtype(at::kLong));
   const auto& k = config_;
+  const bool paged = k.is_mla() && c.mla_mode == MlaMode::kPaged;
+  const int64_t paged_capacity = (capacity + kernels::kMlaBlockSize - 1) / kernels::kMlaBlockSize * kernels::kMlaBlockSize;
+  if (paged) {
+    const int64_t nb = paged_capacity / kernels::kMlaBlockSize;
+    c.block_table = at::arange(batch * nb, opts.dtype(at::kInt)).view({batch, nb});  // [B, C'/64]
+  }
   for (int64_t i = 0; i < k.num_hidden_layers; ++i) {
     LayerCache l;  // zero-filled: masked slots get probability 0, and 0 * garbage could be NaN
-    if (k.is_mla()) {
+    if (paged) {
+      l.latent = at::zeros({batch, paged_capacity, k.kv_lora_rank + k.qk_rope_head_dim}, opts);  // by position
+    } else if (k.is_mla()) {
       if (c.mla_mode == MlaMode::kAbsorbed) {
         l.latent = at::zeros({batch, capacity, k.kv_lora_rank + k.qk_rope_head_dim}, opts);
       } else {
@@ -373,27 +419,81 @@ KVCache CausalLM::new_cache(int64_t batch, int64_t capacity) const {
   return c;
 }
 
+at::Tensor CausalLM::run_cached_layers(at::Tensor h, AttentionInputs& in, KVCache& cache,
+                                       const at::Tensor& moe_valid) const {
+  const std::vector<DecoderLayer>& layers = cached_layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    in.cache = &cache.layers[i];
+    h = layer_forward(layers[i], h, in, cache.mla_mode, moe_valid, nullptr, false);
+  }
+  return h;
+}
+
 at::Tensor CausalLM::forward_cached(const at::Tensor& input_ids, const at::Tensor& positions, const at::Tensor& valid,
                                     KVCache& cache) const {
   const int64_t B = input_ids.size(0), S = input_ids.size(1), off = cache.length;
   TORCH_CHECK(B == cache.batch(), "forward_cached: batch ", B, " != cache batch ", cache.batch());
   R1_CHECK(off + S <= cache.capacity(), "forward_cached: KV cache full (capacity ", cache.capacity(), ", need ",
            off + S, ")");
-  at::Tensor v = valid.to(at::kBool);
-  cache.key_valid.narrow(1, off, S).copy_(v);
-  const at::Tensor moe_valid = v.all().item<bool>() ? at::Tensor() : v;  // all real: the MoE skips its row filter
+  const bool paged = cache.mla_mode == MlaMode::kPaged && config_.is_mla();
+  R1_CHECK(!paged || S == 1 || off == 0, "forward_cached: a paged MLA cache takes several tokens per row only as "
+           "the first call (mla_decode attends with one query token per row); got ", S, " tokens at slot ", off);
+  at::Tensor v = valid.defined() ? valid.to(at::kBool) : at::Tensor();  // [B, S]
+  at::Tensor moe_valid;  // undefined = all real: the MoE skips its row filter
+  if (v.defined()) {
+    cache.key_valid.narrow(1, off, S).copy_(v);
+    if (!v.all().item<bool>()) moe_valid = v;
+  } else {
+    cache.key_valid.narrow(1, off, S).fill_(true);
+  }
   auto cs = rope_.cos_sin(positions, dtype_);
   AttentionInputs in;
   in.cos = cs.first;
   in.sin = cs.second;
   in.mask = attention_mask(cache.key_valid.narrow(1, 0, off + S), off, S);
   in.offset = off;
-  at::Tensor h = at::embedding(embed_, input_ids);  // [B, S, H]
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    in.cache = &cache.layers[i];
-    h = layer_forward(layers_[i], h, in, cache.mla_mode, moe_valid, nullptr, false);
+  PagedStep paged_step;
+  if (paged) {
+    paged_step = paged_writes(positions, v, cache);
+    in.paged = &paged_step;
   }
+  at::Tensor h = run_cached_layers(at::embedding(embed_, input_ids), in, cache, moe_valid);  // [B, S, H]
   cache.length = off + S;
+  cache.slot.fill_(cache.length);
+  return rms_norm(h, final_norm_, config_.rms_norm_eps);
+}
+
+at::Tensor CausalLM::decode_step(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache) const {
+  const char* op = "CausalLM::decode_step";
+  R1_CHECK(tokens.dim() == 1 && positions.sizes() == tokens.sizes(), op, ": tokens and positions must both be [B], got ",
+           tokens.sizes(), " and ", positions.sizes());
+  const int64_t B = tokens.size(0);
+  R1_CHECK(B == cache.batch(), op, ": batch ", B, " != cache batch ", cache.batch());
+  R1_CHECK(cache.length < cache.capacity(), op, ": KV cache full (capacity ", cache.capacity(), ")");
+  const std::vector<DecoderLayer>& layers = cached_layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    R1_CHECK(!layers[i].is_moe || layers[i].moe.has_fp8(), op, ": layer ", i, " has dense routed experts, whose "
+             "dispatch reads expert counts on the host; the static step needs the FP8 rollout copy "
+             "(make_rollout_copy(WeightFormat::kFp8))");
+  }
+  const at::Tensor pos = positions.view({B, 1});  // [B, 1]
+  auto cs = rope_.cos_sin(pos, dtype_);
+  AttentionInputs in;
+  in.cos = cs.first;
+  in.sin = cs.second;
+  in.offset = cache.length;
+  PagedStep paged_step;
+  if (cache.mla_mode == MlaMode::kPaged && config_.is_mla()) {
+    paged_step = paged_writes(pos, at::Tensor(), cache);
+    in.paged = &paged_step;
+  } else {
+    cache.key_valid.index_fill_(1, cache.slot, true);
+    in.slot = cache.slot;
+    in.mask = attention_mask_at(cache.key_valid, cache.slot);  // [B, 1, 1, C]
+  }
+  at::Tensor h = run_cached_layers(at::embedding(embed_, tokens.view({B, 1})), in, cache, at::Tensor());  // [B, 1, H]
+  cache.slot.add_(1);
+  cache.length += 1;
   return rms_norm(h, final_norm_, config_.rms_norm_eps);
 }
 

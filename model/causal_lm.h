@@ -23,8 +23,20 @@
 //   * The MTP module consumes the main model's FINAL-NORMED hidden state (what forward() returns; vLLM
 //     and Megatron do the same) concatenated as [enorm(emb(t_{i+1})) ; hnorm(h_i)].
 //   * logits() computes the LM head in fp32 even for bf16 models (log-probs for the GRPO ratio need it).
+//   * The rollout copy (make_rollout_copy(WeightFormat::kFp8)): a second set of layer bindings whose big
+//     projections carry FP8 forms (Linear::fp8; routed experts stacked in MoeWeights::fp8), quantised
+//     128x128 from the trainable weights. Norms, embeddings, router, correction bias, lm_head and
+//     kv_b_proj (the absorbed MLA reads it as per-head matrices, not through linear()) are the trainable
+//     tensors themselves, shared, never copied. Only the cached forward (generation) uses it; forward()
+//     and everything trained stay dense, and the checkpoint layout never changes (ARCHITECTURE.md rule 5).
+//     It goes stale when a quantised weight changes: refresh_rollout_copy() after each optimizer step
+//     (re-quantises in place, so captured CUDA graphs stay valid); a stale copy is detected through the
+//     tensors' version counters and generation refuses it rather than sample from old weights. clone()
+//     does not carry the copy.
+//   * decode_step() is the capture-ready single-token step: fixed shapes, no host reads (see attention.h
+//     for the static slot write and the paged MLA cache); generate.h records it in a CUDA graph.
 //
-// Letters: B batch, T tokens, S new tokens, H hidden, V vocab, E routed experts.
+// Letters: B batch, T tokens, S new tokens, H hidden, V vocab, E routed experts, C cache capacity.
 #pragma once
 
 #include <cstdint>
@@ -52,17 +64,32 @@ struct ForwardOutput {
 };
 
 // The KV cache of a batch being decoded: preallocated to `capacity` slots; slots [0, length) are filled.
-// All rows share slot indices (prompts are left-padded); key_valid marks the real tokens.
+// All rows share slot indices (prompts are left-padded); key_valid marks the real tokens. A paged MLA
+// cache (MlaMode::kPaged) stores latents by position instead, in the layout of attention.h.
 struct KVCache {
   std::vector<LayerCache> layers;  // main layers only
   at::Tensor key_valid;            // [B, C] bool
   int64_t length = 0;
   MlaMode mla_mode = MlaMode::kAbsorbed;
+  at::Tensor slot;                 // int64 [1] on the device, == length: where decode_step writes next
+  at::Tensor block_table;          // int32 [B, C'/64], paged MLA only: block_table[b][i] = b*C'/64 + i
   int64_t batch() const { return key_valid.size(0); }
   int64_t capacity() const { return key_valid.size(1); }
-  // Keeps only the given rows (int64 indices into the current batch), e.g. to drop finished sequences.
+  // Selects rows (int64 indices into the current batch; repeats allowed): drops finished sequences, or
+  // expands a prefilled prompt to its copies (prefix sharing). Rebuilds the paged block table.
   void keep_rows(const at::Tensor& rows);
   int64_t bytes() const;  // memory held by the cache tensors
+};
+
+enum class WeightFormat { kDense, kFp8 };
+
+// What the rollout copy holds and what its last (re)quantisation cost; the trainer logs `seconds`.
+struct RolloutCopyStats {
+  WeightFormat format = WeightFormat::kDense;
+  int64_t matrices = 0;   // weight matrices held in FP8 (each routed expert counts 3)
+  int64_t bytes = 0;      // FP8 codes + fp32 scales
+  double seconds = 0;     // wall time of the last make/refresh, device work included (synchronised)
+  int64_t refreshes = 0;  // make + refresh calls so far
 };
 
 struct ParameterCounts {
@@ -128,18 +155,36 @@ class CausalLM {
   void update_expert_bias(const std::vector<at::Tensor>& expert_load, double gamma);
   int64_t num_moe_layers() const;  // main layers only
 
-  // MLA computation used by forward() (default naive) and by caches made with new_cache() (default absorbed).
-  void set_mla_modes(MlaMode forward_mode, MlaMode cache_mode) {
-    forward_mla_mode_ = forward_mode;
-    cache_mla_mode_ = cache_mode;
-  }
+  // MLA computation used by forward() (default naive) and by caches made with new_cache() (default
+  // absorbed). kPaged is a cache mode only (an r1::Error as the forward mode).
+  void set_mla_modes(MlaMode forward_mode, MlaMode cache_mode);
 
   // Incremental decoding. new_cache: empty cache for `batch` rows and `capacity` slots. forward_cached:
-  // appends S tokens (input_ids [B, S], positions [B, S], valid [B, S]) at slot cache.length and returns
-  // their final-normed hidden states [B, S, H]. Run it under at::NoGradGuard / c10::InferenceMode.
+  // appends S tokens (input_ids [B, S], positions [B, S], valid [B, S] or undefined = all real) at slot
+  // cache.length and returns their final-normed hidden states [B, S, H]. Only a defined `valid` costs a
+  // host read (whether any token is padding). A paged MLA cache needs positions = the row's count of
+  // earlier real tokens (cumsum(mask) - 1) and takes several tokens per row only as the first call.
+  // Run it under at::NoGradGuard / c10::InferenceMode. Uses the rollout copy when there is one.
   KVCache new_cache(int64_t batch, int64_t capacity) const;
   at::Tensor forward_cached(const at::Tensor& input_ids, const at::Tensor& positions, const at::Tensor& valid,
                             KVCache& cache) const;
+  // The capture-ready single-token step: tokens [B], positions [B] (int64, on the model's device), every
+  // row real. Writes at the device-side cache.slot (paged MLA: at the positions) and attends over the
+  // whole capacity, so shapes and launches are the same at every step and nothing is read on the host;
+  // advances cache.slot on the device and cache.length on the host (a CUDA graph replay of this call
+  // runs only the device part: its caller advances cache.length). Returns [B, 1, H]. MoE layers need the
+  // FP8 rollout copy (the dense expert loop reads counts on the host): an r1::Error otherwise.
+  at::Tensor decode_step(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache) const;
+
+  // The rollout copy (see the header comment). make_rollout_copy(kFp8) quantises (or re-quantises) it;
+  // make_rollout_copy(kDense) drops it. refresh_rollout_copy() re-quantises in place from the current
+  // weights (an r1::Error without a copy). Both return the stats, `seconds` being what the call took.
+  RolloutCopyStats make_rollout_copy(WeightFormat format);
+  RolloutCopyStats refresh_rollout_copy();
+  bool has_rollout_copy() const { return rollout_stats_.format != WeightFormat::kDense; }
+  const RolloutCopyStats& rollout_copy_stats() const { return rollout_stats_; }
+  // True when a weight the copy was quantised from has changed since (version counters; host only).
+  bool rollout_copy_stale() const;
 
   ParameterCounts parameter_counts() const;
 
@@ -171,6 +216,14 @@ class CausalLM {
   at::Tensor layer_forward(const DecoderLayer& layer, const at::Tensor& h, const AttentionInputs& in, MlaMode mode,
                            const at::Tensor& valid, MoeStats* stats, bool balance,
                            const at::Tensor& sequence_ids = {}) const;
+  // The layers the cached forward runs: the rollout copy's when there is one.
+  const std::vector<DecoderLayer>& cached_layers() const { return has_rollout_copy() ? rollout_layers_ : layers_; }
+  at::Tensor run_cached_layers(at::Tensor h, AttentionInputs& in, KVCache& cache, const at::Tensor& moe_valid) const;
+  // Calls fn(Linear&) on each Linear of a layer that the FP8 copy quantises (all projections but kv_b_proj,
+  // the dense MLP or the shared experts); the routed experts go through quantize_experts. rollout_copy.cpp.
+  template <class Layer, class Fn>
+  static void for_each_fp8_linear(Layer& layer, Fn&& fn);
+  int64_t rollout_source_version() const;  // sum of the version counters of the quantised weights
 
   ModelConfig config_;
   at::ScalarType dtype_ = at::kFloat;
@@ -184,6 +237,9 @@ class CausalLM {
   Mtp mtp_;
   MlaMode forward_mla_mode_ = MlaMode::kNaive;
   MlaMode cache_mla_mode_ = MlaMode::kAbsorbed;
+  std::vector<DecoderLayer> rollout_layers_;  // layers_ plus FP8 forms; empty without a rollout copy
+  RolloutCopyStats rollout_stats_;
+  int64_t rollout_version_ = 0;               // rollout_source_version() at the last (re)quantisation
   std::string generation_config_json_;  // as loaded, written back by save()
 
   friend struct ModelBuilder;

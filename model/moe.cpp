@@ -1,12 +1,84 @@
 // See moe.h.
 #include "model/moe.h"
 
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard / GradMode: not reached through ATen.h in every LibTorch 2.x
+
 #include <algorithm>
 #include <limits>
 
 #include "common/error.h"
+#include "kernels/fp8_convert.h"
+#include "kernels/moe.h"
+#include "kernels/moe_gemm.h"
 
 namespace r1::model {
+namespace {
+
+// The grouped FP8 path of moe_forward for x [B, T, H] (see moe.h). Returns [B, T, H].
+at::Tensor moe_forward_fp8(const at::Tensor& x, const MoeWeights& w, const ModelConfig& c, const at::Tensor& token_valid,
+                           MoeStats* stats) {
+  const int64_t B = x.size(0), T = x.size(1), H = x.size(2), N = B * T;
+  const int64_t E = c.n_routed_experts, I = w.fp8.down.data.size(2);
+  const at::ScalarType dtype = x.scalar_type();
+  at::Tensor flat = x.reshape({N, H});                                            // [N, H]
+  Routing r = route_tokens(flat, w, c);                                           // indices, weights [N, K]
+  at::Tensor ids = r.indices;                                                     // [N, K]
+  if (token_valid.defined()) {  // padding is dropped by the kernels (id -1), not filtered on the host
+    ids = ids.masked_fill(token_valid.reshape({N, 1}).to(at::kBool).logical_not(), -1);
+  }
+  const bool decode = T == 1;
+  const kernels::MoeRouting routing = decode ? kernels::moe_route_masked(ids, E, /*max_m=*/N)
+                                             : kernels::moe_route(ids, E, /*align=*/128);
+  const kernels::Fp8Blocks xq = kernels::quantize_act(flat);                      // [N, H], [N, Hb]
+  kernels::Fp8Blocks a{kernels::moe_gather(xq.data, routing), kernels::moe_gather(xq.scale, routing)};  // [P, H], [P, Hb]
+  kernels::Fp8GemmOptions opt;
+  opt.out_dtype = dtype;
+  at::Tensor y;  // [P, H]
+  if (decode) {  // masked: P = E * N rows, expert e's tokens at e*N + 0..count-1
+    auto per_expert = [&](const kernels::Fp8Blocks& q) {
+      return kernels::Fp8Blocks{q.data.view({E, N, -1}), q.scale.view({E, N, -1})};  // [E, N, ..]
+    };
+    at::Tensor h = kernels::fp8_grouped_gemm_masked(per_expert(a), w.fp8.gate_up, routing.expert_counts, opt);  // [E, N, 2I]
+    const kernels::Fp8Blocks hq = kernels::swiglu_quant(h.view({E * N, 2 * I}));     // [E*N, I]
+    y = kernels::fp8_grouped_gemm_masked(per_expert(hq), w.fp8.down, routing.expert_counts, opt).view({E * N, H});
+  } else {       // contiguous: expert segments aligned to 128 rows
+    at::Tensor h = kernels::fp8_grouped_gemm_contiguous(a, w.fp8.gate_up, routing.row_expert, opt);  // [P, 2I]
+    const kernels::Fp8Blocks hq = kernels::swiglu_quant(h);                                      // [P, I]
+    y = kernels::fp8_grouped_gemm_contiguous(hq, w.fp8.down, routing.row_expert, opt);           // [P, H]
+  }
+  at::Tensor out = kernels::moe_unpermute(y, routing.dest_row, r.weights, dtype).view({B, T, H});
+  if (w.has_shared) out = out + swiglu_mlp(x, w.shared);
+  if (stats) stats->load = routing.expert_counts.to(at::kLong);  // [E], padding not counted
+  return out;
+}
+
+}  // namespace
+
+int64_t quantize_experts(MoeWeights& w) {
+  const int64_t E = static_cast<int64_t>(w.experts.size());
+  R1_CHECK(E > 0, "quantize_experts: the layer has no routed experts");
+  at::NoGradGuard no_grad;
+  const at::Tensor& g0 = w.experts[0].gate.weight;  // [I, H]
+  const int64_t I = g0.size(0), H = g0.size(1);
+  if (!w.has_fp8()) {  // allocated once; later calls overwrite in place
+    const auto codes = g0.options().dtype(at::kByte), scales = g0.options().dtype(at::kFloat);
+    auto blocks = [](int64_t n) { return (n + kernels::kFp8Block - 1) / kernels::kFp8Block; };
+    w.fp8.down = {at::empty({E, H, I}, codes), at::empty({E, blocks(H), blocks(I)}, scales)};
+    w.fp8.gate_up = {at::empty({E, 2 * I, H}, codes), at::empty({E, blocks(2 * I), blocks(H)}, scales)};
+  }
+  for (int64_t e = 0; e < E; ++e) {
+    const MlpWeights& m = w.experts[static_cast<size_t>(e)];
+    const kernels::Fp8Blocks gu = kernels::quantize_weight(at::cat({m.gate.weight, m.up.weight}, 0).detach());  // [2I, H]
+    const kernels::Fp8Blocks dn = kernels::quantize_weight(m.down.weight.detach());                            // [H, I]
+    w.fp8.gate_up.data[e].copy_(gu.data);
+    w.fp8.gate_up.scale[e].copy_(gu.scale);
+    w.fp8.down.data[e].copy_(dn.data);
+    w.fp8.down.scale[e].copy_(dn.scale);
+  }
+  int64_t bytes = 0;
+  for (const kernels::Fp8Blocks* q : {&w.fp8.gate_up, &w.fp8.down}) bytes += q->data.numel() + q->scale.numel() * 4;
+  return bytes;
+}
 
 Routing route_tokens(const at::Tensor& x, const MoeWeights& w, const ModelConfig& c) {
   const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok;
@@ -39,6 +111,11 @@ Routing route_tokens(const at::Tensor& x, const MoeWeights& w, const ModelConfig
 
 at::Tensor moe_forward(const at::Tensor& x, const MoeWeights& w, const ModelConfig& c, const at::Tensor& token_valid,
                        MoeStats* stats, bool want_balance_loss, const at::Tensor& sequence_ids) {
+  if (w.has_fp8()) {
+    R1_CHECK(!want_balance_loss, "moe_forward: the FP8 expert path (rollout copy) has no balance loss; train on the "
+             "dense weights");
+    return moe_forward_fp8(x, w, c, token_valid, stats);
+  }
   const int64_t B = x.size(0), T = x.size(1), H = x.size(2);
   const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok;
   at::Tensor flat = x.reshape({B * T, H});  // [N, H]

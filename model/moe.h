@@ -14,17 +14,36 @@
 // Autograd flows through the expert weights, the gate (via the gathered scores) and the inputs; the
 // selection itself is discrete, as in the paper.
 //
-// Letters: N tokens, H hidden, E routed experts, K experts per token, I expert width.
+// FP8 experts (the rollout copy, MoeWeights::fp8 set): the same router, then the kernels' grouped path
+// (kernels/moe.h, kernels/moe_gemm.h) — route into a layout, quantise every token once (1x128), gather
+// codes and scales, grouped GEMM with [gate; up] stacked per expert, swiglu_quant, grouped GEMM with
+// down, weighted unpermute — on CUDA the sm_90a kernels, on the CPU their references. Prefill (more than
+// one token per row) uses the contiguous layout; a decode step (one token per row) the masked layout with
+// max_m = tokens, which never drops a token and whose shapes depend only on (tokens, E): nothing is read
+// on the host, so the step can be captured in a CUDA graph. Padded tokens are not filtered out (that
+// needs a host read) but routed to expert id -1, which the kernels drop. The load returned is the
+// layout's expert counts; the sequence-wise balance loss is a training quantity and is refused.
+// [gate; up] is quantised as ONE [2I, H] matrix per expert: when I is not a multiple of 128 a 128x128
+// block straddles gate and up rows, so the stacked form is not two separately quantised halves.
+//
+// Letters: N tokens, H hidden, E routed experts, K experts per token, I expert width, P permuted rows.
 #pragma once
 
 #include <vector>
 
 #include <ATen/ATen.h>
 
+#include "kernels/fp8_quant.h"
 #include "model/config.h"
 #include "model/layers.h"
 
 namespace r1::model {
+
+// The routed experts in FP8, stacked for the grouped GEMM.
+struct Fp8Experts {
+  kernels::Fp8Blocks gate_up;  // data uint8 [E, 2I, H], scale fp32 [E, ceil(2I/128), ceil(H/128)]
+  kernels::Fp8Blocks down;     // data uint8 [E, H, I], scale fp32 [E, ceil(H/128), ceil(I/128)]
+};
 
 struct MoeWeights {
   at::Tensor gate_weight;      // [E, H]
@@ -32,7 +51,13 @@ struct MoeWeights {
   std::vector<MlpWeights> experts;
   MlpWeights shared;
   bool has_shared = false;
+  Fp8Experts fp8;              // optional FP8 form of `experts` (set: moe_forward takes the grouped path)
+  bool has_fp8() const { return fp8.gate_up.data.defined(); }
 };
+
+// (Re)quantises the routed experts into w.fp8, one expert at a time (so no [E, 2I, H] dense stack is
+// ever made); a second call overwrites the codes and scales in place. Returns the bytes held.
+int64_t quantize_experts(MoeWeights& w);
 
 struct Routing {
   at::Tensor indices;  // [N, K] int64
@@ -51,7 +76,8 @@ struct MoeStats {
 // x [B, T, H] → [B, T, H]. token_valid [B, T] (bool/int, may be undefined = all valid): invalid tokens are
 // not routed and not counted. When `want_balance_loss`, stats->balance_loss is filled (needs stats); its
 // "sequences" are the rows, or, when sequence_ids [B, T] int64 is given (packed rows), the runs of tokens
-// of a row sharing an id. Sequences without valid tokens are left out of the mean.
+// of a row sharing an id. Sequences without valid tokens are left out of the mean. With w.has_fp8() the
+// grouped FP8 path runs (see above); asking it for the balance loss is an r1::Error.
 at::Tensor moe_forward(const at::Tensor& x, const MoeWeights& w, const ModelConfig& config, const at::Tensor& token_valid,
                        MoeStats* stats, bool want_balance_loss, const at::Tensor& sequence_ids = {});
 

@@ -2,7 +2,8 @@
 # Compile-checks the CUDA side of r1 on any machine with nvcc, GPU or not:
 #   1. every kernels/*.cu with nvcc for sm_90a (-gencode=arch=compute_90a,code=sm_90a: wgmma and
 #      setmaxnreg need the "a" target), printing ptxas' registers / spills / shared memory per kernel;
-#   2. the at::Tensor dispatch (kernels/*_cuda.cpp) and every file that changes with R1_WITH_CUDA,
+#   2. the at::Tensor dispatch (kernels/*_cuda.cpp) and every file that changes with R1_WITH_CUDA or calls
+#      the kernels from the model (model/decode_step.cpp's CUDA-graph runner, the FP8 / paged-MLA paths),
 #      syntax-checked with g++ against the LibTorch headers (Debian's 1.13 here; set TORCH_INCLUDE to a
 #      CUDA LibTorch's include dirs to check against 2.x) and the CUDA headers.
 # It links nothing and runs nothing: the GPU session builds with scripts/gpu-session.sh.
@@ -41,7 +42,9 @@ mkdir -p "$shim"
 includes=()
 for d in $TORCH_INCLUDE "$CUDA_HOME/include" . "$OUT_DIR/shim"; do includes+=("-I$d"); done
 for cpp in kernels/*_cuda.cpp kernels/fp8_gemm.cpp kernels/moe.cpp kernels/moe_gemm.cpp kernels/mla_decode.cpp \
-           kernels/fp8_convert.cpp kernels/cuda_support.cpp cli/cmd_bench_kernels.cpp kernels/bench.cpp; do
+           kernels/fp8_convert.cpp kernels/cuda_support.cpp cli/cmd_bench_kernels.cpp kernels/bench.cpp \
+           model/decode_step.cpp model/generate.cpp model/rollout_copy.cpp model/layers.cpp model/moe.cpp \
+           model/attention.cpp model/causal_lm.cpp; do
   [ -f "$cpp" ] || continue
   if "$CXX" -std=c++17 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -DR1_WITH_CUDA=1 \
       "${includes[@]}" "$cpp" >"$OUT_DIR/$(basename "$cpp").log" 2>&1; then
