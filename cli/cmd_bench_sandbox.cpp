@@ -65,9 +65,9 @@ sandbox::Request trivial_request() {
 
 void bench_reference_solutions(const std::string& path, const std::string& format, size_t workers, double timeout_s) {
   rewards::CodeRewardOptions options;
-  options.format = format;
+  options.format = enum_from_name<rewards::CodeFormat>(format, "--format");
   options.timeout_s = timeout_s;
-  options.score = "binary";
+  options.score = rewards::CodeScore::Binary;
   const rewards::ReferenceReport report = rewards::check_reference_solutions(path, options, workers);
   std::printf("{\"bench\": \"reference_solutions\", \"file\": \"%s\", \"format\": \"%s\", \"problems\": %zu, "
               "\"passed\": %zu, \"seconds\": %.2f, \"problems_per_s\": %.1f, \"workers\": %zu}\n",

@@ -1,9 +1,11 @@
 // `r1 reward list` and `r1 reward score`: the reward registry from the command line.
 //
-//   r1 reward list [--plugin LIB.so]...
+//   r1 reward list [--markdown] [--plugin LIB.so]...
 //   r1 reward score --reward SPEC --input IN.jsonl [--output OUT.jsonl] [--threads N] [--skip-bad]
 //                   [--reasons] [--plugin LIB.so]...
 //
+// `list` prints every reward with its options (type, default, help: from each reward's options struct);
+// --markdown prints the options tables of docs/rewards.md instead.
 // SPEC is a reward name, "a,b" (equal-weight sum) or a JSON spec (rewards/registry.h). Each input line
 // is a JSON object with "completion" (string) and the fields the rewards read ("answer", "target_lang",
 // "numbers"/"target", ...), optionally "prompt", "completion_tokens", "truncated" and "id". Each output
@@ -48,8 +50,12 @@ void load_plugins(const std::vector<std::string>& plugins) {
   }
 }
 
-void run_list(const std::vector<std::string>& plugins) {
+void run_list(const std::vector<std::string>& plugins, bool markdown) {
   load_plugins(plugins);
+  if (markdown) {
+    std::fputs(rewards::options_markdown(Registry::global()).c_str(), stdout);
+    return;
+  }
   for (const rewards::RewardInfo& info : Registry::global().list()) {
     std::printf("%s\n    %s\n", info.name.c_str(), info.description.c_str());
     size_t start = 0;
@@ -250,9 +256,11 @@ void add_reward_commands(CLI::App& app) {
   reward->require_subcommand(1);
 
   auto plugins = std::make_shared<std::vector<std::string>>();
+  auto markdown = std::make_shared<bool>(false);
   CLI::App* list = reward->add_subcommand("list", "Every reward with its options and defaults");
   list->add_option("--plugin", *plugins, "Load a reward plugin library (.so) first; repeatable");
-  list->callback([plugins] { run_list(*plugins); });
+  list->add_flag("--markdown", *markdown, "Print the options tables of docs/rewards.md (markdown)");
+  list->callback([plugins, markdown] { run_list(*plugins, *markdown); });
 
   auto args = std::make_shared<ScoreArgs>();
   CLI::App* score = reward->add_subcommand("score", "Score the completions of a JSONL file");

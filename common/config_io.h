@@ -11,8 +11,11 @@
 // ConfigReader fills the struct from a JSON object: every key must be a field (an unknown key is an error
 // naming the key, the path and the file, with the accepted keys listed), every value must have the field's
 // type. Missing keys keep their defaults. ConfigWriter produces the resolved JSON (every field, defaults
-// included) saved with each run. Supported field types: bool, int64_t, double, std::string,
-// std::vector<std::string>, std::vector<int64_t>, RawJson (kept as JSON text: reward specs, model configs),
+// included) saved with each run. ConfigLister lists the fields with their types, defaults and help (what
+// `r1 run --help-stage`, `r1 reward list` and the tables of docs/rewards.md show). Errors say "key 'x'" for
+// recipe sections and "option 'x'" for reward options (the reader's noun). Supported field types: bool, int,
+// int64_t, double, std::string, std::vector<std::string> (a single string is read as a one-element list),
+// std::vector<int64_t>, RawJson (kept as JSON text: reward specs, model configs, a plugin's own options),
 // nested structs with their own visit(), std::optional of any of these (JSON null or absent = unset: for
 // keys whose meaning depends on other keys, so "not given" differs from every value), and enumerations
 // written by name: an enum type E takes part when
@@ -71,8 +74,10 @@ E enum_from_name(const std::string& name, const std::string& where) {
 
 class ConfigReader {
  public:
-  // `where` names the origin and path for errors, e.g. "recipes/tiny.json: stages[1] (grpo)".
-  ConfigReader(const json::Value& object, std::string where) : object_(object), where_(std::move(where)) {
+  // `where` names the origin and path for errors, e.g. "recipes/tiny.json: stages[1] (grpo)"; `noun` is what
+  // errors call a key ("key" in recipes, "option" in reward options).
+  ConfigReader(const json::Value& object, std::string where, const char* noun = "key")
+      : object_(object), where_(std::move(where)), noun_(noun) {
     R1_CHECK(object.IsObject(), where_, ": expected an object, got ", json::type_name(object));
   }
 
@@ -82,7 +87,7 @@ class ConfigReader {
     allowed_.insert(key);
     const json::Value* v = json::find(object_, key);
     if (v == nullptr) return;
-    read(*v, field, where_ + ": key '" + key + "'");
+    read(*v, field, where_ + ": " + noun_ + " '" + key + "'");
   }
 
   // Errors on keys that no field consumed (call after visit()), and on keys given twice (JSON allows it, but
@@ -95,24 +100,24 @@ class ConfigReader {
       if (allowed_.count(key)) continue;
       std::string accepted;
       for (const auto& a : allowed_) accepted += (accepted.empty() ? "" : ", ") + a;
-      fail(where_, ": unknown key '", key, "' (accepted: ", accepted, ")");
+      fail(where_, ": unknown ", noun_, " '", key, "' (accepted: ", accepted, ")");
     }
   }
 
   // Reads a whole struct (visit + finish).
   template <class T>
-  static void read_struct(const json::Value& object, const std::string& where, T& out) {
-    ConfigReader reader(object, where);
+  static void read_struct(const json::Value& object, const std::string& where, T& out, const char* noun = "key") {
+    ConfigReader reader(object, where, noun);
     out.visit(reader);
     reader.finish();
   }
 
  private:
-  static void read(const json::Value& v, bool& out, const std::string& at) {
+  void read(const json::Value& v, bool& out, const std::string& at) {
     R1_CHECK(v.IsBool(), at, ": expected true or false, got ", json::type_name(v));
     out = v.GetBool();
   }
-  static void read(const json::Value& v, int64_t& out, const std::string& at) {
+  void read(const json::Value& v, int64_t& out, const std::string& at) {
     if (v.IsInt64()) {
       out = v.GetInt64();
       return;
@@ -121,15 +126,25 @@ class ConfigReader {
              ": expected an integer, got ", v.IsNumber() ? json::dump(v) : json::type_name(v));
     out = static_cast<int64_t>(v.GetDouble());
   }
-  static void read(const json::Value& v, double& out, const std::string& at) {
+  void read(const json::Value& v, int& out, const std::string& at) {
+    int64_t wide = 0;
+    read(v, wide, at);
+    R1_CHECK(wide >= INT32_MIN && wide <= INT32_MAX, at, ": ", wide, " is out of range for a 32-bit integer");
+    out = static_cast<int>(wide);
+  }
+  void read(const json::Value& v, double& out, const std::string& at) {
     R1_CHECK(v.IsNumber(), at, ": expected a number, got ", json::type_name(v));
     out = v.GetDouble();
   }
-  static void read(const json::Value& v, std::string& out, const std::string& at) {
+  void read(const json::Value& v, std::string& out, const std::string& at) {
     R1_CHECK(v.IsString(), at, ": expected a string, got ", json::type_name(v));
     out.assign(v.GetString(), v.GetStringLength());
   }
-  static void read(const json::Value& v, std::vector<std::string>& out, const std::string& at) {
+  void read(const json::Value& v, std::vector<std::string>& out, const std::string& at) {
+    if (v.IsString()) {
+      out = {std::string(v.GetString(), v.GetStringLength())};
+      return;
+    }
     R1_CHECK(v.IsArray(), at, ": expected a list of strings, got ", json::type_name(v));
     out.clear();
     for (const auto& e : v.GetArray()) {
@@ -137,7 +152,7 @@ class ConfigReader {
       out.emplace_back(e.GetString(), e.GetStringLength());
     }
   }
-  static void read(const json::Value& v, std::vector<int64_t>& out, const std::string& at) {
+  void read(const json::Value& v, std::vector<int64_t>& out, const std::string& at) {
     R1_CHECK(v.IsArray(), at, ": expected a list of integers, got ", json::type_name(v));
     out.clear();
     for (const auto& e : v.GetArray()) {
@@ -145,15 +160,15 @@ class ConfigReader {
       out.push_back(e.GetInt64());
     }
   }
-  static void read(const json::Value& v, RawJson& out, const std::string& at) {
+  void read(const json::Value& v, RawJson& out, const std::string& at) {
     out.text = v.IsNull() ? std::string() : json::dump(v);
   }
   template <class T, std::enable_if_t<has_visit<T>::value, int> = 0>
-  static void read(const json::Value& v, T& out, const std::string& at) {
-    read_struct(v, at, out);
+  void read(const json::Value& v, T& out, const std::string& at) {
+    read_struct(v, at, out, noun_);
   }
   template <class T>
-  static void read(const json::Value& v, std::optional<T>& out, const std::string& at) {
+  void read(const json::Value& v, std::optional<T>& out, const std::string& at) {
     if (v.IsNull()) {
       out.reset();
       return;
@@ -163,13 +178,14 @@ class ConfigReader {
     out = std::move(value);
   }
   template <class E, std::enable_if_t<has_enum_names<E>::value, int> = 0>
-  static void read(const json::Value& v, E& out, const std::string& at) {
+  void read(const json::Value& v, E& out, const std::string& at) {
     R1_CHECK(v.IsString(), at, ": expected a string, got ", json::type_name(v));
     out = enum_from_name<E>(std::string(v.GetString(), v.GetStringLength()), at);
   }
 
   const json::Value& object_;
   std::string where_;
+  const char* noun_;
   std::set<std::string> allowed_;
 };
 
@@ -194,6 +210,7 @@ class ConfigWriter {
 
  private:
   json::Value make(bool v) { return json::Value(v); }
+  json::Value make(int v) { return json::Value(v); }
   json::Value make(int64_t v) { return json::Value(v); }
   json::Value make(double v) { return json::Value(v); }
   json::Value make(const std::string& v) { return json::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), doc_.GetAllocator()); }
@@ -266,6 +283,7 @@ class ConfigLister {
   explicit ConfigLister(std::string prefix) : prefix_(std::move(prefix)) {}
 
   static std::string type_name(bool) { return "bool"; }
+  static std::string type_name(int) { return "int"; }
   static std::string type_name(int64_t) { return "int"; }
   static std::string type_name(double) { return "number"; }
   static std::string type_name(const std::string&) { return "string"; }

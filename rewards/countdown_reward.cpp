@@ -26,6 +26,16 @@ struct CountdownConfig {
   std::string numbers_key = "numbers", target_key = "target";
   double score = 1.0, format_score = 0.1;
   bool answer_tags = true;
+
+  template <class V>
+  void visit(V& v) {
+    v("numbers_key", numbers_key, "row field with the numbers (array or \"30,100,93\")");
+    v("target_key", target_key, "row field with the target");
+    v("score", score, "score of a correct equation");
+    v("format_score", format_score, "score of an equation that is present but wrong or invalid");
+    v("answer_tags", answer_tags, "read the last <answer>...</answer> (false: the last line)");
+  }
+  void validate(const std::string&) const {}
 };
 
 // Recursive-descent evaluator over + - * / ( ) and non-negative integer literals.
@@ -254,20 +264,7 @@ void register_countdown_reward(Registry& registry) {
   RewardInfo info;
   info.name = "countdown";
   info.description = "the <answer> equation uses each given number once and equals the target (exact arithmetic)";
-  info.options_help =
-      "numbers_key (string, \"numbers\"): row field with the numbers (array or \"30,100,93\")\n"
-      "target_key (string, \"target\"): row field with the target\n"
-      "score (number, 1): correct equation; format_score (number, 0.1): equation present but wrong\n"
-      "answer_tags (bool, true): read the last <answer>...</answer> (false: the last line)";
-  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    CountdownConfig c;
-    c.numbers_key = r.str("numbers_key", c.numbers_key);
-    c.target_key = r.str("target_key", c.target_key);
-    c.score = r.number("score", c.score);
-    c.format_score = r.number("format_score", c.format_score);
-    c.answer_tags = r.flag("answer_tags", c.answer_tags);
-    r.finish();
+  add_reward<CountdownConfig>(registry, info, [](const CountdownConfig& c, const std::string&) {
     return std::make_shared<CountdownReward>(c);
   });
 }

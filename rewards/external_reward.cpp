@@ -308,7 +308,7 @@ Score ExternalReward::score(const Sample& sample) const {
 
   Score s;
   auto failed = [&](const std::string& message) -> Score {
-    if (config_.on_error == "raise") fail(what, ": ", message);
+    if (config_.on_error == OnError::Raise) fail(what, ": ", message);
     Score e;
     e.value = config_.error_score;
     e.components = {{"error", 1.0}};
@@ -334,35 +334,24 @@ Score ExternalReward::score(const Sample& sample) const {
   return s;
 }
 
+const std::vector<std::pair<OnError, const char*>>& enum_names(OnError) {
+  static const std::vector<std::pair<OnError, const char*>> names = {{OnError::Raise, "raise"}, {OnError::Score, "score"}};
+  return names;
+}
+
+void ExternalConfig::validate(const std::string& where) const {
+  R1_CHECK(!command.empty() && !command[0].empty(), where, ": option 'command' is required");
+  R1_CHECK(timeout_ms > 0, where, ": option 'timeout_ms' must be positive, got ", timeout_ms);
+  R1_CHECK(startup_timeout_ms > 0, where, ": option 'startup_timeout_ms' must be positive, got ", startup_timeout_ms);
+  R1_CHECK(processes >= 1 && processes <= 256, where, ": option 'processes' must be in [1, 256], got ", processes);
+  R1_CHECK(max_restarts >= 0, where, ": option 'max_restarts' must be >= 0, got ", max_restarts);
+}
+
 void register_external_reward(Registry& registry) {
   RewardInfo info;
   info.name = "external";
   info.description = "a reward computed by a long-lived child process speaking JSON lines (any language)";
-  info.options_help =
-      "command (string | array of strings, required): argv, or one string run with /bin/sh -c\n"
-      "timeout_ms (number, 30000): per request; a late child is killed and restarted\n"
-      "startup_timeout_ms (number, 30000): the first request of a fresh child (interpreter start-up)\n"
-      "processes (int, 1): children scoring in parallel\n"
-      "on_error (\"raise\"|\"score\", \"raise\"): after one restart and retry, raise | score error_score\n"
-      "error_score (number, 0): score when on_error is \"score\"\n"
-      "max_restarts (int, 5): restarts in a row before giving up\n"
-      "name (string, \"external\"): name used in logs and errors";
-  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    ExternalConfig c;
-    c.command = r.strings("command", {});
-    c.timeout_ms = r.number("timeout_ms", c.timeout_ms);
-    c.startup_timeout_ms = r.number("startup_timeout_ms", c.startup_timeout_ms);
-    c.processes = static_cast<int>(r.integer("processes", c.processes));
-    c.on_error = r.choice("on_error", c.on_error, {"raise", "score"});
-    c.error_score = r.number("error_score", c.error_score);
-    c.max_restarts = static_cast<int>(r.integer("max_restarts", c.max_restarts));
-    c.name = r.str("name", c.name);
-    r.finish();
-    if (c.command.empty() || c.command[0].empty()) fail(where, ": option 'command' is required");
-    if (!(c.timeout_ms > 0)) fail(where, ": timeout_ms must be positive");
-    if (c.processes < 1 || c.processes > 256) fail(where, ": processes must be in [1, 256]");
-    if (c.max_restarts < 0) fail(where, ": max_restarts must be >= 0");
+  add_reward<ExternalConfig>(registry, info, [](const ExternalConfig& c, const std::string&) {
     return std::make_shared<ExternalReward>(c);
   });
 }

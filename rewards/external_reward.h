@@ -22,21 +22,40 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rewards/reward.h"
 
 namespace r1::rewards {
 
+enum class OnError { Raise, Score };
+// Option names of OnError: "raise", "score" (config_io.h).
+const std::vector<std::pair<OnError, const char*>>& enum_names(OnError);
+
+// The options of the external reward.
 struct ExternalConfig {
   std::vector<std::string> command;  // argv; a single string is run with /bin/sh -c
   double timeout_ms = 30000;
   double startup_timeout_ms = 30000;  // the first request of a fresh child (includes interpreter start-up)
   int processes = 1;
-  std::string on_error = "raise";  // "raise" | "score"
+  OnError on_error = OnError::Raise;
   double error_score = 0.0;
   int max_restarts = 5;
   std::string name = "external";
+
+  template <class V>
+  void visit(V& v) {
+    v("command", command, "argv, or one string run with /bin/sh -c (required)");
+    v("timeout_ms", timeout_ms, "per request (> 0); a late child is killed and restarted");
+    v("startup_timeout_ms", startup_timeout_ms, "the first request of a fresh child (interpreter start-up; > 0)");
+    v("processes", processes, "children scoring in parallel, in [1, 256]");
+    v("on_error", on_error, "after one restart and retry, raise an error | score error_score");
+    v("error_score", error_score, "score when on_error is \"score\"");
+    v("max_restarts", max_restarts, "restarts in a row before giving up (>= 0)");
+    v("name", name, "name used in logs and errors");
+  }
+  void validate(const std::string& where) const;
 };
 
 class ExternalProcessPool;

@@ -24,11 +24,17 @@ size_t count(std::string_view text, std::string_view tag) {
 
 }  // namespace
 
+const std::vector<std::pair<FormatStyle, const char*>>& enum_names(FormatStyle) {
+  static const std::vector<std::pair<FormatStyle, const char*>> names = {{FormatStyle::R1Zero, "r1_zero"},
+                                                                          {FormatStyle::R1, "r1"}};
+  return names;
+}
+
 FormatCheck check_format(const std::string& completion, const FormatConfig& config) {
   FormatCheck out;
   std::string text = config.think_in_prompt ? "<think>" + completion : completion;
   std::string_view t = text;
-  const bool zero = config.style == "r1_zero";
+  const bool zero = config.style == FormatStyle::R1Zero;
   std::vector<std::string_view> tags = {"<think>", "</think>"};
   if (zero) {
     tags.push_back("<answer>");
@@ -102,17 +108,7 @@ void register_format_reward(Registry& registry) {
   RewardInfo info;
   info.name = "format";
   info.description = "completion follows the R1-Zero (<think></think><answer></answer>) or R1 template, anchored";
-  info.options_help =
-      "style (\"r1_zero\"|\"r1\", \"r1_zero\"): <think>..</think> <answer>..</answer> | <think>..</think> summary\n"
-      "think_in_prompt (bool, false): the prompt ends with <think>; the completion starts inside it\n"
-      "partial_credit (bool, false): when not matched, score the fraction of tags present exactly once";
-  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    FormatConfig c;
-    c.style = r.choice("style", c.style, {"r1_zero", "r1"});
-    c.think_in_prompt = r.flag("think_in_prompt", c.think_in_prompt);
-    c.partial_credit = r.flag("partial_credit", c.partial_credit);
-    r.finish();
+  add_reward<FormatConfig>(registry, info, [](const FormatConfig& c, const std::string&) {
     return std::make_shared<FormatReward>(c);
   });
 }

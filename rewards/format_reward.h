@@ -16,15 +16,30 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rewards/reward.h"
 
 namespace r1::rewards {
 
+enum class FormatStyle { R1Zero, R1 };
+// Option names of FormatStyle: "r1_zero", "r1" (config_io.h).
+const std::vector<std::pair<FormatStyle, const char*>>& enum_names(FormatStyle);
+
+// The options of the format reward.
 struct FormatConfig {
-  std::string style = "r1_zero";  // "r1_zero" | "r1"
+  FormatStyle style = FormatStyle::R1Zero;
   bool think_in_prompt = false;
   bool partial_credit = false;
+
+  template <class V>
+  void visit(V& v) {
+    v("style", style, "r1_zero: <think>..</think> <answer>..</answer> | r1: <think>..</think> summary");
+    v("think_in_prompt", think_in_prompt, "the prompt ends with <think>; the completion starts inside it");
+    v("partial_credit", partial_credit, "when not matched, score the fraction of tags present exactly once");
+  }
+  void validate(const std::string&) const {}
 };
 
 struct FormatCheck {

@@ -19,25 +19,42 @@
 namespace r1::rewards {
 namespace {
 
+enum class LanguageScope { Think, All };
+const std::vector<std::pair<LanguageScope, const char*>>& enum_names(LanguageScope) {
+  static const std::vector<std::pair<LanguageScope, const char*>> names = {{LanguageScope::Think, "think"},
+                                                                            {LanguageScope::All, "all"}};
+  return names;
+}
+
 struct LanguageConfig {
   std::string lang_key = "target_lang";
-  std::string default_lang;  // used when the row has no target; "" = detect from the prompt
-  std::string scope = "think";
+  std::string default_lang;
+  LanguageScope scope = LanguageScope::Think;
   double empty_score = 0.0;
+
+  template <class V>
+  void visit(V& v) {
+    v("lang_key", lang_key, "row field with the target language (ISO code: en, zh, ja, ru, ...)");
+    v("default_lang", default_lang, "target when the row has none; \"\" detects it from the prompt");
+    v("scope", scope, "think: the <think> block (else the whole completion) | all: everything");
+    v("empty_score", empty_score, "score of a chain of thought without words");
+  }
+  void validate(const std::string& where) const {
+    R1_CHECK(default_lang.empty() || !scripts_of_language(default_lang).empty(), where,
+             ": option 'default_lang': unknown language code '", default_lang,
+             "' (use ISO 639-1 codes: en, zh, ja, ko, ru, ar, hi, ...)");
+  }
 };
 
 class LanguageReward : public Reward {
  public:
-  explicit LanguageReward(LanguageConfig c) : config_(std::move(c)) {
-    if (!config_.default_lang.empty() && scripts_of_language(config_.default_lang).empty())
-      fail("reward 'language': unknown default_lang '", config_.default_lang, "'");
-  }
+  explicit LanguageReward(LanguageConfig c) : config_(std::move(c)) {}
   std::string name() const override { return "language"; }
 
   Score score(const Sample& sample) const override {
     std::string label;
     std::vector<Script> target = target_scripts(sample, label);
-    std::string_view cot = config_.scope == "think" ? chain_of_thought(sample.completion) : sample.completion;
+    std::string_view cot = config_.scope == LanguageScope::Think ? chain_of_thought(sample.completion) : sample.completion;
     std::vector<Word> words;
     split_words(strip_markup(cot), words);
     Score s;
@@ -82,19 +99,7 @@ void register_language_reward(Registry& registry) {
   RewardInfo info;
   info.name = "language";
   info.description = "share of chain-of-thought words in the target language's script (R1 language consistency)";
-  info.options_help =
-      "lang_key (string, \"target_lang\"): row field with the target language (ISO code: en, zh, ja, ru, ...)\n"
-      "default_lang (string, \"\"): target when the row has none; \"\" detects it from the prompt\n"
-      "scope (\"think\"|\"all\", \"think\"): score the <think> block (else the whole completion) | everything\n"
-      "empty_score (number, 0): score of a chain of thought without words";
-  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    LanguageConfig c;
-    c.lang_key = r.str("lang_key", c.lang_key);
-    c.default_lang = r.str("default_lang", c.default_lang);
-    c.scope = r.choice("scope", c.scope, {"think", "all"});
-    c.empty_score = r.number("empty_score", c.empty_score);
-    r.finish();
+  add_reward<LanguageConfig>(registry, info, [](const LanguageConfig& c, const std::string&) {
     return std::make_shared<LanguageReward>(c);
   });
 }

@@ -28,8 +28,15 @@
 namespace r1::rewards {
 namespace {
 
-double completion_length(const Sample& sample, const std::string& unit, const char* reward) {
-  if (unit == "tokens") {
+enum class LengthUnit { Tokens, Chars, Words };
+const std::vector<std::pair<LengthUnit, const char*>>& enum_names(LengthUnit) {
+  static const std::vector<std::pair<LengthUnit, const char*>> names = {
+      {LengthUnit::Tokens, "tokens"}, {LengthUnit::Chars, "chars"}, {LengthUnit::Words, "words"}};
+  return names;
+}
+
+double completion_length(const Sample& sample, LengthUnit unit, const char* reward) {
+  if (unit == LengthUnit::Tokens) {
     if (sample.completion_tokens >= 0) return static_cast<double>(sample.completion_tokens);
     const json::Value* v = row_field(sample, "completion_tokens");
     if (v != nullptr && v->IsNumber() && v->GetDouble() >= 0) return v->GetDouble();
@@ -38,7 +45,7 @@ double completion_length(const Sample& sample, const std::string& unit, const ch
   }
   const std::string& c = sample.completion;
   double n = 0;
-  if (unit == "chars") {
+  if (unit == LengthUnit::Chars) {
     for (size_t i = 0; i < c.size();) {
       next_code_point(c, i);
       ++n;
@@ -56,7 +63,19 @@ double completion_length(const Sample& sample, const std::string& unit, const ch
 
 struct OverlongConfig {
   double max_length = 20480, cache_length = 4096, factor = 1.0;
-  std::string unit = "tokens";
+  LengthUnit unit = LengthUnit::Tokens;
+
+  template <class V>
+  void visit(V& v) {
+    v("max_length", max_length, "L_max");
+    v("cache_length", cache_length, "L_cache, the soft-punishment band before L_max (0 < L_cache < L_max)");
+    v("factor", factor, "multiplies the penalty");
+    v("unit", unit, "how length is counted: tokens (from the trainer or the row's completion_tokens), chars, words");
+  }
+  void validate(const std::string& where) const {
+    R1_CHECK(cache_length > 0 && max_length > cache_length, where,
+             ": need 0 < cache_length < max_length, got ", cache_length, " and ", max_length);
+  }
 };
 
 class OverlongReward : public Reward {
@@ -70,7 +89,7 @@ class OverlongReward : public Reward {
     Score s;
     s.value = c_.factor * r;
     s.components = {{"length", len}};
-    s.reason = "length " + std::to_string(static_cast<long long>(len)) + " " + c_.unit;
+    s.reason = "length " + std::to_string(static_cast<long long>(len)) + " " + enum_name(c_.unit);
     return s;
   }
 
@@ -81,8 +100,23 @@ class OverlongReward : public Reward {
 struct CosineConfig {
   double max_length = 1000;
   double min_value_wrong = -1.0, max_value_wrong = -0.5, min_value_correct = 0.5, max_value_correct = 1.0;
-  std::string unit = "tokens";
+  LengthUnit unit = LengthUnit::Tokens;
   MathRewardConfig math;
+
+  template <class V>
+  void visit(V& v) {
+    v("max_length", max_length, "length at which the cosine reaches its end (> 0)");
+    v("min_value_correct", min_value_correct, "score of a correct answer at max_length");
+    v("max_value_correct", max_value_correct, "score of a correct answer of length 0");
+    v("min_value_wrong", min_value_wrong, "score of a wrong answer of length 0");
+    v("max_value_wrong", max_value_wrong, "score of a wrong answer at max_length");
+    v("unit", unit, "how length is counted: tokens, chars, words");
+    v("math", math, "options of the math reward that decides correctness");
+  }
+  void validate(const std::string& where) const {
+    R1_CHECK(max_length > 0, where, ": option 'max_length' must be positive, got ", max_length);
+    math.validate(where + ": option 'math'");
+  }
 };
 
 class CosineLengthReward : public Reward {
@@ -113,45 +147,14 @@ void register_length_rewards(Registry& registry) {
   RewardInfo overlong;
   overlong.name = "overlong";
   overlong.description = "DAPO soft overlong punishment: 0 .. -1 over the last cache_length before max_length";
-  overlong.options_help =
-      "max_length (number, 20480): L_max\n"
-      "cache_length (number, 4096): L_cache, the soft-punishment band before L_max\n"
-      "factor (number, 1): multiplies the penalty\n"
-      "unit (\"tokens\"|\"chars\"|\"words\", \"tokens\"): how length is counted";
-  registry.add(overlong, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    OverlongConfig c;
-    c.max_length = r.number("max_length", c.max_length);
-    c.cache_length = r.number("cache_length", c.cache_length);
-    c.factor = r.number("factor", c.factor);
-    c.unit = r.choice("unit", c.unit, {"tokens", "chars", "words"});
-    r.finish();
-    if (!(c.cache_length > 0) || !(c.max_length > c.cache_length))
-      fail(where, ": need 0 < cache_length < max_length, got ", c.cache_length, " and ", c.max_length);
+  add_reward<OverlongConfig>(registry, overlong, [](const OverlongConfig& c, const std::string&) {
     return std::make_shared<OverlongReward>(c);
   });
 
   RewardInfo cosine;
   cosine.name = "cosine_length";
   cosine.description = "cosine-scaled length reward: short correct answers earn most, short wrong ones lose most";
-  cosine.options_help =
-      "max_length (number, 1000): length at which the cosine reaches its end\n"
-      "min_value_correct (number, 0.5), max_value_correct (number, 1): range for correct answers\n"
-      "min_value_wrong (number, -1), max_value_wrong (number, -0.5): range for wrong answers\n"
-      "unit (\"tokens\"|\"chars\"|\"words\", \"tokens\"): how length is counted\n"
-      "math (object, {}): options of the math reward that decides correctness";
-  registry.add(cosine, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    CosineConfig c;
-    c.max_length = r.number("max_length", c.max_length);
-    c.min_value_correct = r.number("min_value_correct", c.min_value_correct);
-    c.max_value_correct = r.number("max_value_correct", c.max_value_correct);
-    c.min_value_wrong = r.number("min_value_wrong", c.min_value_wrong);
-    c.max_value_wrong = r.number("max_value_wrong", c.max_value_wrong);
-    c.unit = r.choice("unit", c.unit, {"tokens", "chars", "words"});
-    c.math = read_math_config(r.raw("math"), where + ".math");
-    r.finish();
-    if (!(c.max_length > 0)) fail(where, ": max_length must be positive");
+  add_reward<CosineConfig>(registry, cosine, [](const CosineConfig& c, const std::string&) {
     return std::make_shared<CosineLengthReward>(c);
   });
 }

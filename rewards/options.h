@@ -1,48 +1,60 @@
-// Reading a reward's JSON options and a sample's row fields with located errors.
+// Reading a reward's options and a sample's row fields with located errors.
 //
-// OptionReader takes the options object given to a reward factory, hands out typed values with their
-// defaults, remembers which keys were read, and finish() rejects every key that was not (a misspelt
-// "fallbak" is an error naming the reward, not a silently ignored setting). Row helpers do the same for
-// dataset fields: a missing gold answer is an r1::Error naming the reward and the field, because it is
-// a dataset problem, not a zero score.
+// Options: every built-in reward has an options struct whose visit() lists each option once with its
+// default and help (common/config_io.h), and a validate(where) for what types cannot say (ranges, values that
+// depend on each other). read_reward_options<Options>() reads a reward's options object with ConfigReader
+// (an unknown or misspelt option, "fallbak", is an error naming the reward and the option, not a silently
+// ignored setting) and validates it; add_reward<Options>() registers a reward so that the same struct gives
+// the registry its option list (`r1 reward list`, docs/rewards.md), its validation without building, and the
+// normalised options of recipe.resolved.json.
+//
+// Row helpers do the same for dataset fields: a missing gold answer is an r1::Error naming the reward and
+// the field, because it is a dataset problem, not a zero score.
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
+#include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "common/config_io.h"
 #include "common/json.h"
+#include "rewards/registry.h"
 #include "rewards/reward.h"
 
 namespace r1::rewards {
 
-class OptionReader {
- public:
-  // `options` may be null, or a JSON null/empty object. `where` prefixes errors ("reward 'math' options").
-  OptionReader(const json::Value* options, std::string where);
+// Reads and validates a reward's options. `options` is an object (or null: all defaults); `where` names the
+// reward ("recipe.json: reward.composite[1]: reward 'math'"), so errors read
+// "...: reward 'math': option 'fallback': expected true or false, got number".
+template <class Options>
+Options read_reward_options(const json::Value& options, const std::string& where) {
+  Options out;
+  if (!options.IsNull()) ConfigReader::read_struct(options, where, out, "option");
+  out.validate(where);
+  return out;
+}
 
-  std::string str(const char* key, const std::string& fallback);
-  std::string choice(const char* key, const std::string& fallback, std::initializer_list<const char*> allowed);
-  double number(const char* key, double fallback);
-  int64_t integer(const char* key, int64_t fallback);
-  bool flag(const char* key, bool fallback);
-  std::vector<std::string> strings(const char* key, const std::vector<std::string>& fallback);  // string or array
-  // An object or any other value, unparsed (nullptr when absent); the key counts as read.
-  const json::Value* raw(const char* key);
+// The option lines of `r1 reward list`: "key (type, default): help".
+std::string options_help_text(const std::vector<ConfigField>& fields);
 
-  // Throws r1::Error for keys that were never read.
-  void finish() const;
-  const std::string& where() const { return where_; }
-
- private:
-  const json::Value* find(const char* key);
-  const json::Value* options_;
-  std::string where_;
-  std::set<std::string> read_;
-};
+// Registers a reward whose options are an Options struct: `info.options` and `info.options_help` come from
+// it, and `build` gets the options read and validated.
+template <class Options>
+void add_reward(Registry& registry, RewardInfo info,
+                std::function<RewardPtr(const Options& options, const std::string& where)> build) {
+  info.options = ConfigLister::list(Options{});
+  info.options_help = options_help_text(info.options);
+  registry.add(
+      std::move(info),
+      [build](const json::Value& options, const std::string& where) {
+        return build(read_reward_options<Options>(options, where), where);
+      },
+      [](const json::Value& options, const std::string& where) {
+        return ConfigWriter::to_document(read_reward_options<Options>(options, where));
+      });
+}
 
 // Row fields. `reward` names the reward for error messages.
 const json::Value* row_field(const Sample& sample, const std::string& key);

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
@@ -155,25 +156,35 @@ std::vector<std::string> register_plugin_library(Registry& registry, const std::
   return names;
 }
 
+// The options of the built-in "plugin" reward: its own keys are checked, the plugin's options are not (only
+// the plugin's create() knows them).
+struct PluginOptions {
+  std::string library;
+  std::string reward;
+  RawJson options;
+
+  template <class V>
+  void visit(V& v) {
+    v("library", library, "path of the .so (required)");
+    v("reward", reward, "which reward of the library (may be omitted when it has one)");
+    v("options", options, "the plugin's own options, passed to its create() as JSON (null: {})");
+  }
+  void validate(const std::string& where) const {
+    R1_CHECK(!library.empty(), where, ": option 'library' (path of the plugin .so) is required");
+    R1_CHECK(access(library.c_str(), F_OK) == 0, where, ": option 'library': no such file '", library, "'");
+  }
+};
+
 void register_plugin_rewards(Registry& registry) {
   RewardInfo info;
   info.name = "plugin";
   info.description = "a reward from a C-ABI shared library (rewards/plugin_api.h), loaded with dlopen";
-  info.options_help =
-      "library (string, required): path of the .so\n"
-      "reward (string, \"\"): which reward of the library (may be omitted when it has one)\n"
-      "options (object, {}): passed to the plugin's create() as JSON";
-  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    std::string path = r.str("library", "");
-    std::string name = r.str("reward", "");
-    const json::Value* plugin_options = r.raw("options");
-    r.finish();
-    if (path.empty()) fail(where, ": option 'library' (path of the plugin .so) is required");
-    const PluginLibrary& lib = load_plugin_library(path);
-    const r1_reward_def* def = find_def(lib, name, where);
-    static const json::Value kNull;
-    return make_plugin_reward(lib, *def, plugin_options ? *plugin_options : kNull, where);
+  add_reward<PluginOptions>(registry, info, [](const PluginOptions& o, const std::string& where) {
+    const PluginLibrary& lib = load_plugin_library(o.library);
+    const r1_reward_def* def = find_def(lib, o.reward, where);
+    json::Document plugin_options;
+    if (!o.options.empty()) plugin_options = json::parse(o.options.text, where + ": option 'options'");
+    return make_plugin_reward(lib, *def, plugin_options, where);
   });
 }
 

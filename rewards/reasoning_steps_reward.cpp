@@ -47,6 +47,18 @@ size_t count_step_markers(std::string_view t) {
   return n;
 }
 
+struct ReasoningStepsConfig {
+  double min_steps = 3;
+
+  template <class V>
+  void visit(V& v) {
+    v("min_steps", min_steps, "markers needed for the full score (> 0)");
+  }
+  void validate(const std::string& where) const {
+    R1_CHECK(min_steps > 0, where, ": option 'min_steps' must be positive, got ", min_steps);
+  }
+};
+
 class ReasoningStepsReward : public Reward {
  public:
   explicit ReasoningStepsReward(double min_steps) : min_steps_(min_steps) {}
@@ -70,13 +82,8 @@ void register_reasoning_steps_reward(Registry& registry) {
   RewardInfo info;
   info.name = "reasoning_steps";
   info.description = "min(1, step markers / min_steps): \"Step 1:\", \"1.\", bullets, First/Second/Next/Finally";
-  info.options_help = "min_steps (number, 3): markers needed for the full score";
-  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    double min_steps = r.number("min_steps", 3);
-    r.finish();
-    if (!(min_steps > 0)) fail(where, ": min_steps must be positive");
-    return std::make_shared<ReasoningStepsReward>(min_steps);
+  add_reward<ReasoningStepsConfig>(registry, info, [](const ReasoningStepsConfig& c, const std::string&) {
+    return std::make_shared<ReasoningStepsReward>(c.min_steps);
   });
 }
 

@@ -1,19 +1,15 @@
-// See registry.h. Spec parsing lives here so the CLI, recipes and plugins all build rewards the same way.
+// See registry.h. Every path from a spec to rewards goes through parse_reward_spec() (reward_spec.h): the
+// builder, the validator, the normaliser and walk() see the same parts at the same places.
 #include "rewards/registry.h"
 
-#include <algorithm>
 #include <map>
 
 #include "common/error.h"
 #include "rewards/composite.h"
+#include "rewards/reward_spec.h"
 
 namespace r1::rewards {
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
-  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
-}
 
 const json::Value& empty_object() {
   static const json::Document* doc = [] {
@@ -24,6 +20,8 @@ const json::Value& empty_object() {
   return *doc;
 }
 
+std::string reward_where(const RewardSpecNode& node) { return node.where + ": reward '" + node.name + "'"; }
+
 // Makes labels unique: "math", "math#2", ...
 void label_parts(std::vector<CompositePart>& parts) {
   std::map<std::string, int> seen;
@@ -31,6 +29,45 @@ void label_parts(std::vector<CompositePart>& parts) {
     int n = ++seen[p.label];
     if (n > 1) p.label += "#" + std::to_string(n);
   }
+}
+
+void visit_rewards(const RewardSpecNode& node, const SpecVisitor& visit) {
+  if (!node.is_composite()) {
+    visit(node.name, node.options, reward_where(node));
+    return;
+  }
+  for (const RewardSpecNode& part : node.parts) visit_rewards(part, visit);
+}
+
+RewardPtr build(const Registry& registry, const RewardSpecNode& node) {
+  if (!node.is_composite()) return registry.make(node.name, node.options, node.where);
+  std::vector<CompositePart> parts;
+  for (const RewardSpecNode& p : node.parts) parts.push_back({p.label.value_or(p.default_label()), p.weight, build(registry, p)});
+  label_parts(parts);
+  return std::make_shared<CompositeReward>(std::move(parts));
+}
+
+void add_string(json::Value& object, const char* key, const std::string& value, json::Document& doc) {
+  auto& a = doc.GetAllocator();
+  object.AddMember(json::Value(key, a), json::Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), a), a);
+}
+
+// The normal form of a node (see Registry::normalize); `options_of` gives a reward's complete options.
+json::Value normal_form(const RewardSpecNode& node, bool as_part, json::Document& doc,
+                        const std::function<json::Document(const RewardSpecNode&)>& options_of) {
+  auto& a = doc.GetAllocator();
+  json::Value out(rapidjson::kObjectType);
+  if (node.is_composite()) {
+    json::Value parts(rapidjson::kArrayType);
+    for (const RewardSpecNode& p : node.parts) parts.PushBack(normal_form(p, true, doc, options_of), a);
+    out.AddMember("composite", parts, a);
+  } else {
+    add_string(out, "name", node.name, doc);
+  }
+  if (as_part) out.AddMember("weight", json::Value(node.weight), a);
+  if (as_part && node.label) add_string(out, "label", *node.label, doc);
+  if (!node.is_composite()) out.AddMember("options", json::Value(options_of(node), a), a);
+  return out;
 }
 
 }  // namespace
@@ -44,12 +81,12 @@ Registry& Registry::global() {
   return *registry;
 }
 
-void Registry::add(RewardInfo info, RewardFactory factory) {
+void Registry::add(RewardInfo info, RewardFactory factory, OptionsNormalizer normalize) {
   std::lock_guard<std::mutex> lock(mutex_);
   R1_CHECK(!info.name.empty(), "a reward needs a name");
   R1_CHECK(entries_.count(info.name) == 0, "a reward named '", info.name, "' is already registered");
   std::string name = info.name;
-  entries_.emplace(name, std::make_pair(std::move(info), std::move(factory)));
+  entries_.emplace(name, Entry{std::move(info), std::move(factory), std::move(normalize)});
 }
 
 bool Registry::contains(const std::string& name) const {
@@ -60,111 +97,90 @@ bool Registry::contains(const std::string& name) const {
 std::vector<RewardInfo> Registry::list() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<RewardInfo> out;
-  for (const auto& [name, entry] : entries_) out.push_back(entry.first);
+  for (const auto& [name, entry] : entries_) out.push_back(entry.info);
   return out;
 }
 
-RewardPtr Registry::make(const std::string& name, const json::Value& options, const std::string& where) const {
-  RewardFactory factory;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = entries_.find(name);
-    if (it == entries_.end()) {
-      std::string known;
-      for (const auto& [n, e] : entries_) known += (known.empty() ? "" : ", ") + n;
-      fail(where, ": unknown reward '", name, "' (known: ", known, ")");
-    }
-    factory = it->second.second;
+const Registry::Entry& Registry::entry(const std::string& name, const std::string& where) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) {
+    std::string known;
+    for (const auto& [n, e] : entries_) known += (known.empty() ? "" : ", ") + n;
+    fail(where, ": unknown reward '", name, "' (known: ", known, ")");
   }
+  return it->second;  // entries are never removed, so the reference stays valid after the lock
+}
+
+RewardPtr Registry::make(const std::string& name, const json::Value& options, const std::string& where) const {
+  RewardFactory factory = entry(name, where).factory;
   RewardPtr reward = factory(options.IsNull() ? empty_object() : options, where + ": reward '" + name + "'");
   R1_CHECK(reward != nullptr, where, ": reward '", name, "' factory returned nothing");
   return reward;
 }
 
-namespace {
-
-CompositePart make_part(const Registry& registry, const json::Value& spec, const std::string& where);
-
-RewardPtr make_composite(const Registry& registry, const json::Value& list, const std::string& where) {
-  if (!list.IsArray() || list.Empty()) fail(where, ": expected a non-empty array of rewards");
-  std::vector<CompositePart> parts;
-  for (rapidjson::SizeType k = 0; k < list.Size(); ++k)
-    parts.push_back(make_part(registry, list[k], where + "[" + std::to_string(k) + "]"));
-  label_parts(parts);
-  return std::make_shared<CompositeReward>(std::move(parts));
+RewardPtr Registry::make_from_spec(const std::string& spec, const std::string& where) const {
+  return build(*this, parse_reward_spec(spec, where));
 }
 
-CompositePart make_part(const Registry& registry, const json::Value& spec, const std::string& where) {
-  CompositePart part;
-  if (spec.IsString()) {
-    part.label = trim(spec.GetString());
-    part.reward = registry.make_from_spec(spec.GetString(), where);
-    return part;
+RewardPtr Registry::make_from_json(const json::Value& spec, const std::string& where) const {
+  return build(*this, parse_reward_spec(spec, where));
+}
+
+void Registry::walk(const json::Value& spec, const std::string& where, const SpecVisitor& visit) {
+  visit_rewards(parse_reward_spec(spec, where), visit);
+}
+
+void Registry::validate(const json::Value& spec, const std::string& where) const {
+  (void)normalize(spec, where);
+}
+
+json::Document Registry::normalize(const json::Value& spec, const std::string& where) const {
+  const RewardSpecNode root = parse_reward_spec(spec, where);
+  auto options_of = [this](const RewardSpecNode& node) {
+    const Entry& e = entry(node.name, node.where);
+    json::Document options;
+    if (e.normalize) return e.normalize(node.options, reward_where(node));
+    options.CopyFrom(node.options, options.GetAllocator());  // free-form: passed through as given
+    return options;
+  };
+  json::Document doc;
+  json::Value normal = normal_form(root, /*as_part=*/false, doc, options_of);
+  static_cast<json::Value&>(doc) = normal;  // moves: `normal` lives in doc's allocator
+  return doc;
+}
+
+namespace {
+
+// Text for a table cell (or a paragraph): '|' would end the cell and, outside a code span, '<' would open an HTML tag
+// ("<answer>"), so they are escaped.
+std::string markdown_cell(const std::string& text, bool code_span = false) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|' || (c == '<' && !code_span)) out += '\\';
+    out += c == '\n' ? ' ' : c;
   }
-  if (!spec.IsObject()) fail(where, ": expected a reward name or object, got ", json::type_name(spec));
-  for (auto it = spec.MemberBegin(); it != spec.MemberEnd(); ++it) {
-    std::string key = it->name.GetString();
-    if (key != "name" && key != "options" && key != "weight" && key != "label" && key != "composite")
-      fail(where, ": unknown key '", key, "' (expected name, options, weight, label or composite)");
-  }
-  if (const json::Value* w = json::find(spec, "weight")) {
-    if (!w->IsNumber()) fail(where, ": key 'weight': expected a number, got ", json::type_name(*w));
-    part.weight = w->GetDouble();
-  }
-  if (const json::Value* c = json::find(spec, "composite")) {
-    part.reward = make_composite(registry, *c, where + ".composite");
-    part.label = "composite";
-  } else {
-    std::string name = json::get_string(spec, "name", where);
-    const json::Value* options = json::find(spec, "options");
-    part.reward = registry.make(name, options ? *options : empty_object(), where);
-    part.label = name;
-  }
-  if (const json::Value* l = json::find(spec, "label")) {
-    if (!l->IsString()) fail(where, ": key 'label': expected a string");
-    part.label = l->GetString();
-  }
-  return part;
+  return out;
 }
 
 }  // namespace
 
-RewardPtr Registry::make_from_spec(const std::string& spec_text, const std::string& where) const {
-  std::string spec = trim(spec_text);
-  if (spec.empty()) fail(where, ": empty reward spec");
-  if (spec[0] == '{' || spec[0] == '[') {
-    json::Document doc = json::parse(spec, where, /*allow_comments=*/true);
-    return make_from_json(doc, where);
-  }
-  if (spec.find(',') != std::string::npos) {
-    std::vector<CompositePart> parts;
-    size_t start = 0;
-    while (start <= spec.size()) {
-      size_t comma = spec.find(',', start);
-      std::string name = trim(spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (name.empty()) fail(where, ": empty reward name in '", spec, "'");
-      CompositePart part;
-      part.label = name;
-      part.reward = make(name, empty_object(), where);
-      parts.push_back(std::move(part));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
+std::string options_markdown(const Registry& registry) {
+  std::string out;
+  for (const RewardInfo& info : registry.list()) {
+    out += "### `" + info.name + "`\n\n" + markdown_cell(info.description) + "\n\n";
+    if (info.options.empty()) {
+      out += info.options_help.empty() ? "No options.\n\n" : "Options (free-form): " + info.options_help + "\n\n";
+      continue;
     }
-    label_parts(parts);
-    return std::make_shared<CompositeReward>(std::move(parts));
+    out += "| option | type | default | meaning |\n|---|---|---|---|\n";
+    for (const ConfigField& f : info.options) {
+      out += "| `" + f.key + "` | " + markdown_cell(f.type) + " | `" + markdown_cell(f.default_json, true) + "` | " +
+             markdown_cell(f.help) + " |\n";
+    }
+    out += "\n";
   }
-  return make(spec, empty_object(), where);
-}
-
-RewardPtr Registry::make_from_json(const json::Value& spec, const std::string& where) const {
-  if (spec.IsString()) return make_from_spec(spec.GetString(), where);
-  if (spec.IsArray()) return make_composite(*this, spec, where);
-  if (!spec.IsObject()) fail(where, ": a reward spec is a name, an array or an object, got ", json::type_name(spec));
-  CompositePart part = make_part(*this, spec, where);
-  if (part.weight == 1.0 && json::find(spec, "label") == nullptr) return part.reward;
-  std::vector<CompositePart> parts;
-  parts.push_back(std::move(part));
-  return std::make_shared<CompositeReward>(std::move(parts));
+  return out;
 }
 
 }  // namespace r1::rewards

@@ -16,14 +16,38 @@
 namespace r1::rewards {
 namespace {
 
+enum class RepetitionScope { All, Think };
+const std::vector<std::pair<RepetitionScope, const char*>>& enum_names(RepetitionScope) {
+  static const std::vector<std::pair<RepetitionScope, const char*>> names = {{RepetitionScope::All, "all"},
+                                                                              {RepetitionScope::Think, "think"}};
+  return names;
+}
+
+struct RepetitionConfig {
+  int64_t ngram_size = 3;
+  double max_penalty = -1.0;
+  RepetitionScope scope = RepetitionScope::All;
+
+  template <class V>
+  void visit(V& v) {
+    v("ngram_size", ngram_size, "n, in [1, 64]");
+    v("max_penalty", max_penalty, "score of a completion that repeats one n-gram forever (<= 0)");
+    v("scope", scope, "all: the whole completion | think: the chain of thought");
+  }
+  void validate(const std::string& where) const {
+    R1_CHECK(ngram_size >= 1 && ngram_size <= 64, where, ": option 'ngram_size' must be in [1, 64], got ", ngram_size);
+    R1_CHECK(max_penalty <= 0, where, ": option 'max_penalty' must be <= 0, got ", max_penalty);
+  }
+};
+
 class RepetitionReward : public Reward {
  public:
-  RepetitionReward(int64_t n, double max_penalty, std::string scope)
-      : n_(static_cast<size_t>(n)), max_penalty_(max_penalty), scope_(std::move(scope)) {}
+  explicit RepetitionReward(const RepetitionConfig& c)
+      : n_(static_cast<size_t>(c.ngram_size)), max_penalty_(c.max_penalty), scope_(c.scope) {}
   std::string name() const override { return "repetition"; }
 
   Score score(const Sample& sample) const override {
-    std::string_view text = scope_ == "think" ? chain_of_thought(sample.completion) : sample.completion;
+    std::string_view text = scope_ == RepetitionScope::Think ? chain_of_thought(sample.completion) : sample.completion;
     std::vector<Word> words;
     split_words(text, words);
     std::vector<std::string> lowered;
@@ -61,7 +85,7 @@ class RepetitionReward : public Reward {
  private:
   size_t n_;
   double max_penalty_;
-  std::string scope_;
+  RepetitionScope scope_;
 };
 
 }  // namespace
@@ -70,19 +94,8 @@ void register_repetition_reward(Registry& registry) {
   RewardInfo info;
   info.name = "repetition";
   info.description = "n-gram repetition penalty: max_penalty * (1 - distinct/all n-grams)";
-  info.options_help =
-      "ngram_size (int, 3): n\n"
-      "max_penalty (number, -1): score of a completion that repeats one n-gram forever (must be <= 0)\n"
-      "scope (\"all\"|\"think\", \"all\"): the whole completion | the chain of thought";
-  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    OptionReader r(&options, where);
-    int64_t n = r.integer("ngram_size", 3);
-    double max_penalty = r.number("max_penalty", -1.0);
-    std::string scope = r.choice("scope", "all", {"all", "think"});
-    r.finish();
-    if (n < 1 || n > 64) fail(where, ": ngram_size must be in [1, 64], got ", n);
-    if (max_penalty > 0) fail(where, ": max_penalty must be <= 0, got ", max_penalty);
-    return std::make_shared<RepetitionReward>(n, max_penalty, scope);
+  add_reward<RepetitionConfig>(registry, info, [](const RepetitionConfig& c, const std::string&) {
+    return std::make_shared<RepetitionReward>(c);
   });
 }
 

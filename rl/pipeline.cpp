@@ -161,10 +161,10 @@ void parse_stages(const Recipe& recipe, std::vector<std::unique_ptr<Stage>>& sta
   throw error;
 }
 
-// recipe.resolved.json: the recipe after --set with every stage's fields resolved (defaults included). A
-// resumed run whose resolved recipe changed keeps the previous one beside it, with a warning.
-void write_resolved_recipe(const Recipe& recipe, const std::string& recipe_path,
-                           const std::vector<std::unique_ptr<Stage>>& stages, RunDir& run, bool resume) {
+// The text of recipe.resolved.json: the recipe after --set with every stage's fields resolved (defaults
+// included, reward specs in normal form).
+std::string resolved_recipe_text(const Recipe& recipe, const std::string& recipe_path,
+                                 const std::vector<std::unique_ptr<Stage>>& stages) {
   json::Document resolved(rapidjson::kObjectType);
   auto& a = resolved.GetAllocator();
   resolved.AddMember("name", json::Value(recipe.name.c_str(), a), a);
@@ -177,7 +177,14 @@ void write_resolved_recipe(const Recipe& recipe, const std::string& recipe_path,
     list.PushBack(json::Value(d, a), a);
   }
   resolved.AddMember("stages", list, a);
-  const std::string resolved_text = json::dump(resolved, true) + "\n";
+  return json::dump(resolved, true) + "\n";
+}
+
+// Writes recipe.resolved.json. A resumed run whose resolved recipe changed keeps the previous one beside it,
+// with a warning.
+void write_resolved_recipe(const Recipe& recipe, const std::string& recipe_path,
+                           const std::vector<std::unique_ptr<Stage>>& stages, RunDir& run, bool resume) {
+  const std::string resolved_text = resolved_recipe_text(recipe, recipe_path, stages);
   const std::string resolved_path = run.path("recipe.resolved.json");
   if (resume && path_exists(resolved_path)) {
     std::string previous = read_file(resolved_path);
@@ -192,6 +199,15 @@ void write_resolved_recipe(const Recipe& recipe, const std::string& recipe_path,
 }
 
 }  // namespace
+
+std::string resolve_recipe(const std::string& recipe_path, const RunOptions& options) {
+  Recipe recipe = load_recipe(recipe_path, options.overrides);
+  if (!options.output_dir.empty()) recipe.output_dir = options.output_dir;
+  std::vector<std::unique_ptr<Stage>> stages;
+  std::vector<const StageType*> types;
+  parse_stages(recipe, stages, types);
+  return resolved_recipe_text(recipe, recipe_path, stages);
+}
 
 std::string run_recipe(const std::string& recipe_path, const RunOptions& options) {
   Recipe recipe = load_recipe(recipe_path, options.overrides);

@@ -21,6 +21,11 @@ struct RunOptions {
 // error caused by a --set override names that override.
 std::string run_recipe(const std::string& recipe_path, const RunOptions& options);
 
+// The text run_recipe saves as recipe.resolved.json (every stage parsed and validated, nothing run): every
+// key of every stage with its default, reward specs in normal form. Loading it as a recipe resolves to the
+// same stages again.
+std::string resolve_recipe(const std::string& recipe_path, const RunOptions& options);
+
 // The stage types a recipe may use, with a one-line description each (for --help).
 std::vector<std::pair<std::string, std::string>> stage_types();
 

@@ -6,50 +6,12 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "datasets/prompt_template.h"
+#include "rewards/format_reward.h"
+#include "rewards/options.h"
 #include "rewards/registry.h"
 #include "rl/stage.h"
 
 namespace r1::rl {
-namespace {
-
-// Collects the think_in_prompt setting of every "format" reward in a reward spec (a name, "a,b", an
-// array, or an object with name/options or composite; see rewards/registry.h).
-void format_think_settings(const json::Value& spec, std::vector<bool>& out) {
-  if (spec.IsString()) {
-    std::string names = spec.GetString();
-    if (!names.empty() && (names[0] == '{' || names[0] == '[')) {
-      json::Document inner;
-      inner.Parse<rapidjson::kParseCommentsFlag>(names.c_str());
-      if (!inner.HasParseError()) format_think_settings(inner, out);
-      return;
-    }
-    size_t start = 0;
-    while (start <= names.size()) {
-      size_t comma = names.find(',', start);
-      std::string name = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      name.erase(0, name.find_first_not_of(" \t"));
-      name.erase(name.find_last_not_of(" \t") + 1);
-      if (name == "format") out.push_back(false);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  } else if (spec.IsArray()) {
-    for (const auto& part : spec.GetArray()) format_think_settings(part, out);
-  } else if (spec.IsObject()) {
-    if (const json::Value* composite = json::find(spec, "composite")) {
-      format_think_settings(*composite, out);
-      return;
-    }
-    const json::Value* name = json::find(spec, "name");
-    if (name == nullptr || !name->IsString() || std::string(name->GetString()) != "format") return;
-    const json::Value* options = json::find(spec, "options");
-    const json::Value* flag =
-        options != nullptr && options->IsObject() ? json::find(*options, "think_in_prompt") : nullptr;
-    out.push_back(flag != nullptr && flag->IsBool() && flag->GetBool());
-  }
-}
-}  // namespace
-
 void PromptData::validate(const std::string& where) const {
   R1_CHECK(!path.empty(), where, ": data.path is required");
   R1_CHECK(prompt_template.empty() != chat_template.empty(), where,
@@ -187,18 +149,19 @@ void check_format_reward_matches_prompt(const PromptData& data, const RawJson& r
   const std::string kThink = "<think>";
   const bool prompt_opens_think =
       text.size() >= kThink.size() && text.compare(text.size() - kThink.size(), kThink.size(), kThink) == 0;
-  json::Document doc = json::parse(reward.text, where + ": reward");
-  std::vector<bool> settings;
-  format_think_settings(doc, settings);
-  for (bool think_in_prompt : settings) {
-    R1_CHECK(think_in_prompt == prompt_opens_think, where, ": the prompt template ",
+  const json::Document spec = json::parse(reward.text, where + ": reward");
+  rewards::Registry::walk(spec, where + ": reward", [&](const std::string& name, const json::Value& options,
+                                                        const std::string& at) {
+    if (name != "format") return;
+    const auto format = rewards::read_reward_options<rewards::FormatConfig>(options, at);
+    R1_CHECK(format.think_in_prompt == prompt_opens_think, at, ": the prompt template ",
              prompt_opens_think ? "ends with <think>, so completions start inside the think block, but the format "
                                   "reward has think_in_prompt false and would fail every completion; set "
                                   "\"think_in_prompt\": true in its options"
                                 : "does not end with <think>, but the format reward has think_in_prompt true and "
                                   "would accept completions that never open <think>; remove think_in_prompt or use "
                                   "a template that ends with <think> (e.g. r1_zero_think)");
-  }
+  });
 }
 
 rewards::RewardPtr make_reward(const RawJson& spec, const std::string& where) {

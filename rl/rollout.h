@@ -117,7 +117,9 @@ void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* 
 
 // Errors when a "format" reward in `reward` disagrees with the prompt template about who opens <think>:
 // a template ending in "<think>" needs think_in_prompt true, any other template needs it false (otherwise
-// the format rate is silently 0, or silently lenient). Chat templates are not checked.
+// the format rate is silently 0, or silently lenient). Every format reward of the spec is found with
+// rewards::Registry::walk and its options read through its options struct (defaults applied); the error
+// names the format reward's place in the spec. Chat templates are not checked.
 void check_format_reward_matches_prompt(const PromptData& data, const RawJson& reward, const std::string& where);
 
 // The reward from a recipe's "reward" value (RawJson), or an error naming `where`.

@@ -3,6 +3,10 @@
 // recipe before running any (so a typo in the last stage fails in the first second, not after an hour),
 // saves the resolved recipe, then runs the stages in order, skipping those a resumed run already completed.
 //
+// A stage's reward specs (RawJson fields named "reward", at any depth of the config) are read in normal form
+// (rewards::Registry::normalize: every part with its weight, every option with its default), checked before
+// the stage's own validate(); the stage runs that spec, and recipe.resolved.json shows it.
+//
 // Stages refer to earlier stages' outputs with "stage:NAME" (the output path the stage returned, e.g. its
 // final model directory) or "stage:NAME/file" (a file inside it); resolve_ref() turns those into paths.
 #pragma once
@@ -11,9 +15,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "common/json.h"
 #include "common/config_io.h"
+#include "rewards/registry.h"
 #include "rl/recipe.h"
 #include "rl/run_dir.h"
 
@@ -41,6 +47,28 @@ class Stage {
   virtual std::string run(StageContext& ctx) = 0;
 };
 
+// Rewrites every reward spec of a config (see the file comment) in normal form; errors name `where`.
+class RewardSpecNormalizer {
+ public:
+  explicit RewardSpecNormalizer(std::string where) : where_(std::move(where)) {}
+
+  template <class T>
+  void operator()(const char* key, T& field, const char* = "") {
+    if constexpr (std::is_same_v<T, RawJson>) {
+      if (std::string(key) != "reward" || field.empty()) return;
+      const std::string at = where_ + ": reward";
+      const json::Document spec = json::parse(field.text, at);
+      field.text = json::dump(rewards::Registry::global().normalize(spec, at));
+    } else if constexpr (has_visit<T>::value) {
+      RewardSpecNormalizer nested(where_ + ": key '" + key + "'");
+      field.visit(nested);
+    }
+  }
+
+ private:
+  std::string where_;
+};
+
 // A stage made of a config struct and a run function.
 template <class Config>
 class ConfiguredStage : public Stage {
@@ -53,6 +81,8 @@ class ConfiguredStage : public Stage {
     reader("type", ignored_type);
     config_.visit(reader);
     reader.finish();
+    RewardSpecNormalizer normalizer(spec.where);
+    config_.visit(normalizer);
     config_.validate(spec.where);
     type_ = spec.type;
     name_ = spec.name;

@@ -120,10 +120,10 @@ void read_stdio_tests(const Sample& s, std::vector<std::string>* inputs, std::ve
 
 Plan plan_sample(const Sample& sample, const CodeRewardOptions& o) {
   Plan plan;
-  std::string format = o.format == "auto" ? detect_format(sample) : o.format;
+  std::string format = o.format == CodeFormat::Auto ? detect_format(sample) : enum_name(o.format);
   ExtractOptions eo;
   eo.language = o.language;
-  eo.mode = o.extract;
+  eo.mode = enum_name(o.extract);
   eo.after_think = o.after_think;
   const std::optional<std::string> code = extract_code(sample.completion, eo, &plan.why);
   const sandbox::Limits limits = test_limits(o);
@@ -158,7 +158,7 @@ Plan plan_sample(const Sample& sample, const CodeRewardOptions& o) {
     // solution defines.
     std::vector<Segment> base = {{"solution.py", *code}};
     if (!setup.empty()) base.push_back({"setup.py", setup});
-    if (o.score == "binary") {  // one run, every assert a segment: all or nothing anyway
+    if (o.score == CodeScore::Binary) {  // one run, every assert a segment: all or nothing anyway
       std::vector<Segment> segs = base;
       for (size_t i = 0; i < asserts.size(); ++i) segs.push_back({"test_" + std::to_string(i + 1) + ".py", asserts[i] + "\n"});
       Unit u;
@@ -190,7 +190,7 @@ Plan plan_sample(const Sample& sample, const CodeRewardOptions& o) {
     u.request.language = o.language;
     u.request.source = *code;
     u.request.inputs = std::move(inputs);
-    u.request.stop_on_failure = o.score == "binary";
+    u.request.stop_on_failure = o.score == CodeScore::Binary;
     u.request.limits = limits;
     u.expected = std::move(outputs);
     u.tests = u.expected.size();
@@ -271,7 +271,7 @@ Score judge(const Plan& plan, const std::vector<sandbox::Result>& results, const
     }
   }
   const double rate = plan.tests > 0 ? static_cast<double>(passed) / static_cast<double>(plan.tests) : 0.0;
-  s.value = o.score == "binary" ? (plan.tests > 0 && passed == plan.tests ? 1.0 : 0.0) : rate;
+  s.value = o.score == CodeScore::Binary ? (plan.tests > 0 && passed == plan.tests ? 1.0 : 0.0) : rate;
   // "correct" (every test passed) is the accuracy signal GRPO and evaluate report (rl/rollout.h correctness()).
   s.components = {{"correct", plan.tests > 0 && passed == plan.tests ? 1.0 : 0.0},
                   {"pass_rate", rate},
@@ -289,30 +289,35 @@ Score judge(const Plan& plan, const std::vector<sandbox::Result>& results, const
 
 }  // namespace
 
-CodeRewardOptions parse_code_reward_options(const json::Value* options, const std::string& where) {
-  OptionReader r(options, where);
-  CodeRewardOptions o;
-  o.language = r.str("language", o.language);
-  R1_CHECK(sandbox::find_language(o.language) != nullptr, where, ": unknown language '", o.language, "' (known: ",
-           sandbox::language_list(), ")");
-  o.format = r.choice("format", o.format, {"auto", "humaneval", "mbpp", "stdio"});
-  o.extract = r.choice("extract", o.extract, {"auto", "block", "whole"});
-  o.after_think = r.flag("after_think", o.after_think);
-  o.score = r.choice("score", o.score, {"fraction", "binary"});
-  o.timeout_s = r.number("timeout_s", o.timeout_s);
-  R1_CHECK(o.timeout_s > 0 && o.timeout_s <= 3600, where, ": timeout_s must be in (0, 3600], got ", o.timeout_s);
-  o.memory_mb = r.number("memory_mb", o.memory_mb);
-  R1_CHECK(o.memory_mb >= 16 && o.memory_mb <= 1 << 20, where, ": memory_mb must be in [16, 1048576], got ", o.memory_mb);
-  o.float_tolerance = r.number("float_tolerance", o.float_tolerance);
-  R1_CHECK(o.float_tolerance >= 0, where, ": float_tolerance must be >= 0");
-  o.max_tests = r.integer("max_tests", o.max_tests);
-  R1_CHECK(o.max_tests >= 0, where, ": max_tests must be >= 0");
-  o.challenge_tests = r.flag("challenge_tests", o.challenge_tests);
-  r.finish();
-  const bool python = sandbox::find_language(o.language) == sandbox::find_language("python");
-  R1_CHECK(python || o.format == "auto" || o.format == "stdio", where, ": format '", o.format,
-           "' runs Python asserts; language '", o.language, "' needs format stdio");
-  return o;
+const std::vector<std::pair<CodeFormat, const char*>>& enum_names(CodeFormat) {
+  static const std::vector<std::pair<CodeFormat, const char*>> names = {
+      {CodeFormat::Auto, "auto"}, {CodeFormat::HumanEval, "humaneval"}, {CodeFormat::Mbpp, "mbpp"}, {CodeFormat::Stdio, "stdio"}};
+  return names;
+}
+
+const std::vector<std::pair<CodeExtract, const char*>>& enum_names(CodeExtract) {
+  static const std::vector<std::pair<CodeExtract, const char*>> names = {
+      {CodeExtract::Auto, "auto"}, {CodeExtract::Block, "block"}, {CodeExtract::Whole, "whole"}};
+  return names;
+}
+
+const std::vector<std::pair<CodeScore, const char*>>& enum_names(CodeScore) {
+  static const std::vector<std::pair<CodeScore, const char*>> names = {{CodeScore::Fraction, "fraction"},
+                                                                        {CodeScore::Binary, "binary"}};
+  return names;
+}
+
+void CodeRewardOptions::validate(const std::string& where) const {
+  R1_CHECK(sandbox::find_language(language) != nullptr, where, ": option 'language': unknown language '", language,
+           "' (known: ", sandbox::language_list(), ")");
+  R1_CHECK(timeout_s > 0 && timeout_s <= 3600, where, ": option 'timeout_s' must be in (0, 3600], got ", timeout_s);
+  R1_CHECK(memory_mb >= 16 && memory_mb <= 1 << 20, where, ": option 'memory_mb' must be in [16, 1048576], got ",
+           memory_mb);
+  R1_CHECK(float_tolerance >= 0, where, ": option 'float_tolerance' must be >= 0, got ", float_tolerance);
+  R1_CHECK(max_tests >= 0, where, ": option 'max_tests' must be >= 0, got ", max_tests);
+  const bool python = sandbox::find_language(language) == sandbox::find_language("python");
+  R1_CHECK(python || format == CodeFormat::Auto || format == CodeFormat::Stdio, where, ": format '",
+           enum_name(format), "' runs Python asserts; language '", language, "' needs format stdio");
 }
 
 CodeReward::CodeReward(CodeRewardOptions options, sandbox::Pool* pool) : options_(std::move(options)), pool_(pool) {}
@@ -342,28 +347,16 @@ void register_code_reward(Registry& registry) {
   RewardInfo info;
   info.name = kReward;
   info.description = "runs the completion's code against the row's tests in the sandbox (HumanEval, MBPP, stdin/stdout)";
-  info.options_help =
-      "language (string, \"python\"): sandbox language, also the fenced-block tag sought\n"
-      "format (auto|humaneval|mbpp|stdio, auto): test format, auto = from the row's fields\n"
-      "extract (auto|block|whole, auto): last block of the language, else last untagged block, else the whole "
-      "completion when it has no fence\n"
-      "after_think (bool, true): only look after the last </think>\n"
-      "score (fraction|binary, fraction)\n"
-      "timeout_s (number, 5): wall and CPU limit per test run\n"
-      "memory_mb (number, 512): address space per process\n"
-      "float_tolerance (number, 0): stdio numbers within tol*max(1,|expected|) are equal; 0 = exact tokens\n"
-      "max_tests (int, 0): use the first N tests, 0 = all\n"
-      "challenge_tests (bool, false): MBPP challenge_test_list too";
-  registry.add(info, [](const json::Value& options, const std::string& where) -> RewardPtr {
-    return std::make_shared<CodeReward>(parse_code_reward_options(&options, where));
+  add_reward<CodeRewardOptions>(registry, info, [](const CodeRewardOptions& o, const std::string&) {
+    return std::make_shared<CodeReward>(o);
   });
 }
 
 ReferenceReport check_reference_solutions(const std::string& jsonl_path, CodeRewardOptions options, size_t workers,
                                           size_t every) {
-  R1_CHECK(options.format == "humaneval" || options.format == "mbpp",
-           "check_reference_solutions: format must be humaneval or mbpp, got '", options.format, "'");
-  const char* reference_key = options.format == "humaneval" ? "canonical_solution" : "code";
+  R1_CHECK(options.format == CodeFormat::HumanEval || options.format == CodeFormat::Mbpp,
+           "check_reference_solutions: format must be humaneval or mbpp, got '", enum_name(options.format), "'");
+  const char* reference_key = options.format == CodeFormat::HumanEval ? "canonical_solution" : "code";
   std::vector<std::unique_ptr<json::Document>> rows;
   std::vector<Sample> samples;
   std::vector<std::string> ids;
@@ -381,7 +374,7 @@ ReferenceReport check_reference_solutions(const std::string& jsonl_path, CodeRew
     samples.push_back(std::move(s));
     rows.push_back(std::move(doc));
   });
-  options.extract = "whole";  // references are bare code
+  options.extract = CodeExtract::Whole;  // references are bare code
   sandbox::Pool pool(workers);
   const CodeReward reward(options, &pool);
   const auto t0 = std::chrono::steady_clock::now();

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/json.h"
@@ -37,23 +38,47 @@ class Pool;
 
 namespace r1::rewards {
 
-struct CodeRewardOptions {
-  std::string language = "python";  // sandbox language (name or alias); also the fenced-block tag sought
-  std::string format = "auto";      // auto | humaneval | mbpp | stdio
-  std::string extract = "auto";     // auto: last block of the language, else last untagged block, else the
-                                    // whole completion if it has no fence at all; block: blocks only;
-                                    // whole: the completion as it is
-  bool after_think = true;          // look only after the last </think> when there is one
-  std::string score = "fraction";   // fraction | binary
-  double timeout_s = 5.0;           // wall clock per test run (CPU limit: the same)
-  double memory_mb = 512;           // address space per process
-  double float_tolerance = 0.0;     // stdio: numbers within tol * max(1, |expected|) compare equal; 0: exact
-  int64_t max_tests = 0;            // use only the first N tests (0: all)
-  bool challenge_tests = false;     // mbpp: also run challenge_test_list
-};
+enum class CodeFormat { Auto, HumanEval, Mbpp, Stdio };
+enum class CodeExtract { Auto, Block, Whole };
+enum class CodeScore { Fraction, Binary };
+// Option names (config_io.h): "auto" | "humaneval" | "mbpp" | "stdio", "auto" | "block" | "whole",
+// "fraction" | "binary".
+const std::vector<std::pair<CodeFormat, const char*>>& enum_names(CodeFormat);
+const std::vector<std::pair<CodeExtract, const char*>>& enum_names(CodeExtract);
+const std::vector<std::pair<CodeScore, const char*>>& enum_names(CodeScore);
 
-// Parses {"language": ..., ...}; unknown keys and bad values are r1::Error naming `where`.
-CodeRewardOptions parse_code_reward_options(const json::Value* options, const std::string& where);
+// The options of the code reward (read with read_reward_options<CodeRewardOptions>, options.h).
+struct CodeRewardOptions {
+  std::string language = "python";
+  CodeFormat format = CodeFormat::Auto;
+  CodeExtract extract = CodeExtract::Auto;
+  bool after_think = true;
+  CodeScore score = CodeScore::Fraction;
+  double timeout_s = 5.0;
+  double memory_mb = 512;
+  double float_tolerance = 0.0;
+  int64_t max_tests = 0;
+  bool challenge_tests = false;
+
+  template <class V>
+  void visit(V& v) {
+    v("language", language, "sandbox language (name or alias), also the fenced-block tag sought");
+    v("format", format, "test format; auto: from the row's fields");
+    v("extract", extract,
+      "auto: last block of the language, else last untagged block, else the whole completion when it has no "
+      "fence | block: blocks only | whole: the completion as it is");
+    v("after_think", after_think, "only look after the last </think>");
+    v("score", score, "fraction of tests passed | binary: 1 when all pass");
+    v("timeout_s", timeout_s, "wall and CPU limit per test run, in (0, 3600]");
+    v("memory_mb", memory_mb, "address space per process, in [16, 1048576]");
+    v("float_tolerance", float_tolerance,
+      "stdio numbers within tol*max(1,|expected|) are equal; 0 = exact tokens (>= 0)");
+    v("max_tests", max_tests, "use the first N tests, 0 = all (>= 0)");
+    v("challenge_tests", challenge_tests, "MBPP: also run challenge_test_list");
+  }
+  // Ranges, a known language, and a format a non-Python language can run.
+  void validate(const std::string& where) const;
+};
 
 class CodeReward : public Reward {
  public:

@@ -12,6 +12,7 @@
 #include "common/jsonl.h"
 #include "rewards/code/code_harness.h"
 #include "rewards/code/code_reward.h"
+#include "rewards/options.h"
 #include "rewards/registry.h"
 
 namespace r1::rewards {
@@ -32,7 +33,7 @@ struct Case {
 
 CodeRewardOptions opts(const std::string& extra = "{}") {
   json::Document d = json::parse(extra, "options");
-  return parse_code_reward_options(&d, "test options");
+  return read_reward_options<CodeRewardOptions>(d, "test options");
 }
 
 Score score_one(const std::string& row_json, const std::string& completion, const std::string& options = "{}") {
@@ -57,7 +58,7 @@ void expect_exit_zero_without_proof(const std::string& body) {
 
 TEST(CodeRewardHumanEval, AllCanonicalSolutionsPass) {
   CodeRewardOptions o;
-  o.format = "humaneval";
+  o.format = CodeFormat::HumanEval;
   o.timeout_s = 20;  // generous: a loaded CI machine must not turn a slow reference into a failure
   const ReferenceReport report = check_reference_solutions(kData + "/humaneval/HumanEval.jsonl", o, 4);
   ASSERT_EQ(report.checks.size(), 164u);
@@ -95,8 +96,8 @@ TEST(CodeRewardHumanEval, ExampleSamplesGivePassAtOneHalf) {
 // (BENCHMARKS.md).
 TEST(CodeRewardMbpp, ReferenceSolutionsPassOnADeterministicSubset) {
   CodeRewardOptions o;
-  o.format = "mbpp";
-  o.score = "binary";
+  o.format = CodeFormat::Mbpp;
+  o.score = CodeScore::Binary;
   o.timeout_s = 20;
   const ReferenceReport report = check_reference_solutions(kData + "/mbpp/mbpp.jsonl", o, 4, 4);
   ASSERT_EQ(report.checks.size(), 244u);
