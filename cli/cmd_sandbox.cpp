@@ -8,7 +8,8 @@
 // stderr; with --json the whole Result is printed (result_json.h). Several --stdin files run the program
 // once per file in the same sandbox. --env passes a variable of *our* environment by name (nothing else
 // of it reaches the program). Exit code: 0 when every run is ok, 3 when the program failed (any other
-// status), 1 for usage or sandbox errors.
+// status), 1 for usage or sandbox errors. Without --json, an rlimits-only run (and only that) ends with a
+// WARNING line on stderr.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -91,7 +92,7 @@ int run_command(const RunArgs& a) {
       std::fwrite(e.stderr_data.data(), 1, e.stderr_data.size(), stderr);
       print_summary(result.runs.size() > 1 ? ("run " + std::to_string(i + 1)).c_str() : "run", e);
     }
-    if (result.isolation != "namespaces" && !result.isolation.empty()) {
+    if (result.isolation == sandbox::kUnsafeIsolation) {  // not for "namespaces, memory cgroup"
       std::fprintf(stderr, "[sandbox] WARNING: %s\n", result.isolation.c_str());
     }
   }

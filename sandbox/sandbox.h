@@ -151,7 +151,9 @@ struct Result {
   std::optional<Execution> compile;        // compiled languages only
   std::vector<Execution> runs;             // one per input that was run
   std::string message;                     // sandbox_error / compile_error detail, else the first failure
-  std::string isolation;                   // "namespaces", or the loud rlimits-only warning
+  // What confined the program: "namespaces" or "namespaces, memory cgroup" (full isolation), or
+  // kUnsafeIsolation for every rlimits-only run; empty when no helper ran.
+  std::string isolation;
   // The first run (most requests have one); throws r1::Error if none ran.
   const Execution& run() const;
 };
@@ -170,6 +172,11 @@ void set_helper_path(const std::string& path);
 // Whether full isolation works on this host: runs a no-op through the helper. Empty string when it does,
 // else the reason (the same message run() would give).
 std::string probe_isolation();
+
+// Result::isolation of every Isolation::rlimits_only run, and nothing else: the loud warning.
+inline constexpr const char* kUnsafeIsolation =
+    "rlimits-only (UNSAFE: no namespaces; the program can read host files, use the network and see host "
+    "processes)";
 
 // Appended to truncated stdout/stderr.
 inline constexpr const char* kTruncationMarker = "\n[r1 sandbox: output truncated]\n";

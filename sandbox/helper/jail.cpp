@@ -1,6 +1,7 @@
 // See jail.h. The helper clones init with every namespace flag at once (the new user namespace owns the
 // others), writes init's uid/gid maps from outside (only the parent namespace may), and releases init
-// through the "go" pipe with the mapping mode as the byte it sends.
+// through the "go" pipe with the mapping mode as the byte it sends. Init then talks to the helper over
+// the ctl pipe (messages) and the ack pipe (acknowledgements of phase starts; supervisor.h).
 #include "sandbox/helper/jail.h"
 
 #include <fcntl.h>
@@ -36,9 +37,9 @@ constexpr char kModeSelfMap = 'S';       // only the helper's own id is mapped (
 
 struct InitArgs {
   const Job* job;
-  int go_read, ctl_write, out_write, err_write;
+  int go_read, ctl_write, out_write, err_write, ack_read;
   int cgroup_procs;
-  int close_in_child[4];
+  int close_in_child[5];  // the helper's ends of the pipes
 };
 
 bool write_proc(pid_t pid, const char* file, const std::string& text) {
@@ -130,6 +131,7 @@ int init_main(void* raw) {
   env.identity = program;
   env.seccomp = filter;
   env.ctl_fd = ctl;
+  env.ack_fd = a.ack_read;
   env.out_fd = a.out_write;
   env.err_fd = a.err_write;
   env.cgroup_procs_fd = a.cgroup_procs;
@@ -159,24 +161,25 @@ Result sandbox_error(const std::string& message) {
 }  // namespace
 
 Result run_in_namespaces(const Job& job) {
-  int go[2], ctl[2], out[2], err[2];
+  int go[2], ctl[2], out[2], err[2], ack[2];
   if (pipe2(go, O_CLOEXEC) != 0 || pipe2(ctl, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
-      pipe2(err, O_CLOEXEC) != 0) {
+      pipe2(err, O_CLOEXEC) != 0 || pipe2(ack, O_CLOEXEC) != 0) {
     return sandbox_error("pipe: " + errno_text(errno));
   }
   for (int fd : {ctl[0], out[0], err[0]}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   SandboxCgroup cgroup;  // removed when this function returns, after init was reaped
   (void)cgroup.create(sandbox_memory_limit(job));
-  InitArgs args{&job, go[0], ctl[1], out[1], err[1], cgroup.procs_fd(), {go[1], ctl[0], out[0], err[0]}};
+  InitArgs args{&job, go[0], ctl[1], out[1], err[1], ack[0], cgroup.procs_fd(),
+                {go[1], ctl[0], out[0], err[0], ack[1]}};
 
   void* stack = mmap(nullptr, kInitStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return sandbox_error("mmap: " + errno_text(errno));
   const pid_t pid = clone(init_main, static_cast<char*>(stack) + kInitStackBytes, kNamespaceFlags | SIGCHLD, &args);
   const int clone_errno = errno;
   munmap(stack, kInitStackBytes);  // the child has its own copy of the mapping
-  for (int fd : {go[0], ctl[1], out[1], err[1]}) close(fd);
+  for (int fd : {go[0], ctl[1], out[1], err[1], ack[0]}) close(fd);
   if (pid < 0) {
-    for (int fd : {go[1], ctl[0], out[0], err[0]}) close(fd);
+    for (int fd : {go[1], ctl[0], out[0], err[0], ack[1]}) close(fd);
     return sandbox_error(
         "this host does not allow the Linux namespaces the sandbox needs (clone with new user, PID, mount, "
         "network, IPC, UTS and cgroup namespaces failed: " +
@@ -192,13 +195,13 @@ Result run_in_namespaces(const Job& job) {
     kill(pid, SIGKILL);
     while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-    for (int fd : {go[1], ctl[0], out[0], err[0]}) close(fd);
+    for (int fd : {go[1], ctl[0], out[0], err[0], ack[1]}) close(fd);
     return sandbox_error("user namespace id mapping failed: " + map_error);
   }
   (void)write_all(go[1], &mode, 1);
   close(go[1]);
-  Result result = supervise(job, pid, ctl[0], out[0], err[0], &cgroup);
-  for (int fd : {ctl[0], out[0], err[0]}) close(fd);
+  Result result = supervise(job, pid, {ctl[0], out[0], err[0], ack[1]}, &cgroup);
+  for (int fd : {ctl[0], out[0], err[0], ack[1]}) close(fd);
   result.isolation = cgroup.active() ? "namespaces, memory cgroup" : "namespaces";
   return result;
 }

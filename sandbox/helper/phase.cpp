@@ -205,6 +205,15 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 
 int64_t micros(const timeval& tv) { return static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec; }
 
+// Tells the helper that `phase` starts and waits for its acknowledgement, after which the helper credits
+// the output pipes to this phase; the previous phase's bytes were all read before (they were in the
+// pipes when its kPhaseEnd was sent, and the helper drains them when it reads that message). Without
+// the acknowledgement nothing more can run correctly: leave, and let the helper report what it saw.
+void start_phase(const PhaseEnv& env, int phase) {
+  send_msg(env.ctl_fd, make_msg(kPhaseStart, phase));
+  if (!wait_for_ack(env.ack_fd, phase)) _exit(1);
+}
+
 }  // namespace
 
 void scrub_job(const Job& job) {
@@ -235,8 +244,9 @@ Msg run_phase(const PhaseEnv& env, int phase, const std::vector<std::string>& ar
   const int fd3 = fd3_data.empty() ? -1 : make_input_fd(fd3_data);
   int report[2];
   if (in_fd < 0 || (!fd3_data.empty() && fd3 < 0) || pipe2(report, O_CLOEXEC) != 0) {
-    send_msg(env.ctl_fd, make_msg(kPhaseStart, phase));
-    end.exec_errno = errno ? errno : EIO;
+    const int error = errno;
+    start_phase(env, phase);
+    end.exec_errno = error ? error : EIO;
     std::snprintf(end.text, sizeof end.text, "could not prepare stdin: %s", std::strerror(end.exec_errno));
     send_msg(env.ctl_fd, end);
     return end;
@@ -246,8 +256,8 @@ Msg run_phase(const PhaseEnv& env, int phase, const std::vector<std::string>& ar
 
   g_kill_requested = 0;
   g_group = 0;
-  g_phase = phase;
-  send_msg(env.ctl_fd, make_msg(kPhaseStart, phase));
+  g_phase = phase;  // before the start: a kill request may come as soon as the helper saw it
+  start_phase(env, phase);
   const pid_t pid = fork();
   if (pid == 0) exec_child(env, limits, c_argv.data(), c_envp.data(), in_fd, fd3, report[1]);
   close(report[1]);

@@ -2,6 +2,11 @@
 // it, kill and reap whatever it left behind, report start and end to the helper. Runs inside init (pid 1
 // of the sandbox's PID namespace) or, in the unsafe rlimits-only mode, inside a plain "sub-init" process.
 //
+// Every phase writes into the same stdout and stderr pipes, so the helper tells the phases' bytes apart
+// by time alone: init forks a phase's program only after the helper acknowledged its kPhaseStart (on the
+// ack pipe), and reports kPhaseEnd only after every process of the phase was reaped. Whatever the helper
+// reads between the two belongs to that phase (supervisor.h, "Output of each phase").
+//
 // The confinement happens in the forked child, in this order: default signal dispositions, its own
 // process group, stdin/stdout/stderr (and fd 3) on fixed numbers with every other descriptor closed,
 // chdir to the work dir, rlimits, capability bounding set dropped and securebits locked, uid/gid switch,
@@ -30,6 +35,7 @@ struct PhaseEnv {
   Identity identity;
   const void* seccomp = nullptr;  // from build_seccomp_filter
   int ctl_fd = -1;          // messages to the helper
+  int ack_fd = -1;          // the helper's acknowledgements of kPhaseStart (util.h)
   int out_fd = -1, err_fd = -1;
   std::string workdir;
   std::vector<std::string> env;  // "NAME=value"
@@ -50,7 +56,8 @@ void scrub_job(const Job& job);
 void install_kill_handler(bool in_namespace, pid_t helper_pid);
 
 // Runs phase `phase` of argv with the given limits, stdin and fd-3 bytes; sends kPhaseStart and kPhaseEnd
-// on env.ctl_fd and returns the end message.
+// on env.ctl_fd and returns the end message. Exits the process (status 1) when the helper does not
+// acknowledge the start: it is gone, or the protocol broke, and no output could be credited.
 Msg run_phase(const PhaseEnv& env, int phase, const std::vector<std::string>& argv, const Limits& limits,
               const std::string& stdin_data, const std::string& fd3_data);
 

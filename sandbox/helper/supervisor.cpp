@@ -120,20 +120,20 @@ void classify(const PhaseOutcome& o, const Limits& limits, Execution* ex) {
   }
 }
 
-Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err_fd, const SandboxCgroup* cgroup) {
+Result supervise(const Job& job, pid_t init_pid, const SupervisedPipes& pipes, const SandboxCgroup* cgroup) {
   auto oom_kills = [cgroup]() -> int64_t { return cgroup != nullptr ? cgroup->oom_kills() : 0; };
   const bool has_compile = !job.compile_argv.empty();
   auto limits_of = [&](int phase) -> const Limits& { return phase == 0 ? job.compile_limits : job.limits; };
 
   std::map<int, PhaseState> phases;
-  int current = -1, last = -1;
+  int current = -1;  // the phase between its acknowledged kPhaseStart and its kPhaseEnd; -1: none
   std::string setup_error;
   std::string ctl_buffer;
   bool init_killed = false;
   double now = monotonic_s();
   double deadline = now + kSetupTimeoutS;
   bool open[3] = {true, true, true};
-  const int fds[3] = {ctl_fd, out_fd, err_fd};
+  const int fds[3] = {pipes.ctl, pipes.out, pipes.err};
 
   auto request_kill = [&](int phase) {
     PhaseState& ps = phases[phase];
@@ -146,8 +146,9 @@ Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err
   };
 
   auto append = [&](int which, const char* data, size_t n) {
-    const int phase = current >= 0 ? current : last;
-    if (phase < 0) return;  // nothing has started: stray bytes cannot belong to anyone
+    // No phase current: the sandbox's programs cannot have written this (supervisor.h); drop it.
+    if (current < 0) return;
+    const int phase = current;
     PhaseState& ps = phases[phase];
     const Limits& lim = limits_of(phase);
     std::string& text = which == 1 ? ps.ex.stdout_data : ps.ex.stderr_data;
@@ -188,10 +189,12 @@ Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err
       ps.started = true;
       ps.t0 = now;
       ps.oom_before = oom_kills();
-      current = last = m.phase;
+      current = m.phase;
       deadline = now + std::max(0.001, limits_of(m.phase).wall_time_s);
+      // Only now may init fork the phase's program. When init is gone (EPIPE) there is nothing to tell.
+      (void)send_ack(pipes.ack, m.phase);
     } else if (m.type == kPhaseEnd) {
-      drain(1);
+      drain(1);  // every writer of the phase is gone: what is in the pipes now is all of its output
       drain(2);
       PhaseState& ps = phases[m.phase];
       ps.ended = true;
@@ -224,7 +227,7 @@ Result supervise(const Job& job, pid_t init_pid, int ctl_fd, int out_fd, int err
       const int which = index_of[k];
       if (which == 0) {
         char buf[sizeof(Msg) * 8];
-        const ssize_t n = read(ctl_fd, buf, sizeof buf);
+        const ssize_t n = read(pipes.ctl, buf, sizeof buf);
         if (n > 0) {
           ctl_buffer.append(buf, static_cast<size_t>(n));
           while (ctl_buffer.size() >= sizeof(Msg)) {

@@ -110,8 +110,9 @@ Result run_rlimits_only(const Job& job) {
     return finish(result);
   }
 
-  int ctl[2], out[2], err[2];
-  if (pipe2(ctl, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+  int ctl[2], out[2], err[2], ack[2];  // ack: the helper acknowledges phase starts (supervisor.h)
+  if (pipe2(ctl, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
+      pipe2(ack, O_CLOEXEC) != 0) {
     remove_tree_at(AT_FDCWD, dir.c_str());
     result.status = Status::sandbox_error;
     result.message = "pipe: " + errno_text(errno);
@@ -126,7 +127,7 @@ Result run_rlimits_only(const Job& job) {
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (getppid() != helper_pid) _exit(1);
     (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    for (int fd : {ctl[0], out[0], err[0]}) close(fd);
+    for (int fd : {ctl[0], out[0], err[0], ack[1]}) close(fd);
     std::string filter_error;
     const void* filter = build_seccomp_filter(true, &filter_error);
     if (filter == nullptr) {
@@ -139,6 +140,7 @@ Result run_rlimits_only(const Job& job) {
     env.identity = identity;
     env.seccomp = filter;
     env.ctl_fd = ctl[1];
+    env.ack_fd = ack[0];
     env.out_fd = out[1];
     env.err_fd = err[1];
     env.cgroup_procs_fd = cgroup.procs_fd();
@@ -156,16 +158,16 @@ Result run_rlimits_only(const Job& job) {
     }
     _exit(0);
   }
-  for (int fd : {ctl[1], out[1], err[1]}) close(fd);
+  for (int fd : {ctl[1], out[1], err[1], ack[0]}) close(fd);
   if (pid < 0) {
-    for (int fd : {ctl[0], out[0], err[0]}) close(fd);
+    for (int fd : {ctl[0], out[0], err[0], ack[1]}) close(fd);
     remove_tree_at(AT_FDCWD, dir.c_str());
     result.status = Status::sandbox_error;
     result.message = "fork: " + errno_text(errno);
     return finish(result);
   }
-  result = supervise(job, pid, ctl[0], out[0], err[0], &cgroup);
-  for (int fd : {ctl[0], out[0], err[0]}) close(fd);
+  result = supervise(job, pid, {ctl[0], out[0], err[0], ack[1]}, &cgroup);
+  for (int fd : {ctl[0], out[0], err[0], ack[1]}) close(fd);
   remove_tree_at(AT_FDCWD, dir.c_str());
   return finish(result);
 }

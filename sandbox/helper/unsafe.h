@@ -1,7 +1,8 @@
 // The opt-in, UNSAFE mode for hosts that forbid namespaces: rlimits, seccomp (which additionally keeps
 // every descendant in the program's process group), no_new_privs, a clean environment and, when the
 // helper is root, the uid/gid of "nobody" — but the program sees the host's file system, network and
-// processes. Every result says so in Result::isolation and at the start of Result::message.
+// processes. Every result says so in Result::isolation (kUnsafeIsolation, sandbox.h) and at the start of
+// Result::message.
 //
 // The work dir is a fresh mkdtemp directory under /tmp, removed (without following symlinks) after the
 // run; whatever the program wrote elsewhere stays, which is one of the reasons this mode is unsafe.
@@ -11,10 +12,6 @@
 #include "sandbox/wire.h"
 
 namespace r1::sandbox::helper {
-
-inline constexpr const char* kUnsafeIsolation =
-    "rlimits-only (UNSAFE: no namespaces; the program can read host files, use the network and see host "
-    "processes)";
 
 Result run_rlimits_only(const Job& job);
 

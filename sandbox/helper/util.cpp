@@ -28,6 +28,26 @@ Msg make_msg(MsgType type, int phase, std::string_view text) {
   return m;
 }
 
+bool send_ack(int fd, int32_t phase) { return write_all(fd, &phase, sizeof phase); }
+
+bool wait_for_ack(int fd, int32_t phase) {
+  int32_t acked = -1;
+  ssize_t n;
+  do {
+    n = ::read(fd, &acked, sizeof acked);
+  } while (n < 0 && errno == EINTR);  // SIGUSR1 (a kill request) may arrive while we wait
+  if (n < 0) return false;
+  if (n != static_cast<ssize_t>(sizeof acked)) {
+    errno = EPIPE;  // EOF (a short read cannot happen: one atomic write per ack)
+    return false;
+  }
+  if (acked != phase) {
+    errno = EPROTO;
+    return false;
+  }
+  return true;
+}
+
 void scrub_bytes(const std::string& s) {
   if (!s.empty()) explicit_bzero(const_cast<char*>(s.data()), s.size());
 }

@@ -34,6 +34,14 @@ static_assert(sizeof(Msg) < 512, "messages must stay far below PIPE_BUF");
 void send_msg(int fd, const Msg& msg);  // best effort (the helper may be gone)
 Msg make_msg(MsgType type, int phase, std::string_view text = {});
 
+// The other direction, on the ack pipe: the helper acknowledges each kPhaseStart with the phase number
+// once it credits the output pipes to that phase, and init forks the phase's program only then (see
+// supervisor.h, "Output of each phase"). Four bytes in one write(), so atomic like the messages.
+bool send_ack(int fd, int32_t phase);  // false (errno set) when init is gone
+// Waits for the acknowledgement of `phase`; false (errno set; EPROTO for another phase number, EPIPE at
+// EOF) when none comes.
+bool wait_for_ack(int fd, int32_t phase);
+
 // Who the program runs as, decided by how the user namespace was mapped.
 struct Identity {
   bool switch_ids = false;  // setgroups/setresgid/setresuid to uid/gid before exec
