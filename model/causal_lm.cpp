@@ -2,6 +2,8 @@
 // bookkeeping and the expert-bias update; loading, saving and initialisation are in model_io.cpp.
 #include "model/causal_lm.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include "common/error.h"
 
 namespace r1::model {

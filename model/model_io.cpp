@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #ifdef __GLIBC__

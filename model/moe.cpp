@@ -1,6 +1,8 @@
 // See moe.h.
 #include "model/moe.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <algorithm>
 #include <limits>
 

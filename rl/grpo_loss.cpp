@@ -1,6 +1,8 @@
 // See grpo_loss.h.
 #include "rl/grpo_loss.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include "common/error.h"
 
 namespace r1::rl {
