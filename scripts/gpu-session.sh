@@ -182,10 +182,13 @@ s_configure() {
     return 1
   fi
   # Every dependency must come from the prefix, not from the system (here the system has them all too).
+  # pkg_check_modules caches each library it resolved as pkgcfg_lib_<NAME>_<lib>: all must be in the prefix.
   local var bad=()
-  for var in SENTENCEPIECE_LINK_LIBRARIES SECCOMP_LINK_LIBRARIES PCRE2_LINK_LIBRARIES ICU_LINK_LIBRARIES GMP_LIBRARY \
-             GMPXX_LIBRARY GTest_DIR; do
-    grep -E "^$var(:[A-Z]+)?=" "$BUILD/CMakeCache.txt" | grep -q "$PREFIX" || bad+=("$var")
+  for var in pkgcfg_lib_SENTENCEPIECE_ pkgcfg_lib_SECCOMP_ pkgcfg_lib_PCRE2_ pkgcfg_lib_ICU_ GMP_LIBRARY GMPXX_LIBRARY \
+             GTest_DIR; do
+    local lines
+    lines=$(grep -E "^$var[^:]*:(FILEPATH|PATH)=" "$BUILD/CMakeCache.txt")
+    if [ -z "$lines" ] || grep -qv "=$PREFIX/" <<<"$lines"; then bad+=("${var%_}"); fi
   done
   grep -q "C++20" "$LOG/configure.log" && echo "configure: LibTorch asks for C++20 (see configure.log)"
   if [ ${#bad[@]} -gt 0 ]; then
@@ -425,6 +428,16 @@ s_grpo() {
   done
   if [ "$rc" -ne 0 ]; then
     NOTE="skipped: this r1 has no device key for stages yet (tried ${tried[*]}: $(grep -m1 'error' "$LOG/grpo.log" | head -c 160))"
+    if [ "$REHEARSE" = 1 ]; then  # still run the recipe (on the CPU) to rehearse the run and its notes
+      rm -rf "$run_dir"
+      if timeout "$STEP_LIMIT" "$R1" run recipes/gpu_grpo_smoke.json "${shrink[@]}" --output "$run_dir" --quiet \
+           >"$LOG/grpo.log" 2>&1; then
+        NOTE+="; without the key, on CPU: $(python3 scripts/session_notes.py grpo "$run_dir/metrics.jsonl" rl)"
+      else
+        NOTE+="; the recipe FAILED on CPU too (grpo.log)"
+        return 1
+      fi
+    fi
     return 2
   fi
   cp "$run_dir/metrics.jsonl" "$LOG/grpo_metrics.jsonl" 2>/dev/null
