@@ -230,7 +230,7 @@ def check_case(case_dir, device, tol):
     batch, length = shape
     model, info = AutoModelForCausalLM.from_pretrained(os.path.join(case_dir, manifest["model"]), dtype=torch.float32,
                                                        attn_implementation="eager", output_loading_info=True)
-    model.to(device).eval()
+    model.to(device=device, dtype=torch.float32).eval()  # fp32 whatever the loader's default dtype
     result["missing"] = len(info.get("missing_keys", []))
     result["unexpected"] = len(info.get("unexpected_keys", []))
     result["missing_keys"] = sorted(info.get("missing_keys", []))[:10]

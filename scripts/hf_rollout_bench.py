@@ -120,6 +120,8 @@ def bench_model(spec, args, torch, transformers):
     t0 = time.perf_counter()
     with torch.device(args.device):  # initialise on the device: a CPU init of billions of weights takes minutes
         model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype)
+    if next(model.parameters()).dtype != dtype:  # a transformers that ignored `dtype` (older ones: torch_dtype)
+        model.to(dtype)
     model.eval()
     sync(torch, args.device)
     init_s = time.perf_counter() - t0
