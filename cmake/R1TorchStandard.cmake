@@ -5,7 +5,15 @@
 # 1.13) stays C++17 and only a newer LibTorch moves the standard. Reads the header instead of trusting a
 # version number, so a LibTorch that changes its mind again is followed. CUDA sources (kernels/*.cu) never
 # see LibTorch and keep CMAKE_CUDA_STANDARD.
+# R1_CXX_STANDARD (17 or 20) overrides the detection, e.g. for a LibTorch whose headers need C++20 features
+# without saying so.
+set(R1_CXX_STANDARD "" CACHE STRING "C++ standard of r1's sources (empty: 17, or 20 when the LibTorch headers require it)")
 function(r1_match_torch_cxx_standard)
+  if(R1_CXX_STANDARD)
+    message(STATUS "r1: building C++ as C++${R1_CXX_STANDARD} (R1_CXX_STANDARD)")
+    set(CMAKE_CXX_STANDARD ${R1_CXX_STANDARD} PARENT_SCOPE)
+    return()
+  endif()
   foreach(dir ${TORCH_INCLUDE_DIRS})
     if(EXISTS "${dir}/ATen/ATen.h")
       file(STRINGS "${dir}/ATen/ATen.h" needs_cxx20 REGEX "__cplusplus < 202002L")

@@ -21,8 +21,8 @@
 # $OUT/summary.txt grows step by step and at the end $OUT gets bench.log, tests.log, rollout_r1.json,
 # rollout_hf.json, parity.json and logs.tar.gz (every log): the tool brings back 8 files at most.
 # Environment: R1_SESSION_BUDGET_S (default 480: the call's timeout_s 540 minus a margin for the summary and
-# the transfers back), R1_BUILD_TARGETS (default "r1 r1_kernels_tests"), R1_GRPO_DEVICE_KEY (default: try
-# stages.rl.device, then stages.rl.model.device).
+# the transfers back), R1_BUILD_TARGETS (default "r1 r1_kernels_tests"), R1_CMAKE_ARGS (extra configure
+# arguments), R1_GRPO_DEVICE_KEY (default: try stages.rl.device, then stages.rl.model.device).
 # Exit status: 0 when no step failed (skipped steps do not fail the session), 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -175,6 +175,8 @@ s_configure() {
     args+=(-DR1_CUDA=ON -DCMAKE_PREFIX_PATH="$torch_prefix" -DTORCH_CUDA_ARCH_LIST=9.0a
            -DCMAKE_CUDA_COMPILER="$NVCC" -DCMAKE_CUDA_FLAGS=-Xptxas=-v)
   fi
+  # shellcheck disable=SC2206
+  args+=(${R1_CMAKE_ARGS:-})  # extra configure arguments, e.g. R1_CMAKE_ARGS=-DR1_CXX_STANDARD=20
   rm -rf "$BUILD"
   if ! timeout "$STEP_LIMIT" cmake "${args[@]}" >"$LOG/configure.log" 2>&1; then
     tail -30 "$LOG/configure.log"
