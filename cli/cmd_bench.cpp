@@ -4,6 +4,7 @@
 // ~4M-parameter one (the shape of the tiny GRPO run: 128 rows × 64 new tokens) and a ~110M one.
 // Figures go to BENCHMARKS.md with the exact command; nothing here is a test.
 #include <CLI/CLI.hpp>
+#include <ATen/core/grad_mode.h>
 #include <ATen/Parallel.h>
 
 #include <chrono>

@@ -13,6 +13,7 @@
 //                                      [B, T+N] (pad id after a row's end), logprobs [B, N], new_tokens [B];
 //                                      --prompt: needs the tokenizer in DIR, prints the completion text.
 #include <CLI/CLI.hpp>
+#include <ATen/core/grad_mode.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>

@@ -22,5 +22,6 @@ void add_reward_bench_commands(CLI::App& bench);   // bench math                
 void add_sandbox_bench_commands(CLI::App& bench);  // bench sandbox              (cmd_bench_sandbox.cpp)
 void add_tokenizer_bench_commands(CLI::App& bench);  // bench tokenizer        (cmd_bench_tokenizer.cpp)
 void add_grpo_bench_commands(CLI::App& bench);   // bench grpo                 (cmd_bench_grpo.cpp)
+void add_rollout_bench_commands(CLI::App& bench);  // bench rollout            (cmd_bench_rollout.cpp)
 
 }  // namespace r1::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   r1::cli::add_sandbox_bench_commands(*bench);
   r1::cli::add_tokenizer_bench_commands(*bench);
   r1::cli::add_grpo_bench_commands(*bench);
+  r1::cli::add_rollout_bench_commands(*bench);
 
   try {
     app.parse(argc, argv);

@@ -63,6 +63,27 @@ struct Line {
 
 at::TensorOptions cuda_opts(at::ScalarType t) { return at::TensorOptions().dtype(t).device(at::kCUDA); }
 
+// The targets, checked against this run's own figures and printed last (see bench.h):
+//   dense FP8 GEMM at M = 4096: >= 1.1x cuBLAS FP8 with the same block scales (at::_scaled_mm);
+//   dense FP8 GEMM at M <= 128 and MLA decode at L >= 4096 (H = 16): >= 80% of the measured copy bandwidth.
+struct TargetRow {
+  std::string target, shape, measured;
+  bool met = false;
+};
+using Targets = std::vector<TargetRow>;
+
+void print_targets(const Targets& targets, Line line) {
+  line("== targets");
+  line("| target | shape | measured | met |");
+  line("|---|---|---|---|");
+  int met = 0;
+  for (const TargetRow& t : targets) {
+    line(str_cat("| ", t.target, " | ", t.shape, " | ", t.measured, " | ", t.met ? "yes" : "no", " |"));
+    met += t.met ? 1 : 0;
+  }
+  line(str_cat("targets met: ", met, " of ", targets.size()));
+}
+
 // ---- ceilings ----
 
 void bench_ceilings(const KernelBenchOptions& opt, Line line, double& copy_gbs) {
@@ -115,7 +136,7 @@ std::string scaled_mm_peer(const std::vector<GemmSet>& sets, int64_t M, int64_t 
 #endif
 }
 
-void bench_gemm(const KernelBenchOptions& opt, Line line) {
+void bench_gemm(const KernelBenchOptions& opt, Line line, double copy_gbs, Targets& targets) {
   line("     M      N      K | r1 fp8 ms  TFLOP/s   GB/s | cuBLAS bf16 ms TFLOP/s | cuBLAS fp8-block ms TFLOP/s | r1/fp8blk");
   for (const auto& nk : opt.nk) {
     for (int64_t M : opt.ms) {
@@ -146,6 +167,17 @@ void bench_gemm(const KernelBenchOptions& opt, Line line) {
         row += blk_err;
       }
       line(row);
+      const std::string shape = str_cat("gemm ", M, "x", N, "x", K);
+      if (M >= 4096) {
+        targets.push_back({">= 1.1x cuBLAS FP8 block-scaled", shape,
+                           blk_err.empty() ? fmt("%.2fx", blk_ms / r1_ms) : "no peer: " + blk_err,
+                           blk_err.empty() && blk_ms / r1_ms >= 1.1});
+      } else if (M <= 128) {
+        const double gbs = fp8_bytes / (r1_ms * 1e-3) / 1e9;
+        targets.push_back({">= 80% of copy bandwidth", shape,
+                           str_cat(fmt("%.0f%%", 100.0 * gbs / copy_gbs), " (", fmt("%.0f", gbs), " GB/s)"),
+                           gbs >= 0.8 * copy_gbs});
+      }
     }
   }
 }
@@ -239,7 +271,7 @@ MlaDecodeResult mla_naive(const at::Tensor& q, const at::Tensor& cache, const at
   return {at::matmul(p, kv.narrow(2, 0, 512)), lse};
 }
 
-void bench_mla(const KernelBenchOptions& opt, Line line, double copy_gbs) {
+void bench_mla(const KernelBenchOptions& opt, Line line, double copy_gbs, Targets& targets) {
   const double scale = 1.0 / std::sqrt(192.0);
   line("    B    H      L cache | r1 ms    GB/s  %copy  TFLOP/s | LibTorch ops ms");
   for (int64_t B : {64, 128}) {
@@ -268,6 +300,11 @@ void bench_mla(const KernelBenchOptions& opt, Line line, double copy_gbs) {
                                     " ", fmt("%8.1f", flops / (ms * 1e-3) / 1e12), " | ");
           if (!fp8) row += fmt("%.3f", median_ms([&](int) { mla_naive(q, cache, table, L, scale); }, opt.warmup, opt.iters));
           line(row);
+          if (L >= 4096 && H == 16) {  // 16 heads: one GPU's share of 128 (memory-bound; 128 heads is compute-bound)
+            targets.push_back({">= 80% of copy bandwidth", str_cat("mla B", B, " H", H, " L", L, fp8 ? " fp8" : " bf16"),
+                               str_cat(fmt("%.0f%%", 100.0 * gbs / copy_gbs), " (", fmt("%.0f", gbs), " GB/s)"),
+                               gbs >= 0.8 * copy_gbs});
+          }
         }
       }
     }
@@ -306,15 +343,17 @@ void run_kernel_bench(const KernelBenchOptions& opt, std::ostream& out) {
   line(str_cat("r1 bench kernels on ", cuda_kernels_status(), "; LibTorch ", TORCH_VERSION, "; median of ", opt.iters,
                " after ", opt.warmup, " warm-up calls"));
   double copy_gbs = 3000;
-  if (wanted(opt, "ceilings") || wanted(opt, "mla")) {
+  if (wanted(opt, "ceilings") || wanted(opt, "gemm") || wanted(opt, "mla")) {
     line("== ceilings");
     bench_ceilings(opt, line, copy_gbs);
   }
-  if (wanted(opt, "gemm")) line("== gemm (dense, bf16 out)"), bench_gemm(opt, line);
+  Targets targets;
+  if (wanted(opt, "gemm")) line("== gemm (dense, bf16 out)"), bench_gemm(opt, line, copy_gbs, targets);
   if (wanted(opt, "grouped")) line("== grouped gemm (bf16 out)"), bench_grouped(opt, line);
   if (wanted(opt, "moe")) line("== moe data movement"), bench_moe(opt, line);
-  if (wanted(opt, "mla")) line("== mla decode (fp32 out)"), bench_mla(opt, line, copy_gbs);
+  if (wanted(opt, "mla")) line("== mla decode (fp32 out)"), bench_mla(opt, line, copy_gbs, targets);
   if (wanted(opt, "quant")) line("== quantisation"), bench_quant(opt, line);
+  if (!targets.empty()) print_targets(targets, line);
 #else
   (void)out;
 #endif

@@ -105,7 +105,8 @@ class CausalLM {
   // (e_score_correction_bias stays fp32), FP8 weights dequantised. Errors name the file and tensor.
   static std::unique_ptr<CausalLM> load(const std::string& dir, at::ScalarType dtype = at::kFloat,
                                         at::Device device = at::kCPU);
-  // HF-style initialisation: matrices ~ N(0, initializer_range), norms 1, biases 0; deterministic per seed.
+  // HF-style initialisation: matrices ~ N(0, initializer_range), norms 1, biases 0; deterministic per seed
+  // and device type (on a GPU the weights are drawn there, by the device's generator).
   // Creates the MTP module when config.num_nextn_predict_layers > 0 (embedding and head shared).
   static std::unique_ptr<CausalLM> init_random(const ModelConfig& config, uint64_t seed,
                                                at::ScalarType dtype = at::kFloat, at::Device device = at::kCPU);

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>  // at::NoGradGuard / GradMode: not reached through ATen.h in every LibTorch 2.x
 
@@ -221,20 +222,31 @@ std::unique_ptr<CausalLM> CausalLM::init_random(const ModelConfig& config, uint6
   config.validate();
   const bool has_mtp = config.num_nextn_predict_layers > 0;
   auto m = ModelBuilder::make(config, dtype, device);
+  // Random matrices are drawn where they will live: on a GPU the CPU generator's serial normal() takes
+  // ~10-30 ns per weight (tens of seconds for a few billion), the device's a few milliseconds. So a seed
+  // gives one model per device type (CPU results are as before); the device generator is a clone of the
+  // default one, reseeded, so the global RNG state is left alone.
   at::Generator gen = at::detail::createCPUGenerator(seed);
+  if (device.is_cuda()) {
+    at::Generator global = at::globalContext().defaultGenerator(device);  // a handle, shared
+    std::lock_guard<std::mutex> lock(global.mutex());
+    gen = global.clone();
+    gen.set_current_seed(seed);
+  }
+  const auto on_device = at::TensorOptions().device(device);
   at::NoGradGuard no_grad;
   for (const ParamSpec& spec : parameter_layout(config, has_mtp)) {
     at::Tensor t;
     if (spec.kind == "normal") {
-      t = at::normal(0.0, config.initializer_range, spec.shape, gen, at::TensorOptions().dtype(at::kFloat)).to(dtype);
+      t = at::normal(0.0, config.initializer_range, spec.shape, gen, on_device.dtype(at::kFloat)).to(dtype);
     } else if (spec.kind == "ones") {
-      t = at::ones(spec.shape, at::TensorOptions().dtype(dtype));
+      t = at::ones(spec.shape, on_device.dtype(dtype));
     } else if (spec.kind == "zeros") {
-      t = at::zeros(spec.shape, at::TensorOptions().dtype(dtype));
+      t = at::zeros(spec.shape, on_device.dtype(dtype));
     } else {
-      t = at::zeros(spec.shape, at::TensorOptions().dtype(at::kFloat));
+      t = at::zeros(spec.shape, on_device.dtype(at::kFloat));
     }
-    ModelBuilder::add(*m, spec.name, t.to(device), spec.kind == "buffer");
+    ModelBuilder::add(*m, spec.name, t, spec.kind == "buffer");
   }
   ModelBuilder::finish(*m, has_mtp);
   return m;

@@ -1,6 +1,8 @@
 // See checkpoint.h.
 #include "rl/checkpoint.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <cstdio>
 #include <filesystem>
 

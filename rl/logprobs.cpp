@@ -1,6 +1,7 @@
 // See logprobs.h. This is the one file in rl/ that includes the autograd custom-function header.
 #include "rl/logprobs.h"
 
+#include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 namespace r1::rl {

@@ -1,6 +1,8 @@
 // See optimizer.h.
 #include "rl/optimizer.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <cmath>
 #include <map>
 

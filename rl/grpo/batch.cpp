@@ -1,6 +1,8 @@
 // See batch.h.
 #include "rl/grpo/batch.h"
 
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard: not reached through ATen.h in every LibTorch 2.x
+
 #include <algorithm>
 
 #include "rl/logprobs.h"

@@ -1,6 +1,8 @@
 // See loss.h.
 #include "rl/grpo/loss.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include "common/error.h"
 
 namespace r1::rl {

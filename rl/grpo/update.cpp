@@ -1,6 +1,8 @@
 // See update.h.
 #include "rl/grpo/update.h"
 
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard: not reached through ATen.h in every LibTorch 2.x
+
 #include <algorithm>
 
 #include "rl/train_common.h"

@@ -3,6 +3,7 @@
 // Letters: N sequences in the step's batch (groups × G), L padded sequence length.
 #include "rl/stages/grpo.h"
 
+#include <ATen/core/grad_mode.h>
 #include <ATen/Parallel.h>
 
 #include <cstdio>

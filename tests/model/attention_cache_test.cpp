@@ -2,6 +2,7 @@
 // reproduces the full forward — for every architecture, with left padding, in fp32 and bf16.
 #include <gtest/gtest.h>
 
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "model/causal_lm.h"

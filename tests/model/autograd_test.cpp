@@ -2,6 +2,8 @@
 // MoE gate, the MTP module), the 4-D additive mask path equals the token-mask path, and bf16 backward runs.
 #include <gtest/gtest.h>
 
+#include <ATen/core/grad_mode.h>
+
 #include <cmath>
 
 #include "common/error.h"

@@ -12,6 +12,8 @@
 #include <c10/core/InferenceMode.h>
 
 #include "common/error.h"
+
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard: not reached through ATen.h in every LibTorch 2.x
 #include "kernels/fp8_convert.h"
 #include "kernels/fp8_gemm.h"
 #include "model/generate.h"

@@ -3,6 +3,8 @@
 // right reason; the reported log-probs are those of the unmodified model distribution.
 #include <gtest/gtest.h>
 
+#include <ATen/core/grad_mode.h>
+
 #include <cmath>
 
 #include "common/error.h"

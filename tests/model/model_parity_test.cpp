@@ -5,6 +5,8 @@
 // forward and in the cached generation.
 #include <gtest/gtest.h>
 
+#include <ATen/core/grad_mode.h>
+
 #include <cstdio>
 #include <string>
 

@@ -4,6 +4,8 @@
 // own loss function (lm_token_losses). Forward only, fp32, tiny random-init DeepSeek-V3 model (MLA, MoE, MTP).
 #include <gtest/gtest.h>
 
+#include <ATen/core/grad_mode.h>
+
 #include <map>
 
 #include "model/causal_lm.h"

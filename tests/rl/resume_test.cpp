@@ -11,6 +11,8 @@
 // prompt indices in batches.jsonl are compared exactly.
 #include <gtest/gtest.h>
 
+#include <ATen/core/grad_mode.h>
+
 #include <signal.h>
 
 #include <chrono>
