@@ -12,6 +12,9 @@
 //                                      --input: left-padded input_ids (+ attention_mask); writes sequences
 //                                      [B, T+N] (pad id after a row's end), logprobs [B, N], new_tokens [B];
 //                                      --prompt: needs the tokenizer in DIR, prints the completion text.
+//   r1 generate --model DIR (--chat MESSAGES_JSON | --chat-file ROWS.jsonl) [--chat-template NAME] [--tokens]
+//                                      conversations through the chat template, stopping at its end of turn
+//                                      (cli/generate_chat.h)
 #include <CLI/CLI.hpp>
 #include <ATen/core/grad_mode.h>
 #include <ATen/Parallel.h>
@@ -22,6 +25,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/generate_chat.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "model/causal_lm.h"
@@ -132,19 +136,11 @@ struct GenerateArgs {
   double temperature = 1.0, top_p = 1.0;
   uint64_t seed = 0;
   std::vector<std::string> stop;
+  ChatRequest chat;
 };
 
-void run_generate(const GenerateArgs& a) {
-  R1_CHECK(a.prompt.empty() != a.input.empty(), "generate: give exactly one of --prompt and --input");
-  auto m = CausalLM::load(a.model, parse_dtype(a.dtype));
-  std::unique_ptr<model::Tokenizer> tok;
-  const bool has_tok = path_exists(path_join(a.model, "tokenizer.json")) || path_exists(path_join(a.model, "tokenizer.model"));
-  if (!a.prompt.empty()) {
-    R1_CHECK(has_tok, "generate --prompt: no tokenizer (tokenizer.json or tokenizer.model) in ", a.model);
-  }
-  if (has_tok) tok = model::Tokenizer::load(a.model);
-  R1_CHECK(a.stop.empty() || tok, "generate --stop: needs the tokenizer in the model directory");
-
+// Sampling settings and stop ids (the model's eos_token_id plus the tokenizer's eos) of `r1 generate`.
+model::GenerationConfig generation_config(const GenerateArgs& a, const CausalLM& m, const model::Tokenizer* tok) {
   model::GenerationConfig g;
   g.max_new_tokens = a.max_new_tokens;
   g.greedy = a.greedy;
@@ -152,16 +148,42 @@ void run_generate(const GenerateArgs& a) {
   g.top_p = a.top_p;
   g.top_k = a.top_k;
   g.seed = a.seed;
-  g.eos_ids = m->config().eos_token_id;
+  g.eos_ids = m.config().eos_token_id;
   if (tok && tok->eos_id() && std::find(g.eos_ids.begin(), g.eos_ids.end(), *tok->eos_id()) == g.eos_ids.end())
     g.eos_ids.push_back(*tok->eos_id());
   g.stop_strings = a.stop;
   if (tok) {
-    g.decode = [&tok](const std::vector<int64_t>& ids) { return tok->decode(ids); };
-    g.sample_vocab = std::min(tok->vocab_size(), m->config().vocab_size);  // never sample ids the tokenizer lacks
+    g.decode = [tok](const std::vector<int64_t>& ids) { return tok->decode(ids); };
+    g.sample_vocab = std::min(tok->vocab_size(), m.config().vocab_size);  // never sample ids the tokenizer lacks
   }
-  int64_t pad = m->config().pad_token_id.value_or(g.eos_ids.empty() ? 0 : g.eos_ids[0]);
-  if (tok && tok->pad_id()) pad = *tok->pad_id();
+  g.pad_id = m.config().pad_token_id.value_or(g.eos_ids.empty() ? 0 : g.eos_ids[0]);
+  if (tok && tok->pad_id()) g.pad_id = *tok->pad_id();
+  return g;
+}
+
+void run_generate(const GenerateArgs& a) {
+  const bool chat = !a.chat.messages_json.empty() || !a.chat.file.empty();
+  const int inputs = !a.prompt.empty() + !a.input.empty() + !a.chat.messages_json.empty() + !a.chat.file.empty();
+  R1_CHECK(inputs == 1, "generate: give exactly one of --prompt, --input, --chat and --chat-file");
+  R1_CHECK(chat || (a.chat.template_name.empty() && !a.chat.tokens),
+           "generate: --chat-template and --tokens go with --chat or --chat-file");
+  R1_CHECK(!chat || (a.output.empty() && !a.raw_prompt),
+           "generate: --output and --raw-prompt go with --input / --prompt, not with --chat or --chat-file");
+  auto m = CausalLM::load(a.model, parse_dtype(a.dtype));
+  std::unique_ptr<model::Tokenizer> tok;
+  const bool has_tok = path_exists(path_join(a.model, "tokenizer.json")) || path_exists(path_join(a.model, "tokenizer.model"));
+  if (!a.prompt.empty() || chat) {
+    R1_CHECK(has_tok, "generate ", chat ? "--chat" : "--prompt", ": no tokenizer (tokenizer.json or tokenizer.model) in ",
+             a.model);
+  }
+  if (has_tok) tok = model::Tokenizer::load(a.model);
+  R1_CHECK(a.stop.empty() || tok, "generate --stop: needs the tokenizer in the model directory");
+  model::GenerationConfig g = generation_config(a, *m, tok.get());
+  if (chat) {
+    generate_chat(a.chat, *m, *tok, std::move(g));
+    return;
+  }
+  const int64_t pad = g.pad_id;
 
   at::Tensor ids, mask;
   if (!a.input.empty()) {
@@ -234,13 +256,26 @@ void add_model_commands(CLI::App& app) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("generate", "Sample continuations with a KV cache (batched, left-padded)");
+    auto* cmd = app.add_subcommand("generate", "Sample continuations with a KV cache (batched, left-padded), or "
+                                     "answers to conversations through the model's chat template (--chat)");
     auto a = std::make_shared<GenerateArgs>();
     auto threads = std::make_shared<int>(0);
     cmd->add_option("--model", a->model, "HF model directory")->required();
     auto* prompt = cmd->add_option("--prompt", a->prompt, "prompt text (needs the tokenizer in the model directory)");
     auto* input = cmd->add_option("--input", a->input, "safetensors with left-padded input_ids [B, T] (+ attention_mask)");
     prompt->excludes(input);
+    cmd->add_option("--chat", a->chat.messages_json,
+                    "a conversation as a JSON list of {\"role\": system|user|assistant, \"content\"} messages: the "
+                    "model's chat template is applied with the generation prompt, generation stops at the template's "
+                    "end-of-turn token, the assistant's text is printed");
+    cmd->add_option("--chat-file", a->chat.file,
+                    "JSONL of {\"messages\": [...]} rows (one batch): prints {\"row\", \"text\", \"finish\"} per row");
+    cmd->add_option("--chat-template", a->chat.template_name,
+                    "with --chat / --chat-file: a built-in template (deepseek-r1, deepseek-v3, qwen, chatml, llama3, "
+                    "llama3.1) instead of the model's (\"\" = the model's tokenizer_config.json chat_template)");
+    cmd->add_flag("--tokens", a->chat.tokens,
+                  "with --chat / --chat-file: print JSON lines with the generated ids (\"tokens\", the end-of-turn "
+                  "token included)");
     cmd->add_option("--max-new-tokens", a->max_new_tokens, "tokens to generate per row at most");
     auto* greedy = cmd->add_flag("--greedy", a->greedy, "argmax decoding");
     cmd->add_option("--temperature", a->temperature, "sampling temperature")->excludes(greedy);

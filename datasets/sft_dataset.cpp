@@ -6,6 +6,20 @@
 
 namespace r1::data {
 
+std::vector<ChatMessage> parse_chat_messages(const json::Value& list, const std::string& where) {
+  R1_CHECK(list.IsArray(), where, ": expected an array of {\"role\", \"content\"} objects, got ", json::type_name(list));
+  std::vector<ChatMessage> out;
+  size_t i = 0;
+  for (const auto& m : list.GetArray()) {
+    const std::string at = where + "[" + std::to_string(i++) + "]";
+    ChatMessage msg{json::get_string(m, "role", at), json::get_string(m, "content", at)};
+    R1_CHECK(msg.role == "system" || msg.role == "user" || msg.role == "assistant", at, ": unknown role '", msg.role,
+             "' (expected system, user or assistant)");
+    out.push_back(std::move(msg));
+  }
+  return out;
+}
+
 std::vector<Conversation> load_chat_jsonl(const std::string& path, bool skip_bad_lines, size_t* skipped) {
   std::vector<Conversation> out;
   JsonlOptions options;
@@ -17,15 +31,7 @@ std::vector<Conversation> load_chat_jsonl(const std::string& path, bool skip_bad
         Conversation conv;
         conv.origin = where;
         if (const json::Value* messages = json::find(row, "messages")) {
-          R1_CHECK(messages->IsArray(), where, ": key 'messages': expected an array, got ", json::type_name(*messages));
-          size_t i = 0;
-          for (const auto& m : messages->GetArray()) {
-            const std::string at = where + ": messages[" + std::to_string(i++) + "]";
-            ChatMessage msg{json::get_string(m, "role", at), json::get_string(m, "content", at)};
-            R1_CHECK(msg.role == "system" || msg.role == "user" || msg.role == "assistant", at, ": unknown role '",
-                     msg.role, "' (expected system, user or assistant)");
-            conv.messages.push_back(std::move(msg));
-          }
+          conv.messages = parse_chat_messages(*messages, where + ": messages");
         } else {
           R1_CHECK(json::find(row, "prompt") && json::find(row, "completion"), where,
                    ": expected 'messages' or both 'prompt' and 'completion'");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/chat_message.h"
+#include "common/json.h"
 
 namespace r1::data {
 
@@ -19,6 +20,10 @@ struct Conversation {
   std::vector<ChatMessage> messages;
   std::string origin;  // file:line
 };
+
+// A JSON list of {"role": "system"|"user"|"assistant", "content": "..."} objects (roles checked). `where`
+// names the list in errors ("chat.jsonl:3: messages" → "chat.jsonl:3: messages[1]: missing required key ...").
+std::vector<ChatMessage> parse_chat_messages(const json::Value& list, const std::string& where);
 
 std::vector<Conversation> load_chat_jsonl(const std::string& path, bool skip_bad_lines = false, size_t* skipped = nullptr);
 std::vector<std::string> load_text_jsonl(const std::string& path, const std::string& text_key = "text",

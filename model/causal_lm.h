@@ -113,6 +113,10 @@ class CausalLM {
   // Writes an HF directory (config.json, generation_config.json, model.safetensors or shards, tokenizer
   // files copied from tokenizer_src_dir when non-empty) atomically.
   void save(const std::string& dir, const std::string& tokenizer_src_dir = "") const;
+  // generation_config.json as loaded ("" for a model made by init_random: save() then derives it from
+  // config.json, hf_checkpoint.h default_generation_config); a text set here is what save() writes.
+  const std::string& generation_config_json() const { return generation_config_json_; }
+  void set_generation_config_json(std::string text) { generation_config_json_ = std::move(text); }
   // A deep copy (its own tensors), e.g. for the frozen reference policy.
   std::unique_ptr<CausalLM> clone() const;
 

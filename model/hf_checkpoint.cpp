@@ -112,6 +112,24 @@ std::string default_generation_config(const std::string& config_json, const std:
   return json::dump(out, /*pretty=*/true) + "\n";
 }
 
+std::string generation_config_with_eos(const std::string& generation_json, int64_t id, const std::string& origin) {
+  json::Document doc = json::parse(generation_json, origin);
+  R1_CHECK(doc.IsObject(), origin, ": expected a JSON object, got ", json::type_name(doc));
+  std::vector<int64_t> ids = json::opt_int_list(doc, "eos_token_id", origin);
+  if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  auto& alloc = doc.GetAllocator();
+  json::Value value;
+  if (ids.size() == 1) {
+    value.SetInt64(ids[0]);
+  } else {
+    value.SetArray();
+    for (int64_t x : ids) value.PushBack(json::Value(x), alloc);
+  }
+  json::set_member(doc, doc, "eos_token_id", std::move(value));
+  if (doc.HasMember("_from_model_config")) doc.EraseMember("_from_model_config");  // Erase keeps the order
+  return json::dump(doc, /*pretty=*/true) + "\n";
+}
+
 std::vector<std::string> write_hf_checkpoint(const std::string& dir, const HfCheckpointContents& contents) {
   const std::string target = normalised_target(dir);
   const std::string parent = fs::path(target).parent_path().string();

@@ -49,4 +49,10 @@ std::vector<std::string> write_hf_checkpoint(const std::string& dir, const HfChe
 // GenerationConfig.from_model_config would. `origin` names config.json in errors.
 std::string default_generation_config(const std::string& config_json, const std::string& origin);
 
+// generation_config.json text with `id` added to eos_token_id (kept as an int when it is already that id, else
+// a list: the previous ids in their order, then `id`), so that HF generate stops there too (a chat model's
+// end-of-turn token, chat_metadata.h). Other keys are kept; "_from_model_config" is dropped, since the file no
+// longer follows config.json. `origin` names the file in errors (eos_token_id not an int or a list of ints).
+std::string generation_config_with_eos(const std::string& generation_json, int64_t id, const std::string& origin);
+
 }  // namespace r1::model

@@ -9,6 +9,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcre2-dev libicu-dev libgmp-dev libseccomp-dev
   python3 g++ clang libclang-rt-14-dev
   libpython3-dev  # sandbox: the helper embeds /usr/bin/python3's libpython (the Python zygote)
+  python3-jinja2  # tests/tokenizer/chat_metadata_test.cpp renders r1's chat templates as HF transformers does
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -184,6 +184,13 @@ ChatTemplate ChatTemplate::resolve(const std::string& name, const Tokenizer& tok
   return *t;
 }
 
+bool ChatTemplate::same_as(const ChatTemplate& o) const {
+  return family_ == o.family_ && name_ == o.name_ && end_of_turn_ == o.end_of_turn_ && bos_token == o.bos_token &&
+         default_system == o.default_system && drop_reasoning == o.drop_reasoning && open_think == o.open_think &&
+         knowledge_preamble == o.knowledge_preamble && knowledge_cutoff == o.knowledge_cutoff &&
+         date_string == o.date_string;
+}
+
 void ChatTemplate::check_tokenizer(const Tokenizer& tokenizer) const {
   std::vector<std::string> markers = {end_of_turn_};
   if (!bos_token.empty()) markers.push_back(bos_token);

@@ -78,6 +78,9 @@ class ChatTemplate {
   // The concatenated text.
   std::string render(const std::vector<ChatMessage>& messages, const ChatOptions& options = {}) const;
 
+  // Same family, name and parameters: the two render every conversation identically.
+  bool same_as(const ChatTemplate& other) const;
+
   // Throws unless each marker (BOS, role markers, end-of-turn) encodes to exactly one id.
   void check_tokenizer(const Tokenizer& tokenizer) const;
 
@@ -87,6 +90,14 @@ class ChatTemplate {
   const std::string& end_of_turn() const { return end_of_turn_; }
   // What add_generation_prompt appends.
   std::string generation_prompt() const;
+
+  // This template as Jinja, for tokenizer_config.json's "chat_template" (model/tokenizer/chat_template_jinja.cpp):
+  // HF transformers' apply_chat_template, given bos_token as chat_metadata.h writes it, renders exactly what
+  // render() gives with default options (DeepSeek-R1: the final assistant turn keeps its reasoning, see the
+  // departure above), with and without add_generation_prompt; a role other than system/user/assistant calls
+  // raise_exception. recognize() of the text gives this template back. r1 writes these texts itself; they are
+  // not copies of the models' own templates.
+  std::string jinja() const;
 
   // Parameters (set by by_name / recognize; adjustable).
   std::string bos_token;            // "" for ChatML

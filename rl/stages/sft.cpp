@@ -4,8 +4,11 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "datasets/prompt_template.h"
 #include "datasets/sft_dataset.h"
+#include "model/hf_checkpoint.h"
+#include "model/tokenizer/chat_metadata.h"
 #include "model/tokenizer/chat_template.h"
 
 namespace r1::rl {
@@ -65,8 +68,26 @@ void SftConfig::validate(const std::string& where) const {
 
 namespace {
 
+// Trained with a chat template, the model becomes a chat model: its tokenizer files (<stage>/chat_tokenizer,
+// which every checkpoint and final/ copy) carry the template and its special tokens (chat_metadata.h), and
+// generation_config.json also stops at the end-of-turn token.
+void make_chat_model(Policy& policy, const std::string& template_name, const StageContext& ctx) {
+  const model::ChatTemplate chat = model::ChatTemplate::resolve(template_name, *policy.tokenizer);
+  const std::string dir = path_join(ctx.dir, "chat_tokenizer");
+  model::write_chat_tokenizer_dir(policy.tokenizer_dir, dir, chat, *policy.tokenizer);
+  policy.tokenizer = model::Tokenizer::load(dir);
+  policy.tokenizer_dir = dir;
+  model::CausalLM& m = *policy.model;
+  const std::string origin = ctx.spec.where + ": the model's generation_config.json";
+  const std::string generation = m.generation_config_json().empty()
+                                     ? model::default_generation_config(m.config().to_json(), origin)
+                                     : m.generation_config_json();
+  m.set_generation_config_json(model::generation_config_with_eos(generation, *policy.tokenizer->eos_id(), origin));
+}
+
 std::string run_sft(const SftConfig& c, StageContext& ctx) {
   Policy policy = load_policy(c.train.model, ctx, ctx.spec.where);
+  if (c.prompt_template.empty()) make_chat_model(policy, c.chat_template, ctx);
   std::vector<Sequence> sequences =
       sft_sequences(c, *policy.tokenizer, ctx.resolve_ref(c.train.data), lm_eos_id(policy), ctx.spec.where);
   return train_causal_lm(c.train, std::move(policy), sequences, ctx);

@@ -5,6 +5,11 @@
 //     and its end-of-turn token are targets, everything else (system, user, the template's markers) is not;
 //   * with prompt_template (base models without a chat format; rows of one user and one assistant turn):
 //     the prompt wrapped in the template is context, the completion (+ EOS when add_eos) the target.
+// With a chat template the result is a chat model: before training the stage writes <stage>/chat_tokenizer (the
+// tokenizer files plus chat_template, eos_token = the end-of-turn token, bos/pad_token and
+// special_tokens_map.json; model/tokenizer/chat_metadata.h) and makes it the policy's tokenizer, so every
+// checkpoint and final/ carry it, and generation_config.json's eos_token_id gains the end-of-turn id. HF
+// apply_chat_template then renders as training did, and `r1 generate --chat` uses the same template.
 //
 //   {"name": "cold_start", "type": "sft", "model": {"path": "stage:base"}, "data": "cold_start.jsonl",
 //    "chat_template": "deepseek-r1", "steps": 200, "batch_size": 16, "optim": {"lr": 1e-4}}

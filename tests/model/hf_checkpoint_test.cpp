@@ -192,5 +192,26 @@ TEST(HfCheckpoint, DefaultGenerationConfigFollowsConfigIds) {
   EXPECT_THROW(default_generation_config("[]", "c.json"), Error);
 }
 
+TEST(HfCheckpoint, GenerationConfigWithEosAddsTheIdAndKeepsTheRest) {
+  const std::string base = R"({"_from_model_config": true, "bos_token_id": 1, "eos_token_id": 2, "do_sample": true})";
+  const std::string added = generation_config_with_eos(base, 7, "g.json");
+  const json::Document gen = json::parse(added, "g");
+  EXPECT_EQ(json::opt_int_list(gen, "eos_token_id", "g"), (std::vector<int64_t>{2, 7}));
+  EXPECT_EQ(json::find(gen, "_from_model_config"), nullptr);  // no longer derived from config.json
+  EXPECT_TRUE(json::get_bool(gen, "do_sample", "g"));
+  EXPECT_LT(added.find("bos_token_id"), added.find("eos_token_id"));  // the keys keep their order
+  // Already there: unchanged; no eos yet: the id alone.
+  EXPECT_EQ(json::get_int(json::parse(generation_config_with_eos(R"({"eos_token_id": 7})", 7, "g"), "g"), "eos_token_id", "g"), 7);
+  EXPECT_EQ(json::opt_int_list(json::parse(generation_config_with_eos("{}", 7, "g"), "g"), "eos_token_id", "g"),
+            std::vector<int64_t>{7});
+  try {
+    generation_config_with_eos(R"({"eos_token_id": "x"})", 7, "model/generation_config.json");
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model/generation_config.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("eos_token_id"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace r1::model
