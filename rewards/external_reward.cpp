@@ -45,10 +45,18 @@ class Child {
   ~Child() { stop(); }
   bool running() const { return pid_ > 0; }
 
-  bool start(const std::vector<std::string>& command, std::string& error) {
+  // log_stderr: the child's stderr is r1's own (live); otherwise a pipe whose last lines errors quote.
+  bool start(const std::vector<std::string>& command, bool log_stderr, std::string& error) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
       error = std::string("socketpair: ") + std::strerror(errno);
+      return false;
+    }
+    int err[2] = {-1, -1};
+    if (!log_stderr && pipe2(err, O_CLOEXEC) != 0) {
+      error = std::string("pipe: ") + std::strerror(errno);
+      close(sv[0]);
+      close(sv[1]);
       return false;
     }
     std::vector<std::string> argv_store = command;
@@ -61,6 +69,7 @@ class Child {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, sv[1], 0);
     posix_spawn_file_actions_adddup2(&actions, sv[1], 1);
+    if (err[1] >= 0) posix_spawn_file_actions_adddup2(&actions, err[1], 2);
     posix_spawnattr_init(&attr);
     sigset_t defaults, empty;
     sigemptyset(&defaults);
@@ -75,17 +84,48 @@ class Child {
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     close(sv[1]);
+    if (err[1] >= 0) close(err[1]);
     if (rc != 0) {
       close(sv[0]);
+      if (err[0] >= 0) close(err[0]);
       error = std::string("cannot start '") + argv_store[0] + "': " + std::strerror(rc);
       return false;
     }
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    if (err[0] >= 0) fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK);
     pid_ = pid;
     fd_ = sv[0];
+    err_fd_ = err[0];
+    err_tail_.clear();
     buffer_.clear();
     fresh_ = true;
     return true;
+  }
+
+  // The last lines the child wrote to stderr (what is left of them after the last read), indented for an
+  // error message; "" when it wrote nothing or its stderr is r1's.
+  std::string stderr_tail() {
+    pump_stderr();
+    std::string tail = err_tail_;
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
+    if (tail.empty()) return "";
+    size_t from = tail.size(), lines = 0;
+    while (from > 0 && lines < kStderrLines) {
+      from = tail.rfind('\n', from - 1);
+      if (from == std::string::npos) {
+        from = 0;
+        break;
+      }
+      ++lines;
+    }
+    std::string out;
+    for (size_t a = from == 0 ? 0 : from + 1; a < tail.size();) {
+      size_t b = tail.find('\n', a);
+      if (b == std::string::npos) b = tail.size();
+      out += "\n    " + tail.substr(a, b - a);
+      a = b + 1;
+    }
+    return out;
   }
 
   // Sends one line and waits for one response line (JSON object); false with a reason otherwise.
@@ -126,13 +166,16 @@ class Child {
         }
       }
       int left = remaining_ms(deadline);
-      pollfd p{fd_, POLLIN, 0};
-      int ready = left == 0 ? 0 : poll(&p, 1, left);
+      // The child's stderr is read while waiting, so a child that logs a lot never blocks on a full pipe.
+      pollfd p[2] = {{fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+      int ready = left == 0 ? 0 : poll(p, err_fd_ >= 0 ? 2 : 1, left);
       if (ready < 0 && errno == EINTR) continue;
       if (ready <= 0) {
         error = "no response within " + std::to_string(static_cast<long long>(timeout_ms)) + " ms";
         return false;
       }
+      if (err_fd_ >= 0 && (p[1].revents & (POLLIN | POLLHUP))) pump_stderr();
+      if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char chunk[65536];
       ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
       if (n > 0) {
@@ -152,6 +195,8 @@ class Child {
   void stop() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
+    if (err_fd_ >= 0) close(err_fd_);
+    err_fd_ = -1;
     if (pid_ > 0) {
       kill(-pid_, SIGKILL);
       kill(pid_, SIGKILL);
@@ -178,11 +223,54 @@ class Child {
     return "still running";
   }
 
+  // Reads what the child's stderr holds now into err_tail_ (the last kStderrBytes bytes are kept).
+  void pump_stderr() {
+    if (err_fd_ < 0) return;
+    char chunk[8192];
+    for (;;) {
+      const ssize_t n = read(err_fd_, chunk, sizeof chunk);
+      if (n > 0) {
+        err_tail_.append(chunk, static_cast<size_t>(n));
+        if (err_tail_.size() > kStderrBytes) err_tail_.erase(0, err_tail_.size() - kStderrBytes);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return;  // EAGAIN (nothing more now), or EOF
+    }
+  }
+
+  static constexpr size_t kStderrBytes = 16384;
+  static constexpr size_t kStderrLines = 15;
   pid_t pid_ = -1;
   int fd_ = -1;
+  int err_fd_ = -1;       // read end of the child's stderr (-1 with log_stderr)
   bool fresh_ = false;
   std::string buffer_;
+  std::string err_tail_;  // the end of what the child wrote to stderr
 };
+
+// The command as a user would type it (arguments with spaces or quotes in single quotes).
+std::string command_text(const std::vector<std::string>& command) {
+  std::string out;
+  for (const auto& a : command) {
+    if (!out.empty()) out += ' ';
+    if (a.find_first_of(" \t'\"$") == std::string::npos && !a.empty()) {
+      out += a;
+    } else {
+      out += "'";
+      for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += "'";
+    }
+  }
+  return out;
+}
+
+// ", row id X" when the sample's row has an "id" (datasets and `r1 reward score` inputs carry one).
+std::string row_id_text(const Sample& sample) {
+  if (sample.row == nullptr || !sample.row->IsObject()) return "";
+  const json::Value* id = json::find(*sample.row, "id");
+  return id == nullptr ? "" : ", row id " + json::dump(*id);
+}
 
 std::string request_line(int64_t id, const Sample& sample) {
   rapidjson::StringBuffer buf;
@@ -246,7 +334,7 @@ class ExternalProcessPool {
       return false;
     }
     ++starts_;
-    return child->start(config_.command, error);
+    return child->start(config_.command, config_.log_stderr, error);
   }
 
   void record(bool ok) {
@@ -280,7 +368,10 @@ int ExternalReward::starts() const { return pool_->starts_.load(); }
 Score ExternalReward::score(const Sample& sample) const {
   int64_t id = g_next_id.fetch_add(1);
   std::string line = request_line(id, sample);
-  std::string what = "reward '" + config_.name + "' (command '" + config_.command[0] + "')";
+  // The protocol's "id" is a request counter (it pairs a response with its request); errors name the row's
+  // own id instead, and callers add the input's file and line.
+  std::string what = "reward '" + config_.name + "' (command: " + command_text(config_.command) + ")" +
+                     row_id_text(sample);
   std::string error, response;
   bool got = false;
   json::Document doc;
@@ -300,10 +391,15 @@ Score ExternalReward::score(const Sample& sample) const {
       }
     }
     if (!got) {
+      const std::string tail = child->stderr_tail();
+      if (!tail.empty()) error += "; its stderr ended with:" + tail;
       child->stop();  // killed here, restarted on the retry or the next request
       pool_->record(false);
     }
   }
+  // A reported error often comes with a traceback on stderr: read it while the child is still ours.
+  std::string reported_tail;
+  if (got && json::find(doc, "error") != nullptr) reported_tail = child->stderr_tail();
   pool_->release(child);
 
   Score s;
@@ -318,7 +414,8 @@ Score ExternalReward::score(const Sample& sample) const {
   if (!got) return failed(error);
   pool_->record(true);
   if (const json::Value* err = json::find(doc, "error"))
-    return failed(std::string("the process reported: ") + (err->IsString() ? err->GetString() : json::dump(*err)));
+    return failed(std::string("the process reported: ") + (err->IsString() ? err->GetString() : json::dump(*err)) +
+                  (reported_tail.empty() ? "" : "; its stderr ended with:" + reported_tail));
   const json::Value* score = json::find(doc, "score");
   if (score == nullptr || !score->IsNumber()) return failed("response has no numeric 'score'");
   s.value = score->GetDouble();

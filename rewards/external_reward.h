@@ -6,8 +6,11 @@
 //             "completion_tokens": 123 | -1, "truncated": false}
 //   response {"id": 7, "score": 0.5, "components": {"name": 0.5, ...}, "reason": "..."}   (last two optional)
 //         or {"id": 7, "error": "message"}
-// Lines on stdout that do not start with "{" are ignored (debug prints); logs belong on stderr, which is
-// passed through. A response must echo the request id.
+// Lines on stdout that do not start with "{" are ignored (debug prints); logs belong on stderr. The "id" is
+// a request counter that pairs each response with its request (a response must echo it); it is not the
+// row's id. Errors name the command as typed, the row's own "id" when it has one, and quote the last
+// lines the child wrote to stderr (kept, not printed, unless log_stderr: then stderr is r1's, live), so a
+// crashing script's traceback appears once, inside the error.
 //
 // Lifecycle: `processes` children are started on first use and kept alive across batches (a batch is
 // scored on up to that many children at once). A child that exits, closes its stdout, answers garbage
@@ -42,6 +45,7 @@ struct ExternalConfig {
   OnError on_error = OnError::Raise;
   double error_score = 0.0;
   int max_restarts = 5;
+  bool log_stderr = false;
   std::string name = "external";
 
   template <class V>
@@ -53,6 +57,8 @@ struct ExternalConfig {
     v("on_error", on_error, "after one restart and retry, raise an error | score error_score");
     v("error_score", error_score, "score when on_error is \"score\"");
     v("max_restarts", max_restarts, "restarts in a row before giving up (>= 0)");
+    v("log_stderr", log_stderr, "pass the process's stderr through live (default: keep it and quote its last "
+                                "lines in errors)");
     v("name", name, "name used in logs and errors");
   }
   void validate(const std::string& where) const;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -94,6 +95,33 @@ TEST_F(RewardCli, BadLinesNameTheLineOrAreSkipped) {
   CliRun unknown = run("reward score --reward nosuch --input " + in);
   EXPECT_EQ(unknown.status, 1);
   EXPECT_NE(unknown.out.find("unknown reward 'nosuch'"), std::string::npos) << unknown.out;
+}
+
+TEST_F(RewardCli, AnExternalScriptThatCrashesIsNamedWithItsLineRowAndTracebackOnce) {
+  // What a user met: the error named only argv[0] ("command 'python3'"), set "line 1" beside the protocol's
+  // request counter, and a crashing script printed its traceback on every restart and retry.
+  const std::string script = std::string(R1_SOURCE_DIR) + "/tests/rewards/scripts/crashing_reward.py";
+  std::string in = temp_file("crash.jsonl",
+                             "{\"id\": \"a\", \"completion\": \"ok\"}\n"
+                             "{\"id\": \"b\", \"completion\": \"fine\"}\n"
+                             "{\"id\": \"row-17\", \"completion\": \"crash\"}\n");
+  CliRun r = run("reward score --input " + in + " --reward '{\"name\": \"external\", \"options\": {\"command\": "
+                 "[\"python3\", \"" + script + "\"]}}'");
+  EXPECT_EQ(r.status, 1) << r.out;
+  for (const std::string& part : std::vector<std::string>{in + ":3: ", "command: python3 " + script, "row id \"row-17\"",
+                                 "its stderr ended with:", "ZeroDivisionError", "about to divide"}) {
+    EXPECT_NE(r.out.find(part), std::string::npos) << "missing '" << part << "' in:\n" << r.out;
+  }
+  // The traceback once (inside the error), not once per restart and retry.
+  size_t tracebacks = 0;
+  for (size_t at = r.out.find("Traceback"); at != std::string::npos; at = r.out.find("Traceback", at + 1)) ++tracebacks;
+  EXPECT_EQ(tracebacks, 1u) << r.out;
+  // log_stderr passes the script's stderr through live instead.
+  CliRun live = run("reward score --input " + in + " --reward '{\"name\": \"external\", \"options\": {\"command\": "
+                    "[\"python3\", \"" + script + "\"], \"log_stderr\": true, \"max_restarts\": 0}}'");
+  EXPECT_EQ(live.status, 1);
+  EXPECT_NE(live.out.find("ZeroDivisionError"), std::string::npos) << live.out;
+  EXPECT_EQ(live.out.find("its stderr ended with"), std::string::npos) << live.out;
 }
 
 }  // namespace
