@@ -13,6 +13,12 @@
 // generate() copies each step's tokens to the host, so a returned call has finished on the device and a
 // host clock is a fair timer. EOS is not a stop (no eos ids), so every row makes exactly --new-tokens
 // tokens; the command checks that. Random weights: the text is noise; this measures the machinery.
+// Variants (--variant, repeatable; default eager on the CPU, eager + graph + fp8-graph on CUDA): the
+// generation engine's options, named [fp8-][paged-](eager|static|graph): fp8 = the FP8 rollout copy of the
+// weights (model/causal_lm.h), paged = the paged MLA decode kernel's cache layout (MLA models), and the
+// decode loop (model/generate.h: eager forward_cached; static capture-ready decode_step; graph = that step
+// in a CUDA graph). A variant a model cannot run (graph on the CPU, static/graph with dense MoE experts,
+// paged without MLA) is skipped with a line on stderr.
 // Nothing here is a test; figures go to BENCHMARKS.md with the exact command.
 //
 // Letters: B batch rows, T prompt tokens, N new tokens, V vocab.
@@ -42,6 +48,7 @@ namespace {
 
 struct RolloutArgs {
   std::vector<std::string> models = {"recipes/models/qwen2.5-0.5b.json", "recipes/models/deepseek-v2-lite.json:8"};
+  std::vector<std::string> variants;  // empty: eager on the CPU; eager, graph, fp8-graph on CUDA
   std::string device = "auto", dtype = "auto";
   int64_t batch = 64, prompt_len = 128, new_tokens = 256, warmup_tokens = 8;
   int repeat = 2, threads = 0;
@@ -49,8 +56,43 @@ struct RolloutArgs {
   bool greedy = false, json = false;
 };
 
+// One way of running the generation engine (see the file comment).
+struct Variant {
+  std::string name;
+  bool fp8 = false, paged = false;
+  model::DecodeLoop loop = model::DecodeLoop::kEager;
+};
+
+Variant parse_variant(const std::string& name) {
+  Variant v;
+  v.name = name;
+  std::string rest = name;
+  auto take = [&rest](const std::string& prefix) {
+    if (rest.rfind(prefix, 0) != 0) return false;
+    rest = rest.substr(prefix.size());
+    return true;
+  };
+  v.fp8 = take("fp8-");
+  v.paged = take("paged-");
+  if (rest == "eager") v.loop = model::DecodeLoop::kEager;
+  else if (rest == "static") v.loop = model::DecodeLoop::kStatic;
+  else if (rest == "graph") v.loop = model::DecodeLoop::kCudaGraph;
+  else fail("r1 bench rollout: --variant '", name, "': expected [fp8-][paged-](eager|static|graph), e.g. fp8-graph");
+  return v;
+}
+
+// Why `v` cannot run on this model and device ("" when it can).
+std::string variant_unsupported(const Variant& v, const model::ModelConfig& config, const at::Device& device) {
+  if (v.loop == model::DecodeLoop::kCudaGraph && !device.is_cuda()) return "CUDA graphs need a CUDA device";
+  if (v.loop != model::DecodeLoop::kEager && config.has_moe() && !v.fp8) {
+    return "the static and graph loops need the MoE experts on the FP8 copy (fp8-...)";
+  }
+  if (v.paged && !config.is_mla()) return "paged is the MLA cache layout";
+  return "";
+}
+
 struct RolloutResult {
-  std::string spec, name;
+  std::string spec, name, variant;
   int64_t layers = 0;
   model::ParameterCounts params;
   double init_s = 0, prefill_s = 0, total_s = 0;
@@ -126,8 +168,10 @@ double seconds(const std::function<void()>& fn) {
 }
 
 // One generate call of `new_tokens` tokens; checks that no row stopped early.
-void generate_exactly(const model::CausalLM& m, const at::Tensor& prompts, int64_t new_tokens, const RolloutArgs& a) {
+void generate_exactly(const model::CausalLM& m, const at::Tensor& prompts, int64_t new_tokens, const RolloutArgs& a,
+                      const Variant& v) {
   model::GenerationConfig g;
+  g.decode_loop = v.loop;
   g.max_new_tokens = new_tokens;
   g.greedy = a.greedy;
   g.temperature = 1.0;
@@ -139,29 +183,54 @@ void generate_exactly(const model::CausalLM& m, const at::Tensor& prompts, int64
   }
 }
 
-RolloutResult bench_model(const std::string& spec, const RolloutArgs& a, at::Device device, at::ScalarType dtype) {
-  RolloutResult r;
-  r.spec = spec;
-  const auto [path, layers] = parse_model_spec(spec);
-  const model::ModelConfig config = load_config(path, layers);
-  r.layers = config.num_hidden_layers;
-  r.name = model_name(path, layers);
-  std::fprintf(stderr, "r1 bench rollout: %s (%s, %lld layers) on %s\n", r.name.c_str(), config.architecture.c_str(),
-               static_cast<long long>(r.layers), device.str().c_str());
-  std::unique_ptr<model::CausalLM> m;
-  r.init_s = seconds([&] { m = model::CausalLM::init_random(config, a.seed, dtype, device); });
-  r.params = m->parameter_counts();
-  at::Generator gen = at::detail::createCPUGenerator(a.seed + 1);
-  const at::Tensor prompts = at::randint(0, config.vocab_size, {a.batch, a.prompt_len}, gen, at::kLong);  // [B, T]
-  if (a.warmup_tokens > 0) generate_exactly(*m, prompts, a.warmup_tokens, a);
+// Times `v` on an initialised model (the FP8 copy and MLA cache mode set for it, and reset after).
+RolloutResult bench_variant(model::CausalLM& m, const at::Tensor& prompts, const RolloutArgs& a, const Variant& v,
+                            RolloutResult r) {
+  r.variant = v.name;
+  if (v.fp8) m.make_rollout_copy(model::WeightFormat::kFp8);
+  if (m.config().is_mla()) {
+    m.set_mla_modes(model::MlaMode::kNaive, v.paged ? model::MlaMode::kPaged : model::MlaMode::kAbsorbed);
+  }
+  if (a.warmup_tokens > 0) generate_exactly(m, prompts, a.warmup_tokens, a, v);
   std::vector<double> prefill, total;
   for (int i = 0; i < a.repeat; ++i) {
-    prefill.push_back(seconds([&] { generate_exactly(*m, prompts, 1, a); }));
-    total.push_back(seconds([&] { generate_exactly(*m, prompts, a.new_tokens, a); }));
+    prefill.push_back(seconds([&] { generate_exactly(m, prompts, 1, a, v); }));
+    total.push_back(seconds([&] { generate_exactly(m, prompts, a.new_tokens, a, v); }));
   }
   r.prefill_s = median(prefill);
   r.total_s = median(total);
+  if (v.fp8) m.make_rollout_copy(model::WeightFormat::kDense);
+  if (m.config().is_mla()) m.set_mla_modes(model::MlaMode::kNaive, model::MlaMode::kAbsorbed);
   return r;
+}
+
+std::vector<RolloutResult> bench_model(const std::string& spec, const RolloutArgs& a, const std::vector<Variant>& variants,
+                                       at::Device device, at::ScalarType dtype) {
+  RolloutResult base;
+  base.spec = spec;
+  const auto [path, layers] = parse_model_spec(spec);
+  const model::ModelConfig config = load_config(path, layers);
+  base.layers = config.num_hidden_layers;
+  base.name = model_name(path, layers);
+  std::fprintf(stderr, "r1 bench rollout: %s (%s, %lld layers) on %s\n", base.name.c_str(),
+               config.architecture.c_str(), static_cast<long long>(base.layers), device.str().c_str());
+  std::unique_ptr<model::CausalLM> m;
+  base.init_s = seconds([&] { m = model::CausalLM::init_random(config, a.seed, dtype, device); });
+  base.params = m->parameter_counts();
+  at::Generator gen = at::detail::createCPUGenerator(a.seed + 1);
+  const at::Tensor prompts = at::randint(0, config.vocab_size, {a.batch, a.prompt_len}, gen, at::kLong);  // [B, T]
+  std::vector<RolloutResult> out;
+  for (const Variant& v : variants) {
+    const std::string why = variant_unsupported(v, config, device);
+    if (!why.empty()) {
+      std::fprintf(stderr, "r1 bench rollout: %s: variant %s skipped: %s\n", base.name.c_str(), v.name.c_str(),
+                   why.c_str());
+      continue;
+    }
+    std::fprintf(stderr, "r1 bench rollout: %s: variant %s\n", base.name.c_str(), v.name.c_str());
+    out.push_back(bench_variant(*m, prompts, a, v, base));
+  }
+  return out;
 }
 
 void print_table(const std::vector<RolloutResult>& results, const RolloutArgs& a, const std::string& where,
@@ -171,14 +240,14 @@ void print_table(const std::vector<RolloutResult>& results, const RolloutArgs& a
               where.c_str(), c10::toString(dtype), at::get_num_threads(), static_cast<long long>(a.batch),
               static_cast<long long>(a.prompt_len), static_cast<long long>(a.new_tokens),
               a.greedy ? "greedy" : "sampled at temperature 1", a.repeat, static_cast<long long>(a.warmup_tokens));
-  std::printf("| model | layers | parameters | init s | prefill s | decode s | total s | tokens/s | decode tokens/s | "
-              "ms/decode step |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| model | variant | layers | parameters | init s | prefill s | decode s | total s | tokens/s | "
+              "decode tokens/s | ms/decode step |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : results) {
     const double decode_s = r.total_s - r.prefill_s;
     const double steps = static_cast<double>(a.new_tokens - 1);
-    std::printf("| %s | %lld | %.1fM (%.1fM act.) | %.2f | %.3f | %.3f | %.3f | %.0f | %.0f | %.2f |\n", r.name.c_str(),
-                static_cast<long long>(r.layers), r.params.total / 1e6, r.params.activated / 1e6, r.init_s, r.prefill_s,
+    std::printf("| %s | %s | %lld | %.1fM (%.1fM act.) | %.2f | %.3f | %.3f | %.3f | %.0f | %.0f | %.2f |\n",
+                r.name.c_str(), r.variant.c_str(), static_cast<long long>(r.layers), r.params.total / 1e6, r.params.activated / 1e6, r.init_s, r.prefill_s,
                 decode_s, r.total_s, a.batch * a.new_tokens / r.total_s,
                 steps > 0 && decode_s > 0 ? a.batch * steps / decode_s : 0.0,
                 steps > 0 ? 1e3 * decode_s / steps : 0.0);
@@ -203,6 +272,7 @@ void print_json(const std::vector<RolloutResult>& results, const RolloutArgs& a,
     json::Value o(rapidjson::kObjectType);
     const double decode_s = r.total_s - r.prefill_s;
     o.AddMember("model", json::Value(r.name.c_str(), al), al);
+    o.AddMember("variant", json::Value(r.variant.c_str(), al), al);
     o.AddMember("spec", json::Value(r.spec.c_str(), al), al);
     o.AddMember("layers", json::Value(r.layers), al);
     o.AddMember("parameters", json::Value(r.params.total), al);
@@ -230,8 +300,16 @@ void run_rollout_bench(const RolloutArgs& a) {
   const at::Device device = pick_device(a.device);
   const at::ScalarType dtype = pick_dtype(a.dtype, device);
   const std::string where = device.is_cuda() ? kernels::cuda_kernels_status() : std::string("cpu");
+  std::vector<std::string> names = a.variants;
+  if (names.empty()) names = device.is_cuda() ? std::vector<std::string>{"eager", "graph", "fp8-graph"}
+                                              : std::vector<std::string>{"eager"};
+  std::vector<Variant> variants;
+  for (const auto& n : names) variants.push_back(parse_variant(n));
   std::vector<RolloutResult> results;
-  for (const auto& spec : a.models) results.push_back(bench_model(spec, a, device, dtype));
+  for (const auto& spec : a.models) {
+    for (auto& r : bench_model(spec, a, variants, device, dtype)) results.push_back(std::move(r));
+  }
+  R1_CHECK(!results.empty(), "r1 bench rollout: no variant could run on any model (see the lines above)");
   if (a.json) print_json(results, a, where, dtype);
   else print_table(results, a, where, dtype);
 }
@@ -245,6 +323,9 @@ void add_rollout_bench_commands(CLI::App& bench) {
                  "of real shapes on the current device; compare with scripts/hf_rollout_bench.py");
   cmd->add_option("--model", a->models,
                   "HF config.json of a shape, optionally with :LAYERS to override num_hidden_layers (repeatable)");
+  cmd->add_option("--variant", a->variants,
+                  "engine variant [fp8-][paged-](eager|static|graph), repeatable (default: eager on the CPU; eager, "
+                  "graph, fp8-graph on CUDA)");
   cmd->add_option("--device", a->device, "auto (cuda when LibTorch sees a GPU) | cpu | cuda");
   cmd->add_option("--dtype", a->dtype, "auto (bfloat16 on cuda, float32 on cpu) | bfloat16 | float32");
   cmd->add_option("--batch", a->batch, "rows generated together");

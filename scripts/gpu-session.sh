@@ -15,14 +15,15 @@
 #                                                    dependency prefix is configured and partly built against,
 #                                                    r1 (build/cli/r1) runs the rollout and GRPO steps on CPU,
 #                                                    the HF scripts are compiled and their inputs read
-# Steps, in order (default: all): env deps configure build sass test bench rollout hf-rollout parity grpo
-# memcheck. parity runs in the background from the start (it needs only Python and build-gpu-deps/hf_parity).
+# Steps, in order (default: all): env deps configure build sass test gen-test bench rollout hf-rollout parity
+# grpo memcheck. parity runs in the background from the start (it needs only Python and build-gpu-deps/hf_parity).
 # Logs: build-gpu-session/ (build-rehearse-session/ for --rehearse); with OUT set (the device tool sets it),
 # $OUT/summary.txt grows step by step and at the end $OUT gets bench.log, tests.log, rollout_r1.json,
 # rollout_hf.json, parity.json and logs.tar.gz (every log): the tool brings back 8 files at most.
-# Environment: R1_SESSION_BUDGET_S (default 480: the call's timeout_s 540 minus a margin for the summary and
-# the transfers back), R1_BUILD_TARGETS (default "r1 r1_kernels_tests"), R1_CMAKE_ARGS (extra configure
-# arguments), R1_GRPO_DEVICE_KEY (default: try stages.rl.device, then stages.rl.model.device).
+# Environment: R1_SESSION_BUDGET_S (default 550: the call's timeout_s 600 minus a margin for the summary and
+# the transfers back), R1_BUILD_TARGETS (default "r1 r1_kernels_tests r1_model_tests"), R1_CMAKE_ARGS (extra
+# configure arguments), R1_GRPO_DEVICE_KEY (default stages.rl.model.device), R1_ROLLOUT_VARIANTS (default
+# "eager graph fp8-graph fp8-paged-graph": r1 bench rollout --variant, see cli/cmd_bench_rollout.cpp).
 # Exit status: 0 when no step failed (skipped steps do not fail the session), 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +38,7 @@ for arg in "$@"; do
     *) steps+=("$arg") ;;
   esac
 done
-ALL_STEPS=(env deps configure build sass test bench rollout hf-rollout parity grpo memcheck)
+ALL_STEPS=(env deps configure build sass test gen-test bench rollout hf-rollout parity grpo memcheck)
 [ ${#steps[@]} -eq 0 ] && steps=("${ALL_STEPS[@]}")
 for s in "${steps[@]}"; do
   [[ " ${ALL_STEPS[*]} " == *" $s "* ]] || { echo "gpu-session: unknown step '$s' (${ALL_STEPS[*]})" >&2; exit 2; }
@@ -58,8 +59,9 @@ else
   R1=$BUILD/cli/r1
   KTESTS=$BUILD/tests/r1_kernels_tests
 fi
+MTESTS=$BUILD/tests/r1_model_tests
 DEPS=$ROOT/build-gpu-deps
-BUDGET=${R1_SESSION_BUDGET_S:-480}
+BUDGET=${R1_SESSION_BUDGET_S:-550}
 CAP_SCALE=1
 if [ "$REHEARSE" = 1 ]; then  # 2 shared cores instead of 16: no budget to speak of, 10x the step caps
   BUDGET=${R1_SESSION_BUDGET_S:-7200}
@@ -88,7 +90,7 @@ record() {
 finish() {
   [ -n "$OUTDIR" ] || return 0
   local f
-  for f in summary.txt bench.log tests.log rollout_r1.json rollout_hf.json parity.json; do
+  for f in summary.txt bench.log tests.log rollout_r1.json rollout_hf.json parity.json gen_tests.log; do
     [ -f "$LOG/$f" ] && cp "$LOG/$f" "$OUTDIR/"
   done
   tar -czf "$OUTDIR/logs.tar.gz" -C "$(dirname "$LOG")" "$(basename "$LOG")" 2>/dev/null
@@ -206,7 +208,7 @@ s_build() {
   if [ "$REHEARSE" = 1 ]; then
     targets=${R1_BUILD_TARGETS:-r1_sentencepiece r1-sandbox-helper r1_tokenizer_tests}
   else
-    targets=${R1_BUILD_TARGETS:-r1 r1_kernels_tests}
+    targets=${R1_BUILD_TARGETS:-r1 r1_kernels_tests r1_model_tests}
   fi
   # shellcheck disable=SC2086
   if ! timeout "$STEP_LIMIT" cmake --build "$BUILD" -j"$JOBS" --target $targets >"$LOG/build.log" 2>&1; then
@@ -303,6 +305,17 @@ s_test() {
   return 0
 }
 
+# ---- gen-test: generation on the GPU (FP8 rollout copy, paged MLA, CUDA-graph decode) vs the CPU references ----
+s_gen_test() {
+  [ "$REHEARSE" = 0 ] || { NOTE="the CudaGeneration cases need a GPU (their CPU twins run in the CPU suite)"; return 2; }
+  [ -x "$MTESTS" ] || { NOTE="no r1_model_tests binary (build)"; return 1; }
+  local rc=0
+  timeout "$STEP_LIMIT" "$MTESTS" --gtest_filter='CudaGeneration.*' >"$LOG/gen_tests.log" 2>&1 || rc=$?
+  grep -E '^\[ +(OK|FAILED|SKIPPED) |measured|Failure|Expected|Which is' "$LOG/gen_tests.log" | head -40
+  NOTE="$(grep -c '^\[       OK \]' "$LOG/gen_tests.log") ok, $(grep -c '^\[  FAILED  \] Cuda' "$LOG/gen_tests.log") failed (gen_tests.log)"
+  [ "$rc" -eq 0 ] || { [ "$rc" -eq 124 ] && NOTE+=" (timed out)"; return 1; }
+}
+
 # ---- memcheck: compute-sanitizer over the smaller parity cases ----
 s_memcheck() {
   [ "$REHEARSE" = 0 ] || { NOTE="no GPU here"; return 2; }
@@ -346,7 +359,11 @@ s_rollout() {
     args=(--device cpu --model tests/fixtures/models/qwen2_tiny/config.json
           --model tests/fixtures/models/deepseek_v3_tiny/config.json:2 --batch 4 --prompt-len 16 --new-tokens 8)
   fi
-  if ! timeout "$STEP_LIMIT" "$R1" bench rollout "${args[@]}" --json >"$LOG/rollout_r1.json" 2>"$LOG/rollout_r1.log"; then
+  local v
+  for v in ${R1_ROLLOUT_VARIANTS:-eager graph fp8-graph fp8-paged-graph}; do args+=(--variant "$v"); done
+  [ "$REHEARSE" = 1 ] && args=("${args[@]/graph/static}")  # no CUDA graphs on the CPU: the static loop instead
+  if ! timeout "$STEP_LIMIT" "$R1" bench rollout "${args[@]}" --repeat 1 --json >"$LOG/rollout_r1.json" \
+       2>"$LOG/rollout_r1.log"; then
     tail -5 "$LOG/rollout_r1.log"
     NOTE="r1 bench rollout failed (rollout_r1.log)"
     rm -f "$LOG/rollout_r1.json"
@@ -406,7 +423,7 @@ s_parity() {
 # ---- grpo: a short GRPO stage with the model on the GPU, time per step ----
 s_grpo() {
   [ -x "$R1" ] || { NOTE="no r1 binary ($R1)"; return 1; }
-  local keys=(${R1_GRPO_DEVICE_KEY:-stages.rl.device stages.rl.model.device}) device=cuda shrink=()
+  local keys=(${R1_GRPO_DEVICE_KEY:-stages.rl.model.device}) device=cuda shrink=()
   if [ "$REHEARSE" = 1 ]; then
     device=cpu
     shrink=(--set stages.rl.steps=2 --set stages.rl.prompts_per_step=2 --set stages.rl.group_size=2
@@ -455,6 +472,7 @@ run_step configure 30 120 s_configure
 run_step build 60 360 s_build
 run_step sass 10 30 s_sass
 run_step test 20 120 s_test
+run_step gen-test 20 90 s_gen_test
 run_step bench 30 150 s_bench
 run_step rollout 30 150 s_rollout
 run_step hf-rollout 45 150 s_hf_rollout

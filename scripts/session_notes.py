@@ -12,8 +12,8 @@ import sys
 
 def rollout(path):
     r = json.load(open(path))
-    return "; ".join(f"{x['model']}: {x['tokens_per_s']:.0f} tok/s (prefill {x['prefill_s']:.3f} s, decode "
-                     f"{x['decode_s']:.3f} s)" for x in r["results"])
+    return "; ".join(f"{x['model']} {x.get('variant', '')}: {x['tokens_per_s']:.0f} tok/s (prefill "
+                     f"{x['prefill_s']:.3f} s, decode {x['decode_s']:.3f} s)" for x in r["results"])
 
 
 def hf_rollout(path):

@@ -57,10 +57,33 @@ TEST_F(BenchRolloutCli, TablePrintsTheHeaderAndARowPerModel) {
   CliResult r = r1::testing::run_r1_cli("bench rollout" + models_ + sizes_ + " --greedy");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("batch 2, prompt 4, new 3 (no EOS), greedy"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("| model | layers | parameters | init s | prefill s | decode s | total s | tokens/s |"),
+  EXPECT_NE(r.out.find("| model | variant | layers | parameters | init s | prefill s | decode s | total s | tokens/s |"),
             std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\n| qwen2_tiny | 2 | "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\n| deepseek_v3_tiny:1 | 1 | "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n| qwen2_tiny | eager | 2 | "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n| deepseek_v3_tiny:1 | eager | 1 | "), std::string::npos) << r.out;
+}
+
+TEST_F(BenchRolloutCli, VariantsRunOrAreSkippedWithTheReason) {
+  // fp8-static runs on the CPU (the kernels' references); graph needs CUDA; static with dense MoE experts is
+  // refused (the experts would read counts on the host); paged needs MLA.
+  CliResult r = r1::testing::run_r1_cli("bench rollout --json" + models_ + sizes_ +
+                                        " --variant fp8-static --variant graph --variant static --variant paged-eager");
+  ASSERT_EQ(r.status, 0) << r.err;
+  json::Document doc = json::parse(r.out, "bench rollout --json");
+  std::vector<std::string> ran;
+  for (const auto& row : json::get(doc, "results", "out").GetArray()) {
+    ran.push_back(json::get_string(row, "model", "row") + " " + json::get_string(row, "variant", "row"));
+  }
+  EXPECT_EQ(ran, (std::vector<std::string>{"qwen2_tiny fp8-static", "qwen2_tiny static", "deepseek_v3_tiny:1 fp8-static",
+                                           "deepseek_v3_tiny:1 paged-eager"}));
+  EXPECT_NE(r.err.find("variant graph skipped: CUDA graphs need a CUDA device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("deepseek_v3_tiny:1: variant static skipped: the static and graph loops need the MoE experts"),
+            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("qwen2_tiny: variant paged-eager skipped: paged is the MLA cache layout"), std::string::npos)
+      << r.err;
+  CliResult bad = r1::testing::run_r1_cli("bench rollout --variant turbo" + models_ + sizes_);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("--variant 'turbo': expected [fp8-][paged-](eager|static|graph)"), std::string::npos) << bad.err;
 }
 
 TEST_F(BenchRolloutCli, BadOptionsAreOneLineErrors) {
