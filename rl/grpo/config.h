@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/config_io.h"
+#include "rl/grpo/collapse.h"
 #include "rl/grpo/loss.h"
 #include "rl/policy.h"
 #include "rl/rollout.h"
@@ -62,6 +63,7 @@ struct GrpoConfig {
   int64_t samples_every = 10;      // write samples.jsonl lines every N steps (0: never)
   int64_t samples_per_log = 4;
   CheckpointConfig checkpoint;     // save_every, save_every_minutes, keep_last (top-level keys)
+  CollapseConfig collapse;
   int64_t reward_threads = 0;      // 0: hardware threads
   int64_t threads = 0;             // LibTorch intra-op threads (0: default)
 
@@ -87,6 +89,7 @@ struct GrpoConfig {
     v("samples_every", samples_every, "samples.jsonl lines every N steps (0: never)");
     v("samples_per_log", samples_per_log, "completions written per samples interval");
     checkpoint.visit(v);
+    v("collapse", collapse);
     v("reward_threads", reward_threads, "threads scoring rewards (0: hardware threads)");
     v("threads", threads, "LibTorch intra-op threads (0: default)");
   }

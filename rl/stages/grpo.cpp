@@ -120,7 +120,8 @@ StepGroups collect_with_policy(const GrpoConfig& c, const CollectInputs& in, Tra
 
 // One trainer step: collect, train, report. Returns the step's metrics.
 Metrics grpo_step(const GrpoConfig& c, const GrpoObjective& objective, const CollectInputs& in, TrainingSession& s,
-                  Reference& ref, const ScheduleConfig& schedule, int64_t pad_id, StageContext& ctx) {
+                  Reference& ref, const ScheduleConfig& schedule, int64_t pad_id, CollapseMonitor& collapse,
+                  StageContext& ctx) {
   const auto t_step = SteadyClock::now();
   Metrics m;
   const uint64_t step_seed = mix_seed(ctx.seed, static_cast<uint64_t>(s.state.step));
@@ -136,6 +137,10 @@ Metrics grpo_step(const GrpoConfig& c, const GrpoObjective& objective, const Col
   s.log_batch("prompts", groups.data_indices);
   ref.maybe_reset(c, s.model(), s.state.step);
   add_rollout_metrics(c, groups, m);
+  for (const std::string& warning : collapse.observe(groups, m)) {
+    std::fprintf(stderr, "\nwarning: %s step %ld: %s\n", ctx.spec.name.c_str(), static_cast<long>(s.state.step),
+                 warning.c_str());
+  }
   m.set("step_s", seconds_since(t_step));
   if (c.samples_every > 0 && (s.state.step % c.samples_every == 0 || s.state.step == 1)) {
     log_step_samples(c, groups, ctx.spec.name, s.state.step, ctx.run);
@@ -163,11 +168,12 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
   const ScheduleConfig schedule = c.optim.schedule_for(c.steps * c.epochs * c.minibatches);
   data::ShuffledOrder order(examples.size(), ctx.seed);
   const CollectInputs in{s.policy, renderer, examples, order, *reward, pool};
+  CollapseMonitor collapse(c.collapse);
 
   ProgressBar bar(ctx.spec.name, static_cast<size_t>(c.steps), ctx.quiet);
   bar.start_at(static_cast<size_t>(s.state.step));
   while (s.state.step < c.steps) {
-    const Metrics m = grpo_step(c, objective, in, s, ref, schedule, pad_id, ctx);
+    const Metrics m = grpo_step(c, objective, in, s, ref, schedule, pad_id, collapse, ctx);
     if (s.state.step % std::max<int64_t>(1, c.log_every) == 0 || s.state.step == c.steps) {
       ctx.run.log_metrics(ctx.spec.name, s.state.step, m);
     }
@@ -206,6 +212,7 @@ void GrpoConfig::validate(const std::string& where) const {
   R1_CHECK(dapo.max_sampling_rounds > 0 && dapo.max_empty_in_a_row > 0, where,
            ": dapo.max_sampling_rounds and dapo.max_empty_in_a_row must be > 0");
   checkpoint.validate(where);
+  collapse.validate(where);
   R1_CHECK(ref_reset_every >= 0 && logprob_chunk > 0 && samples_every >= 0, where,
            ": ref_reset_every and samples_every must be >= 0 and logprob_chunk > 0");
 }

@@ -15,7 +15,9 @@
 //      sequence (GRPO), per token (DAPO) or with a constant normaliser (Dr. GRPO); log-probs in chunks;
 //      after each update the MoE correction bias moves toward balance (aux-loss-free);
 //   4. step metrics and 5. samples (report.h): rewards per component, accuracy, KL, clip fractions,
-//      entropy, lengths, the sampler/trainer log-prob gap, timings; a few completions to samples.jsonl;
+//      entropy, lengths, the sampler/trainer log-prob gap, timings, collapse signals (collapse.h: repeated
+//      completions, reward up while accuracy falls, entropy collapse; a warning the first time each
+//      shows); a few completions to samples.jsonl;
 //   6. checkpoint (rl/trainer.h: by steps, by wall time, on SIGINT/SIGTERM); every ref_reset_every steps the reference becomes
 //      the current policy (R1 resets every 400 steps) and travels inside later checkpoints.
 // Log-probs: the sampler (model/generate.h) and the trainer both use the tempered distribution
