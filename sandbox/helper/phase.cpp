@@ -313,4 +313,18 @@ Msg run_phase(const PhaseEnv& env, int phase, const std::vector<std::string>& ar
   return end;
 }
 
+void run_job_phases(PhaseEnv& env, const Job& job) {
+  env.scrub = [&job] { scrub_job(job); };
+  if (!job.compile_argv.empty()) {
+    const Msg end = run_phase(env, 0, job.compile_argv, job.compile_limits, std::string(), std::string());
+    if (!phase_succeeded(end)) _exit(0);
+  }
+  env.python_in_process = job.python_zygote && python_zygote_ready();
+  for (size_t i = 0; i < job.inputs.size(); ++i) {
+    const Msg end = run_phase(env, static_cast<int>(i) + 1, job.run_argv, job.limits, job.inputs[i], job.fd3_data);
+    if (job.stop_on_failure && !phase_succeeded(end)) break;
+  }
+  _exit(0);
+}
+
 }  // namespace r1::sandbox::helper

@@ -64,4 +64,10 @@ Msg run_phase(const PhaseEnv& env, int phase, const std::vector<std::string>& ar
 // The end message says the process exited with status 0.
 bool phase_succeeded(const Msg& end);
 
+// The phases of a job in order — compile (when there is a compile step; a failed compile ends the job),
+// then one run per input (stopping at the first failed run when job.stop_on_failure) — then _exit(0).
+// Called by the sandbox's init process in both isolation modes (jail.cpp, unsafe.cpp); env.scrub and
+// env.python_in_process are set here from the job.
+[[noreturn]] void run_job_phases(PhaseEnv& env, const Job& job);
+
 }  // namespace r1::sandbox::helper

@@ -17,7 +17,6 @@
 
 #include "sandbox/helper/cgroup.h"
 #include "sandbox/helper/phase.h"
-#include "sandbox/helper/python_zygote.h"
 #include "sandbox/helper/seccomp_filter.h"
 #include "sandbox/helper/supervisor.h"
 #include "sandbox/helper/util.h"
@@ -146,17 +145,7 @@ Result run_rlimits_only(const Job& job) {
     env.cgroup_procs_fd = cgroup.procs_fd();
     env.workdir = dir;
     env.env = job.env;
-    env.scrub = [&job] { scrub_job(job); };
-    if (!job.compile_argv.empty()) {
-      const Msg end = run_phase(env, 0, job.compile_argv, job.compile_limits, std::string(), std::string());
-      if (!phase_succeeded(end)) _exit(0);
-    }
-    env.python_in_process = job.python_zygote && python_zygote_ready();
-    for (size_t i = 0; i < job.inputs.size(); ++i) {
-      const Msg end = run_phase(env, static_cast<int>(i) + 1, job.run_argv, job.limits, job.inputs[i], job.fd3_data);
-      if (job.stop_on_failure && !phase_succeeded(end)) break;
-    }
-    _exit(0);
+    run_job_phases(env, job);
   }
   for (int fd : {ctl[1], out[1], err[1], ack[0]}) close(fd);
   if (pid < 0) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "scratch_dir.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/json.h"
@@ -22,23 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 
 // Every test directory lives under one per-process root, removed when the suite ends.
-std::string test_root() {
-  return (fs::temp_directory_path() / ("r1_hf_test_" + std::to_string(::getpid()))).string();
-}
-
-class RemoveTestRoot : public ::testing::Environment {
- public:
-  void TearDown() override { fs::remove_all(test_root()); }
-};
+std::string test_root() { return r1::testing::scratch_root("r1_hf_test_"); }
 [[maybe_unused]] ::testing::Environment* const kRemoveTestRoot =
-    ::testing::AddGlobalTestEnvironment(new RemoveTestRoot);
-
-std::string fresh_dir(const std::string& tag) {
-  const fs::path dir = fs::path(test_root()) / tag;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+    ::testing::AddGlobalTestEnvironment(new r1::testing::RemoveScratchRoot(test_root()));
+std::string fresh_dir(const std::string& tag) { return r1::testing::fresh_dir(test_root(), tag); }
 
 size_t entries_in(const std::string& dir) {
   return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.h"
+#include "scratch_dir.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "kernels/fp8_quant.h"
@@ -18,27 +20,16 @@
 namespace r1::model {
 namespace {
 
+using r1::testing::error_of;
+
 namespace fs = std::filesystem;
 using Named = std::vector<std::pair<std::string, at::Tensor>>;
 
 // Every test directory lives under one per-process root, removed when the suite ends.
-std::string test_root() {
-  return (fs::temp_directory_path() / ("r1_st_test_" + std::to_string(::getpid()))).string();
-}
-
-class RemoveTestRoot : public ::testing::Environment {
- public:
-  void TearDown() override { fs::remove_all(test_root()); }
-};
+std::string test_root() { return r1::testing::scratch_root("r1_st_test_"); }
 [[maybe_unused]] ::testing::Environment* const kRemoveTestRoot =
-    ::testing::AddGlobalTestEnvironment(new RemoveTestRoot);
-
-std::string fresh_dir(const std::string& tag) {
-  const fs::path dir = fs::path(test_root()) / tag;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+    ::testing::AddGlobalTestEnvironment(new r1::testing::RemoveScratchRoot(test_root()));
+std::string fresh_dir(const std::string& tag) { return r1::testing::fresh_dir(test_root(), tag); }
 
 std::string read_bytes(const std::string& path) { return read_file(path); }
 
@@ -66,15 +57,6 @@ void expect_open_error(const std::string& path, const std::vector<std::string>& 
   }
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 bool bit_equal(const at::Tensor& a, const at::Tensor& b) {
   if (a.scalar_type() != b.scalar_type() || a.sizes() != b.sizes()) return false;

@@ -18,21 +18,16 @@
 #include "rewards/composite.h"
 #include "rewards/options.h"
 #include "rewards/reward_spec.h"
+#include "error_of.h"
 #include "rewards_test_util.h"
 
 namespace r1::rewards {
 namespace {
 
+using r1::testing::error_of;
+
 using testing::score_with;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 // Options a reward needs besides its defaults (its required keys).
 std::string required_options(const std::string& name) {

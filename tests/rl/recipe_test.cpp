@@ -4,12 +4,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.h"
 #include "common/error.h"
 #include "common/config_io.h"
 #include "rl/recipe.h"
 
 namespace r1::rl {
 namespace {
+
+using r1::testing::error_of;
 
 std::string write_recipe(const std::string& name, const std::string& text) {
   auto dir = std::filesystem::temp_directory_path() / ("r1_recipe_test_" + std::to_string(::getpid()));
@@ -28,14 +31,6 @@ const char* kRecipe = R"(// r1 run x.json
   ],
 })";
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(Recipe, LoadsWithCommentsAndDefaults) {
   std::string path = write_recipe("tiny.json", kRecipe);

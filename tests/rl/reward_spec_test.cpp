@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "error_of.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "rl/pipeline.h"
@@ -15,16 +16,10 @@
 namespace r1::rl {
 namespace {
 
+using r1::testing::error_of;
+
 using namespace r1::rl::testing;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 PromptData prompt_data(const std::string& prompt_template) {
   PromptData data;
@@ -48,15 +43,15 @@ TEST(FormatRewardCheck, FindsTheFormatRewardInEverySpecFormWithItsDefaults) {
     EXPECT_NE(message.find("r.json: stages[1] (rl): reward"), std::string::npos) << message;
     EXPECT_NE(message.find("reward 'format': the prompt template ends with <think>"), std::string::npos) << message;
     EXPECT_NE(message.find("\"think_in_prompt\": true"), std::string::npos) << message;
-    EXPECT_EQ(error_of([&] { check("r1_zero", reward); }), "no error");
+    EXPECT_EQ(error_of([&] { check("r1_zero", reward); }), "");
   }
-  EXPECT_EQ(error_of([&] { check("r1_zero", R"("math")"); }), "no error");  // no format reward: nothing to check
+  EXPECT_EQ(error_of([&] { check("r1_zero", R"("math")"); }), "");  // no format reward: nothing to check
 }
 
 TEST(FormatRewardCheck, NamesTheFormatRewardsPlaceAndReadsItsOptionsStrictly) {
   const std::string nested =
       R"({"composite": [{"name": "math"}, {"composite": [{"name": "format", "options": {"think_in_prompt": true}}]}]})";
-  EXPECT_EQ(error_of([&] { check("r1_zero_think", nested); }), "no error");
+  EXPECT_EQ(error_of([&] { check("r1_zero_think", nested); }), "");
   const std::string message = error_of([&] { check("r1_zero", nested); });
   EXPECT_NE(message.find("r.json: stages[1] (rl): reward.composite[1].composite[0]: reward 'format': the prompt "
                          "template does not end with <think>"),

@@ -344,6 +344,17 @@ TEST(Sft, ChatJsonlTrainsOnAssistantTokensAndTheLossGoesDown) {
 // A reward whose groups are all-equal exactly on the rows without "mixed": those score 0; a "mixed" row's
 // completions score 1, 0, 1, ... in scoring order (serial with reward_threads = 1), so any group of them
 // has both values. Reported as "dyn/correct" so that it counts as accuracy.
+// Writes `rows` prompts "i + 1" (answer i + 1) to path; rows with i % mixed_every == 0 (mixed_every > 0) get
+// "mixed": true, which the test_mixed reward scores with both right and wrong answers.
+void write_mixed_prompts(const std::string& path, int rows, int mixed_every) {
+  std::string prompts;
+  for (int i = 0; i < rows; ++i) {
+    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 1\", \"answer\": \"" + std::to_string(i + 1) +
+               "\", \"mixed\": " + (mixed_every > 0 && i % mixed_every == 0 ? "true" : "false") + "}\n";
+  }
+  write_text(path, prompts);
+}
+
 void register_mixed_reward() {
   static const bool once = [] {
     struct Mixed : rewards::Reward {
@@ -368,12 +379,7 @@ void register_mixed_reward() {
 TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
   register_mixed_reward();
   const std::string dir = scratch_dir();
-  std::string prompts;
-  for (int i = 0; i < 24; ++i) {
-    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 1\", \"answer\": \"" + std::to_string(i + 1) +
-               "\", \"mixed\": " + (i % 3 == 0 ? "true" : "false") + "}\n";
-  }
-  write_text(dir + "/prompts.jsonl", prompts);
+  write_mixed_prompts(dir + "/prompts.jsonl", 24, 3);
   const std::string recipe = dir + "/dyn.json";
   write_text(recipe, R"({"seed": 5, "stages": [
     {"name": "zero", "type": "grpo", "model": )" + tiny_model_json() + R"(,
@@ -420,12 +426,7 @@ TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
 // A grpo recipe with dynamic sampling over `rows` prompts of which those with i % mixed_every == 0 have mixed
 // rewards (test_mixed), one group per step and one sampling round, so steps often keep no group.
 std::string empty_step_recipe(const std::string& dir, int rows, int mixed_every, const std::string& dapo_extra) {
-  std::string prompts;
-  for (int i = 0; i < rows; ++i) {
-    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 1\", \"answer\": \"" + std::to_string(i + 1) +
-               "\", \"mixed\": " + (mixed_every > 0 && i % mixed_every == 0 ? "true" : "false") + "}\n";
-  }
-  write_text(dir + "/prompts.jsonl", prompts);
+  write_mixed_prompts(dir + "/prompts.jsonl", rows, mixed_every);
   const std::string recipe = dir + "/empty.json";
   write_text(recipe, R"({"seed": 9, "stages": [
     {"name": "zero", "type": "grpo", "model": )" + tiny_model_json() + R"(,
@@ -535,12 +536,7 @@ TEST(Grpo, EmptyStepsAreSkippedCountedOrFailAsTheRecipeSays) {
 TEST(Grpo, SequenceBalanceLossAndSamplerTrainerLogprobGapAreLogged) {
   register_mixed_reward();
   const std::string dir = scratch_dir();
-  std::string prompts;
-  for (int i = 0; i < 8; ++i) {
-    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 2\", \"answer\": \"" + std::to_string(i + 2) +
-               "\", \"mixed\": true}\n";
-  }
-  write_text(dir + "/prompts.jsonl", prompts);
+  write_mixed_prompts(dir + "/prompts.jsonl", 8, 1);
   const std::string recipe = dir + "/bal.json";
   // Temperature 0.7 and two minibatches: the trainer's pi_old (a separate pass) must match the sampler's
   // tempered log-probs up to float rounding.

@@ -127,10 +127,11 @@ class RolloutBench(unittest.TestCase):
         self.assertAlmostEqual(r["tokens_per_s"], 2.0)
         self.assertAlmostEqual(r["decode_tokens_per_s"], 2.0)
         hf = {"results": [r, dict(r, model="b:8")]}
-        r1 = {"results": [dict(r, tokens_per_s=50.0)]}
+        r1 = {"results": [dict(r, tokens_per_s=30.0, variant="eager"), dict(r, tokens_per_s=50.0, variant="fp8-graph"),
+                          dict(r, tokens_per_s=40.0, variant="graph")]}
         table = hf_rollout_bench.format_comparison(hf, r1)
-        self.assertIn("| a | 50 | 2 | 25.0x | met |", table)
-        self.assertIn("| b:8 | — |", table)
+        self.assertIn("| a | fp8-graph | 50 | 2 | 25.0x | met |", table)  # r1's fastest variant
+        self.assertIn("| b:8 | — | — |", table)
         self.assertIn("not met", hf_rollout_bench.format_comparison(hf, {"results": [dict(r, tokens_per_s=20.0)]}))
 
     def test_arguments(self):
