@@ -1,6 +1,8 @@
 // See arithmetic.h.
 #include "datasets/arithmetic.h"
 
+#include <algorithm>
+#include <cctype>
 #include <unordered_set>
 
 
@@ -198,18 +200,57 @@ std::string instruction(int wording, const std::string& a, const std::string& b)
   }
 }
 
-// Chat-framing sentences put before an instruction (0 to 4 of them, in order), so that questions sit
-// as far into a document as they do under a long system prompt.
+// Chat-framing sentences put before an instruction (the first 0 to max_framing of them, in order), so that
+// questions sit as far into a document as they do under a long system prompt, after words of the kind
+// such prompts use. None is a sentence of the R1-Zero template.
 const char* const kFraming[] = {
     "This is a chat between a user and a helpful assistant.",
     "The user poses a problem, and the assistant works it out.",
     "The assistant reasons step by step before it gives a reply.",
     "Replies always use the format that is described here.",
+    "Every reply holds the reasoning first and the result after it.",
+    "The assistant thinks the problem over in its mind before it writes the final result.",
+    "Each part of a reply is enclosed in its own pair of tags.",
+    "The problems are short sums, differences and products of numbers.",
+    "Numbers are read digit by digit, from the rightmost column to the left.",
+    "The conversation goes on with the question of the user and the reply of the assistant.",
 };
+constexpr int kFramingSentences = sizeof(kFraming) / sizeof(kFraming[0]);
+
+// Words of the noise preamble some transcripts open with (everyday words, in random order): text the model
+// must read past to find the instruction and the question, as under a system prompt it has never seen.
+const char* const kNoiseWords[] = {
+    "the", "a", "of", "and", "to", "in", "is", "it", "that", "this", "with", "for", "on", "as", "was", "at",
+    "by", "from", "or", "be", "are", "an", "we", "you", "they", "all", "can", "will", "one", "two", "some",
+    "time", "day", "work", "page", "note", "text", "line", "word", "name", "place", "group", "system", "part",
+    "list", "form", "case", "point", "way", "set", "number", "order", "rule", "kind", "model", "data", "task",
+    "user", "reply", "chat", "answer", "question", "thought", "reason", "step", "result", "value", "sum",
+    "first", "next", "last", "new", "old", "good", "long", "short", "small", "large", "each", "other", "same",
+    "read", "write", "give", "take", "make", "show", "find", "keep", "use", "follow", "see", "know", "think",
+    "process", "within", "between", "before", "after", "below", "above", "here", "there", "then", "also",
+    "conversation", "assistant", "mind", "provides", "solves", "enclosed", "respectively", "tags", "format"};
+constexpr uint64_t kNoiseWordCount = sizeof(kNoiseWords) / sizeof(kNoiseWords[0]);
+
+// "Word word word. Word word ..." of `count` words in sentences of 4 to 11 words.
+std::string noise_preamble(Draw& draw, uint64_t count) {
+  std::string out;
+  uint64_t left_in_sentence = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string w = kNoiseWords[draw.below(kNoiseWordCount)];
+    if (left_in_sentence == 0) {
+      left_in_sentence = 4 + draw.below(8);
+      w[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
+    }
+    out += w;
+    out += --left_in_sentence == 0 || i + 1 == count ? ". " : " ";
+  }
+  return out;
+}
 
 }  // namespace
 
-std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t variant) {
+std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t variant, int max_framing,
+                                int max_noise_words) {
   switch (((style % kBaseCorpusStyles) + kBaseCorpusStyles) % kBaseCorpusStyles) {
     case 0:  // plain prose
       return "Problem: " + p.question + "\nSolution: " + p.steps + ". The answer is " + p.answer + ".";
@@ -227,8 +268,14 @@ std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t 
       if (ia == 0 && ib == 0) ib = 1 + draw.below(kB - 1);  // never (think, answer)
       const std::string a = kReasoningTags[ia], b = kResultTags[ib];
       std::string framing;
-      for (uint64_t i = 0, n = draw.below(5); i < n; ++i) framing += std::string(kFraming[i]) + " ";
-      return framing + instruction(static_cast<int>(draw.below(4)), a, b) + " User: " + p.question +
+      const int most = std::clamp(max_framing, 0, kFramingSentences);
+      for (uint64_t i = 0, n = draw.below(static_cast<uint64_t>(most) + 1); i < n; ++i) {
+        framing += std::string(kFraming[i]) + " ";
+      }
+      const std::string wording = instruction(static_cast<int>(draw.below(4)), a, b);
+      // Drawn after the old draws, so documents without noise (max_noise_words 0) are unchanged.
+      if (max_noise_words > 0) framing = noise_preamble(draw, draw.below(static_cast<uint64_t>(max_noise_words) + 1)) + framing;
+      return framing + wording + " User: " + p.question +
              ". Assistant: <" + a + "> " + p.steps + " </" + a + "> <" + b + "> " + p.answer + " </" + b + ">";
     }
   }

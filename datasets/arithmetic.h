@@ -55,10 +55,14 @@ std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& confi
 //   1 "Q: 47 + 85 <think> <steps> </think> The result is 132."
 //   2 "Q: 47 + 85 <answer> 132 </answer>"
 //   3 "47 + 85 = 132 because <steps>."
-//   4 an instructed transcript: "<instruction naming tags A and B> User: 47 + 85. Assistant: <A> <steps> </A>
-//     <B> 132 </B>" with (A, B) and the instruction's wording drawn from `variant`. It teaches the model to
-//     follow an answer format that the prompt describes; A may be "think" and B "answer", never both.
-std::string arithmetic_document(const ArithmeticProblem& problem, int style, uint64_t variant = 0);
+//   4 an instructed transcript: "<framing> <instruction naming tags A and B> User: 47 + 85. Assistant: <A>
+//     <steps> </A> <B> 132 </B>" with (A, B), the instruction's wording and the number of framing sentences
+//     (0 to max_framing, at most 10) drawn from `variant`, optionally after a noise preamble of 0 to
+//     max_noise_words everyday words. It teaches the model to follow an answer format that the prompt
+//     describes, and to find the question after a long preamble it cannot predict; A may be "think" and B
+//     "answer", never both.
+std::string arithmetic_document(const ArithmeticProblem& problem, int style, uint64_t variant = 0,
+                                int max_framing = 4, int max_noise_words = 0);
 constexpr int kBaseCorpusStyles = 5;
 
 // Stable 64-bit FNV-1a hash of a string (used for the split).

@@ -20,6 +20,8 @@ struct SyntheticArithmeticConfig {
   int64_t train_size = 4000;     // RL prompts
   int64_t heldout_size = 200;    // evaluation prompts
   std::vector<int64_t> style_weights = {3, 2, 1, 1, 3};  // relative frequency of each document style
+  int64_t max_framing = 4;       // framing sentences before a transcript's instruction: 0..max_framing
+  int64_t max_noise_words = 0;   // a noise preamble of 0..max_noise_words words before them (0: none)
   int64_t seed = -1;             // -1: derived from the recipe seed
 
   template <class V>
@@ -33,6 +35,8 @@ struct SyntheticArithmeticConfig {
     v("train_size", train_size, "RL training prompts");
     v("heldout_size", heldout_size, "held-out evaluation prompts");
     v("style_weights", style_weights, "relative frequency of the 5 document styles (see datasets/arithmetic.h)");
+    v("max_framing", max_framing, "instructed transcripts open with 0..max_framing chat-framing sentences (<= 10)");
+    v("max_noise_words", max_noise_words, "and before those, a preamble of 0..max_noise_words random everyday words");
     v("seed", seed, "-1: derived from the recipe seed");
   }
   void validate(const std::string& where) const;

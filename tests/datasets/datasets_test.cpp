@@ -114,6 +114,30 @@ TEST(Arithmetic, InstructedTranscriptFollowsItsOwnTags) {
   EXPECT_GE(docs.size(), 3u) << "several instruction wordings";
 }
 
+TEST(Arithmetic, TranscriptPreamblesGrowWithTheirOptionsAndKeepTheQuestionIntact) {
+  ArithmeticProblem p{"47 + 85", "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132", "132", false};
+  size_t longest_default = 0, longest_framed = 0, longest_noisy = 0;
+  for (uint64_t v = 0; v < 300; ++v) {
+    const std::string plain = arithmetic_document(p, 4, v);
+    // The defaults are the documents of earlier corpora (documented runs depend on them).
+    EXPECT_EQ(plain, arithmetic_document(p, 4, v, 4, 0));
+    const std::string framed = arithmetic_document(p, 4, v, 10, 0);
+    const std::string noisy = arithmetic_document(p, 4, v, 4, 60);
+    for (const std::string* doc : {&framed, &noisy}) {
+      EXPECT_NE(doc->find(" User: 47 + 85. Assistant: <"), std::string::npos) << *doc;
+      EXPECT_FALSE(doc->find("</think>") != std::string::npos && doc->find("<answer>") != std::string::npos) << *doc;
+      EXPECT_EQ(doc->find("The reasoning process and answer are enclosed"), std::string::npos) << *doc;
+    }
+    // Noise goes in front: the rest of the document is the noiseless one.
+    EXPECT_EQ(noisy.substr(noisy.size() - plain.size()), plain);
+    longest_default = std::max(longest_default, plain.size());
+    longest_framed = std::max(longest_framed, framed.size());
+    longest_noisy = std::max(longest_noisy, noisy.size());
+  }
+  EXPECT_GT(longest_framed, longest_default + 200);  // up to 6 more framing sentences
+  EXPECT_GT(longest_noisy, longest_default + 200);   // up to 60 noise words
+}
+
 TEST(Arithmetic, BaseCorpusNeverContainsTheR1ZeroPair) {
   ArithmeticConfig config;
   for (uint64_t i = 0; i < 200; ++i) {
