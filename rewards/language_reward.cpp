@@ -9,8 +9,6 @@
 // English CoT for a French prompt scores 1 (both Latin); the paper does not say how it tells them apart.
 // A CoT with no words at all scores `empty_score` (0 by default, so that an all-LaTeX CoT cannot farm
 // the reward).
-#include <algorithm>
-
 #include "common/error.h"
 #include "rewards/builtin.h"
 #include "rewards/options.h"
@@ -55,12 +53,11 @@ class LanguageReward : public Reward {
     std::string label;
     std::vector<Script> target = target_scripts(sample, label);
     std::string_view cot = config_.scope == LanguageScope::Think ? chain_of_thought(sample.completion) : sample.completion;
+    std::string stripped;
     std::vector<Word> words;
-    split_words(strip_markup(cot), words);
+    language_words(cot, stripped, words);
     Score s;
-    size_t hits = 0;
-    for (const Word& w : words)
-      if (std::find(target.begin(), target.end(), w.script) != target.end()) ++hits;
+    const size_t hits = count_in_scripts(words, target);
     if (target.empty()) {
       s.value = config_.empty_score;
       s.reason = "no target language (row has no '" + config_.lang_key + "' and the prompt has no words)";

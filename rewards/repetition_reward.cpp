@@ -6,7 +6,6 @@
 // repeated character n-grams instead of counting as one giant whitespace "word" — a departure from the
 // whitespace split of the reference implementation, which never penalises Chinese loops.
 #include <string>
-#include <unordered_set>
 
 #include "common/error.h"
 #include "rewards/builtin.h"
@@ -50,35 +49,17 @@ class RepetitionReward : public Reward {
     std::string_view text = scope_ == RepetitionScope::Think ? chain_of_thought(sample.completion) : sample.completion;
     std::vector<Word> words;
     split_words(text, words);
-    std::vector<std::string> lowered;
-    lowered.reserve(words.size());
-    for (const Word& w : words) {
-      std::string s(w.text);
-      for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      lowered.push_back(std::move(s));
-    }
     Score s;
-    if (lowered.size() < n_) {
+    const NgramCounts counts = count_ngrams(words, n_);
+    if (counts.total == 0) {
       s.components = {{"distinct", 1.0}};
       s.reason = "shorter than one n-gram";
       return s;
     }
-    std::unordered_set<std::string> distinct;
-    size_t total = lowered.size() - n_ + 1;
-    std::string key;
-    for (size_t i = 0; i < total; ++i) {
-      key.clear();
-      for (size_t k = 0; k < n_; ++k) {
-        key += lowered[i + k];
-        key += '\x1f';
-      }
-      distinct.insert(key);
-    }
-    double ratio = static_cast<double>(distinct.size()) / static_cast<double>(total);
+    double ratio = static_cast<double>(counts.distinct) / static_cast<double>(counts.total);
     s.value = max_penalty_ * (1.0 - ratio);
     s.components = {{"distinct", ratio}};
-    s.reason = std::to_string(distinct.size()) + "/" + std::to_string(total) + " distinct " + std::to_string(n_) + "-grams";
+    s.reason = std::to_string(counts.distinct) + "/" + std::to_string(counts.total) + " distinct " + std::to_string(n_) + "-grams";
     return s;
   }
 

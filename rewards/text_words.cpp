@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_set>
 
 namespace r1::rewards {
 namespace {
@@ -196,6 +197,45 @@ void split_words(std::string_view text, std::vector<Word>& out) {
     }
   }
   close_word(n);
+}
+
+void language_words(std::string_view text, std::string& stripped, std::vector<Word>& words) {
+  stripped = strip_markup(text);
+  words.clear();
+  split_words(stripped, words);
+}
+
+size_t count_in_scripts(const std::vector<Word>& words, const std::vector<Script>& target) {
+  size_t hits = 0;
+  for (const Word& w : words)
+    if (std::find(target.begin(), target.end(), w.script) != target.end()) ++hits;
+  return hits;
+}
+
+NgramCounts count_ngrams(const std::vector<Word>& words, size_t n) {
+  NgramCounts c;
+  if (n == 0 || words.size() < n) return c;
+  std::vector<std::string> lowered;
+  lowered.reserve(words.size());
+  for (const Word& w : words) {
+    std::string s(w.text);
+    for (char& ch : s)
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    lowered.push_back(std::move(s));
+  }
+  std::unordered_set<std::string> distinct;
+  c.total = lowered.size() - n + 1;
+  std::string key;
+  for (size_t i = 0; i < c.total; ++i) {
+    key.clear();
+    for (size_t k = 0; k < n; ++k) {
+      key += lowered[i + k];
+      key += '\x1f';
+    }
+    distinct.insert(key);
+  }
+  c.distinct = distinct.size();
+  return c;
 }
 
 std::string_view chain_of_thought(std::string_view c) {

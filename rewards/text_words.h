@@ -1,4 +1,5 @@
-// Words and writing systems of model text, for the language-consistency and repetition rewards.
+// Words and writing systems of model text, for the language-consistency and repetition rewards (and the
+// readability filters of datasets/filters/, which count words the same way through the helpers below).
 //
 // A "word" follows the rule of the R1 paper's language-consistency reward as the issue states it:
 // each CJK ideograph, kana and hangul syllable is one word (those scripts do not separate words with
@@ -41,6 +42,21 @@ struct Word {
 std::string strip_markup(std::string_view text);
 // Splits already stripped text into words (appends to out).
 void split_words(std::string_view text, std::vector<Word>& out);
+
+// The words the language reward counts: `stripped` = strip_markup(text), `words` = split_words(stripped)
+// (views into `stripped`, which the caller keeps alive and unchanged while it uses them).
+void language_words(std::string_view text, std::string& stripped, std::vector<Word>& words);
+// How many of `words` are written in one of the `target` scripts (the language reward's numerator).
+size_t count_in_scripts(const std::vector<Word>& words, const std::vector<Script>& target);
+
+// n-gram repetition as the repetition reward counts it: words lower-cased (ASCII letters), every run of n
+// consecutive words is an n-gram; `total` n-grams of which `distinct` differ (both 0 when there are fewer
+// than n words).
+struct NgramCounts {
+  size_t total = 0;
+  size_t distinct = 0;
+};
+NgramCounts count_ngrams(const std::vector<Word>& words, size_t n);
 
 // The chain of thought of a completion: inside <think>...</think> when present, the text before a lone
 // </think> (the prompt opened the block), else the whole completion.
