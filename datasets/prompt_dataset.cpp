@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/jsonl.h"
+#include "datasets/prompt_stream.h"
 
 namespace r1::data {
 namespace {
@@ -129,6 +130,33 @@ void finish_row(const PromptDatasetSpec& spec, Document& doc, const std::string&
 }
 
 }  // namespace
+
+namespace detail {
+
+std::string mgsm_file_language(const std::string& path) { return mgsm_language(path); }
+
+PromptExample parse_prompt_line(const PromptDatasetSpec& spec, const std::string& line, const std::string& where,
+                                const std::string& mgsm_lang) {
+  auto doc = std::make_shared<Document>();
+  std::string question;
+  if (spec.format == "mgsm") {
+    const size_t tab = line.rfind('\t');
+    R1_CHECK(tab != std::string::npos && tab != 0 && tab + 1 != line.size(), where,
+             ": expected 'question<TAB>answer'");
+    doc->SetObject();
+    question = line.substr(0, tab);
+    set_string(*doc, "answer", line.substr(tab + 1));
+    finish_row(spec, *doc, question, mgsm_lang);
+  } else {
+    *doc = json::parse(line, where, /*allow_comments=*/false);
+    R1_CHECK(doc->IsObject(), where, ": expected a JSON object, got ", json::type_name(*doc));
+    question = normalise_row(spec, *doc, where);
+    finish_row(spec, *doc, question, spec.target_lang);
+  }
+  return PromptExample{question, std::move(doc), where};
+}
+
+}  // namespace detail
 
 PromptExample make_prompt_example(const std::string& question, json::Document row, const std::string& origin) {
   R1_CHECK(row.IsObject(), origin, ": a dataset row must be a JSON object");

@@ -12,6 +12,7 @@
 #include "rl/stages/evaluate.h"
 #include "rl/stages/grpo.h"
 #include "rl/stages/pretrain.h"
+#include "rl/stages/rejection_sampling.h"
 #include "rl/stages/sft.h"
 #include "rl/stages/synthetic_arithmetic.h"
 #include "rl/stages/train_tokenizer.h"
@@ -46,6 +47,9 @@ const std::vector<StageType>& stage_table() {
        fields_of<GrpoConfig>, true},
       {"evaluate", "accuracy / format rate / reward of one or more models on a held-out prompt set",
        make_evaluate_stage, fields_of<EvalConfig>},
+      {"rejection_sampling",
+       "SFT data from a policy: sample, keep the correct, filter for readability, mix kinds (R1 section 2.3.3)",
+       make_rejection_sampling_stage, fields_of<RejectionSamplingConfig>, true},
   };
   return table;
 }
