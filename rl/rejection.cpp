@@ -105,9 +105,10 @@ size_t prompt_words(std::string_view text) {
 
 bool is_trivial_prompt(std::string_view question, int64_t below_words, int64_t below_chars) {
   const std::string_view q = trim(question);
-  if (below_words > 0 && static_cast<int64_t>(prompt_words(q)) < below_words) return true;
-  if (below_chars > 0 && static_cast<int64_t>(code_points(q)) < below_chars) return true;
-  return false;
+  if (below_words <= 0 && below_chars <= 0) return false;
+  if (below_words > 0 && static_cast<int64_t>(prompt_words(q)) >= below_words) return false;
+  if (below_chars > 0 && static_cast<int64_t>(code_points(q)) >= below_chars) return false;
+  return true;
 }
 
 const char* outcome_name(Outcome o) {

@@ -57,8 +57,9 @@ size_t code_points(std::string_view text);
 // character one word (so "你好" is two words, as the language reward counts them).
 size_t prompt_words(std::string_view text);
 
-// A prompt is trivial (no CoT: "hello", "thanks!") when it has fewer than `below_words` words or fewer than
-// `below_chars` code points after trimming; a limit of 0 is off.
+// A prompt is trivial (no CoT: "hello", "thanks!") when it has fewer than `below_words` words and fewer than
+// `below_chars` code points after trimming (both: a dense Chinese question of 14 characters is 14 words, an
+// English "What is love?" 13 characters); a limit of 0 is off, both 0: nothing is trivial.
 bool is_trivial_prompt(std::string_view question, int64_t below_words, int64_t below_chars);
 
 // ---------------------------------------------------------------------------------------------------------

@@ -538,26 +538,25 @@ std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContex
 
   std::vector<std::string> pending;
   int64_t pending_prompts = 0;
-  auto commit = [&](size_t source, const data::PromptStream::Position& pos) {
+  // Order matters for a kill at any moment: the shard, then the metrics line, then progress.json, which makes
+  // both part of the state. A shard or metrics line written after the last progress.json is dropped on resume
+  // and written again.
+  auto commit = [&](size_t shard_source, size_t next_source, const data::PromptStream::Position& pos) {
     if (!pending.empty()) {
       std::string text;
       for (const auto& l : pending) text += l + "\n";
       write_file_atomic(shard_path(ctx.dir, p.shard_sources.size()), text);
-      p.shard_sources.push_back(static_cast<int64_t>(source));
+      p.shard_sources.push_back(static_cast<int64_t>(shard_source));
     }
-    p.source = source;
+    p.source = next_source;
     p.position = pos;
     ++p.commits;
     const double session_s = seconds_since(t0);
-    const double elapsed = p.elapsed_s + session_s;
-    Progress saved = p;
-    saved.elapsed_s = elapsed;
-    write_file_atomic(progress_path, json::dump(saved.to_json()) + "\n");
     pending.clear();
     pending_prompts = 0;
     const SourceStats t = totals();
     Metrics m;
-    m.set("source", static_cast<double>(source));
+    m.set("source", static_cast<double>(shard_source));
     m.set("prompts", static_cast<double>(t.prompts));
     m.set("samples", static_cast<double>(t.samples));
     m.set("correct", static_cast<double>(t.correct));
@@ -566,6 +565,9 @@ std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContex
     m.set("samples_per_s", session_s > 0 ? (t.samples - samples_at_start) / session_s : 0.0);
     m.set("kept_per_s", session_s > 0 ? (t.kept - kept_at_start) / session_s : 0.0);
     ctx.run.log_metrics(ctx.spec.name, p.commits, m);
+    Progress saved = p;
+    saved.elapsed_s = p.elapsed_s + session_s;
+    write_file_atomic(progress_path, json::dump(saved.to_json()) + "\n");
   };
 
   for (size_t si = p.source; si < n_sources; ++si) {
@@ -617,9 +619,9 @@ std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContex
         if (stream.skipped_bad_lines()) {
           std::fprintf(stderr, "warning: %s: skipped %zu malformed lines\n", spec.path.c_str(), stream.skipped_bad_lines());
         }
-        commit(si + 1, data::PromptStream::Position());
+        commit(si, si + 1, data::PromptStream::Position());
       } else if (pending_prompts >= c.shard_prompts || interrupt_requested()) {
-        commit(si, stream.position());
+        commit(si, si, stream.position());
       }
       if (interrupt_requested()) {
         throw Interrupted(str_cat("stage '", ctx.spec.name, "' stopped after ", totals().prompts, " prompts (",

@@ -76,9 +76,10 @@ struct RsSourceConfig {
     v("reference", reference, "general sources, rows with a reference: keep (written as is, no CoT) | with_cot (a "
                               "generated CoT before the reference; trivial prompts keep it without CoT)");
     v("trivial_below_words", trivial_below_words,
-      "general sources: a prompt with fewer words than this is trivial and gets no CoT (0: off)");
+      "general sources: a prompt with fewer words than this (each CJK character a word) and fewer characters than "
+      "trivial_below_chars is trivial and gets no CoT, as R1 did for 'hello' (0: off)");
     v("trivial_below_chars", trivial_below_chars,
-      "general sources: a prompt with fewer characters (code points) than this is trivial (0: off)");
+      "general sources: the character (code point) limit of a trivial prompt (0: off)");
     v("strip_answer_tags", strip_answer_tags,
       "a summary that is one <answer>...</answer> block (R1-Zero's template) is written without the tags");
   }
