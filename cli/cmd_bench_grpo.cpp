@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 
+#include "cli/bench_shapes.h"
 #include "cli/bench_stats.h"
 #include "cli/commands.h"
 #include "common/error.h"
@@ -26,33 +27,6 @@
 
 namespace r1::cli {
 namespace {
-
-// The model of recipes/tiny_r1_zero.json (its "base" stage's init_config), with the vocabulary cut to a
-// byte-level tokenizer's: 256 bytes + <|endoftext|> (id 256, bos and eos), padded to 264.
-const char* kTinyConfig = R"({
-  "architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
-  "vocab_size": 264, "hidden_size": 128, "intermediate_size": 384, "moe_intermediate_size": 128,
-  "num_hidden_layers": 4, "first_k_dense_replace": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
-  "q_lora_rank": 64, "kv_lora_rank": 64, "qk_nope_head_dim": 32, "qk_rope_head_dim": 16, "v_head_dim": 32,
-  "n_routed_experts": 8, "num_experts_per_tok": 2, "n_shared_experts": 1, "n_group": 4, "topk_group": 2,
-  "norm_topk_prob": true, "routed_scaling_factor": 1.0, "scoring_func": "sigmoid", "topk_method": "noaux_tc",
-  "num_nextn_predict_layers": 1, "max_position_embeddings": 512, "rope_theta": 10000.0,
-  "rms_norm_eps": 1e-6, "initializer_range": 0.02,
-  "bos_token_id": 256, "eos_token_id": 256, "tie_word_embeddings": false})";
-
-// A ~100M-parameter DeepSeek-V3 shape: MLA with q-LoRA, first layer dense, DeepSeekMoE with one shared
-// expert and 16 routed experts top-4 in 4 groups (top-2 groups), a 32000-token vocabulary (the byte-level
-// tokenizer uses ids 0-256 of it; the LM head still scores all 32000).
-const char* k100mConfig = R"({
-  "architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
-  "vocab_size": 32000, "hidden_size": 768, "intermediate_size": 2048, "moe_intermediate_size": 128,
-  "num_hidden_layers": 8, "first_k_dense_replace": 1, "num_attention_heads": 12, "num_key_value_heads": 12,
-  "q_lora_rank": 384, "kv_lora_rank": 256, "qk_nope_head_dim": 64, "qk_rope_head_dim": 32, "v_head_dim": 64,
-  "n_routed_experts": 16, "num_experts_per_tok": 4, "n_shared_experts": 1, "n_group": 4, "topk_group": 2,
-  "norm_topk_prob": true, "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "topk_method": "noaux_tc",
-  "num_nextn_predict_layers": 0, "max_position_embeddings": 4096, "rope_theta": 10000.0,
-  "rms_norm_eps": 1e-6, "initializer_range": 0.02,
-  "bos_token_id": 256, "eos_token_id": 256, "tie_word_embeddings": false})";
 
 struct BenchArgs {
   std::string model = "all";

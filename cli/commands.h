@@ -24,5 +24,6 @@ void add_sandbox_bench_commands(CLI::App& bench);  // bench sandbox             
 void add_tokenizer_bench_commands(CLI::App& bench);  // bench tokenizer        (cmd_bench_tokenizer.cpp)
 void add_grpo_bench_commands(CLI::App& bench);   // bench grpo                 (cmd_bench_grpo.cpp)
 void add_rollout_bench_commands(CLI::App& bench);  // bench rollout            (cmd_bench_rollout.cpp)
+void add_rejection_bench_commands(CLI::App& bench);  // bench rejection        (cmd_bench_rejection.cpp)
 
 }  // namespace r1::cli

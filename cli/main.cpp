@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   r1::cli::add_tokenizer_bench_commands(*bench);
   r1::cli::add_grpo_bench_commands(*bench);
   r1::cli::add_rollout_bench_commands(*bench);
+  r1::cli::add_rejection_bench_commands(*bench);
 
   try {
     app.parse(argc, argv);

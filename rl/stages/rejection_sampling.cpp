@@ -398,7 +398,7 @@ class ShardReader {
 };
 
 json::Document write_final_mix(const RejectionSamplingConfig& c, const MixPlan& plan, const Progress& p,
-                               StageContext& ctx) {
+                               double sampling_s, StageContext& ctx) {
   std::map<SourceKind, std::vector<ShardLine>> by_kind;
   for (size_t shard = 0; shard < p.shard_sources.size(); ++shard) {
     const SourceKind kind = c.parsed_sources[static_cast<size_t>(p.shard_sources[shard])].kind;
@@ -463,6 +463,15 @@ json::Document write_final_mix(const RejectionSamplingConfig& c, const MixPlan& 
   stats.AddMember("output", json::Value("sft.jsonl", a), a);
   stats.AddMember("shards", json::Value(static_cast<int64_t>(p.shard_sources.size())), a);
   stats.AddMember("seed", json::Value(ctx.seed), a);
+  // Throughput of the sampling loop (generation, scoring, filtering, shards; all sessions of a resumed run).
+  int64_t samples = 0, kept = 0;
+  for (const auto& s : p.stats) {
+    samples += s.samples;
+    kept += s.kept;
+  }
+  stats.AddMember("sampling_s", json::Value(sampling_s), a);
+  stats.AddMember("samples_per_s", json::Value(sampling_s > 0 ? samples / sampling_s : 0.0), a);
+  stats.AddMember("kept_per_s", json::Value(sampling_s > 0 ? kept / sampling_s : 0.0), a);
   write_file_atomic(path_join(ctx.dir, "stats.json"), json::dump(stats, true) + "\n");
   return stats;
 }
@@ -632,7 +641,7 @@ std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContex
   }
   bar.finish();
 
-  const json::Document stats = write_final_mix(c, plan, p, ctx);
+  const json::Document stats = write_final_mix(c, plan, p, p.elapsed_s + seconds_since(t0), ctx);
   const SourceStats t = totals();
   Metrics m;
   m.set("prompts", static_cast<double>(t.prompts));
@@ -642,21 +651,21 @@ std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContex
   m.set("acceptance_rate", t.samples > 0 ? static_cast<double>(t.kept_generated) / t.samples : 0.0);
   ctx.run.log_metrics(ctx.spec.name, p.commits + 1, m);
 
-  std::printf("\n%s: %lld prompts, %lld samples, %lld correct, %lld kept, %lld written to %s\n", ctx.spec.name.c_str(),
+  // The summary goes to stderr with the other status lines: stdout stays clean (r1 bench rejection --json).
+  std::fprintf(stderr, "\n%s: %lld prompts, %lld samples, %lld correct, %lld kept, %lld written to %s\n", ctx.spec.name.c_str(),
               static_cast<long long>(t.prompts), static_cast<long long>(t.samples), static_cast<long long>(t.correct),
               static_cast<long long>(t.kept), static_cast<long long>(stats["written"].GetInt64()),
               path_join(ctx.dir, "sft.jsonl").c_str());
-  std::printf("  %-20s %-9s %8s %8s %8s %8s %8s %10s\n", "source", "kind", "prompts", "samples", "correct", "kept",
+  std::fprintf(stderr, "  %-20s %-9s %8s %8s %8s %8s %8s %10s\n", "source", "kind", "prompts", "samples", "correct", "kept",
               "accept", "CoT chars");
   for (size_t i = 0; i < n_sources; ++i) {
     const SourceStats& s = p.stats[i];
     const double acc = s.acceptance_rate();
-    std::printf("  %-20s %-9s %8lld %8lld %8lld %8lld %7.1f%% %10.0f\n", c.parsed_sources[i].name.c_str(),
+    std::fprintf(stderr, "  %-20s %-9s %8lld %8lld %8lld %8lld %7.1f%% %10.0f\n", c.parsed_sources[i].name.c_str(),
                 enum_name(c.parsed_sources[i].kind), static_cast<long long>(s.prompts),
                 static_cast<long long>(s.samples), static_cast<long long>(s.correct), static_cast<long long>(s.kept),
                 std::isfinite(acc) ? 100 * acc : 0.0, s.cot_kept ? s.cot_chars_sum / s.cot_kept : 0.0);
   }
-  std::fflush(stdout);
   return ctx.dir;
 }
 

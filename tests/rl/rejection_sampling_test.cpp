@@ -18,6 +18,7 @@
 #include <tuple>
 
 #include "common/error.h"
+#include "datasets/prompt_stream.h"
 #include "error_of.h"
 #include "rl/pipeline.h"
 #include "rl/rejection.h"
@@ -174,6 +175,49 @@ TEST(RejectionRules, KeepBestFirstKAndTheQuota) {
     EXPECT_EQ(outcomes(decide_prompt({samples[0]}, KeepMode::All, 1, -1, filter, "q", "", "p")),
               std::vector<O>{O::Kept});
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Streamed prompts.
+
+TEST(PromptStream, ReadsWhatTheLoaderReadsAndContinuesAtASavedPosition) {
+  const std::string dir = scratch_dir();
+  const std::string path = dir + "/p.jsonl";
+  // Blank lines, CRLF, a bad line (skipped and counted), no newline at the end.
+  write_text(path, "{\"prompt\": \"a\", \"answer\": 1}\n\n{\"question\": \"b\", \"answer\": \"2\"}\r\nnot json\n"
+                   "{\"prompt\": \"c\", \"id\": 7}\n{\"prompt\": \"d\"}");
+  data::PromptDatasetSpec spec;
+  spec.path = path;
+  spec.skip_bad_lines = true;
+  const auto all = data::load_prompt_dataset(spec);
+  ASSERT_EQ(all.size(), 4u);
+  data::PromptStream s(spec);
+  std::vector<data::PromptExample> got;
+  got.push_back(*s.next());
+  got.push_back(*s.next());
+  const data::PromptStream::Position mid = s.position();
+  EXPECT_EQ(mid.examples, 2u);
+  EXPECT_EQ(mid.line, 3u);
+  data::PromptStream rest(spec, mid);  // a new stream (a resumed run) at the saved position
+  while (auto ex = rest.next()) got.push_back(std::move(*ex));
+  EXPECT_EQ(rest.skipped_bad_lines(), 1u);
+  ASSERT_EQ(got.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(got[i].question, all[i].question);
+    EXPECT_EQ(got[i].origin, all[i].origin);
+    EXPECT_EQ(json::dump(*got[i].row), json::dump(*all[i].row));
+  }
+  EXPECT_EQ(rest.position().examples, 4u);
+  // limit counts examples across the saved position; a bad line without skip_bad_lines names file:line.
+  spec.limit = 3;
+  data::PromptStream limited(spec, mid);
+  EXPECT_TRUE(limited.next().has_value());
+  EXPECT_FALSE(limited.next().has_value());
+  spec.limit = -1;
+  spec.skip_bad_lines = false;
+  data::PromptStream strict(spec, mid);
+  EXPECT_NE(error_of([&] { strict.next(); }).find(path + ":4"), std::string::npos);
+  cleanup_if_passed(dir);
 }
 
 // ---------------------------------------------------------------------------------------------------------
