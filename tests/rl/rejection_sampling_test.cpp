@@ -488,6 +488,53 @@ TEST(RejectionSamplingStage, EndToEndQuotasMixProvenanceAndSftTrainsOnTheOutput)
   cleanup_if_passed(dir);
 }
 
+TEST(RejectionSamplingStage, GeneralSourceJudgedByAnExternalProcessKeepsTheBestAndNoCotForTrivialPrompts) {
+  const std::string dir = scratch_dir();
+  // Prompts without reference responses; every third is a trivial "hi".
+  std::string chat;
+  for (int i = 0; i < 9; ++i) {
+    chat += std::string("{\"prompt\": \"") + (i % 3 == 0 ? "hi" : "Tell me something about the number " + std::to_string(i)) +
+            "\"}\n";
+  }
+  write_text(dir + "/chat.jsonl", chat);
+  // A judge with a rule the test can check: an even number of bytes is good.
+  write_text(dir + "/judge.py",
+             "import sys, json\n"
+             "for line in sys.stdin:\n"
+             "    r = json.loads(line)\n"
+             "    s = 1.0 if len(r['completion'].encode()) % 2 == 0 else 0.0\n"
+             "    print(json.dumps({'id': r['id'], 'score': s, 'components': {'even': s}}), flush=True)\n");
+  const std::string sources = R"([{"path": ")" + dir + R"(/chat.jsonl", "kind": "general", "samples_per_prompt": 4,
+      "keep": "best", "threshold": 1, "reward": {"name": "external", "options": {"command": ["python3", ")" + dir + R"(/judge.py"]}}}])";
+  const std::string recipe = write_recipe(dir, "[" + rs_stage("rs", sources, R"(, "no_cot_format": "plain")") + "]");
+  RunResult r = run_r1({"run", recipe, "--output", dir + "/run", "--quiet"}, dir + "/log.txt");
+  ASSERT_TRUE(r.exited && r.code == 0) << r.output;
+  const auto lines = read_jsonl(dir + "/run/stages/rs/sft.jsonl");
+  ASSERT_FALSE(lines.empty()) << r.output;
+  std::set<int64_t> prompts;
+  for (const auto& l : lines) {
+    EXPECT_DOUBLE_EQ(l["reward"].GetDouble(), 1.0);  // only samples the judge passed
+    EXPECT_DOUBLE_EQ(l["rewards"]["even"].GetDouble(), 1.0);
+    EXPECT_TRUE(prompts.insert(l["prompt_index"].GetInt64()).second) << "keep best: one sample per prompt";
+    const std::string q = l["messages"][0]["content"].GetString(), a = l["messages"][1]["content"].GetString();
+    if (q == "hi") {  // trivial: no CoT, and with no_cot_format plain no think block at all
+      EXPECT_FALSE(l["cot"].GetBool());
+      EXPECT_EQ(a.find("<think>"), std::string::npos) << a;
+    } else {
+      EXPECT_EQ(a.rfind("<think>\n", 0), 0u) << a;
+    }
+  }
+  const json::Document stats = json::parse_file(dir + "/run/stages/rs/stats.json");
+  const json::Value& s = stats["sources"]["chat"];
+  EXPECT_EQ(s["prompts"].GetInt64(), 9);
+  EXPECT_EQ(s["trivial_prompts"].GetInt64(), 3);
+  EXPECT_EQ(s["samples"].GetInt64(), 36);
+  EXPECT_EQ(s["correct"].GetInt64() + s["dropped_not_correct"].GetInt64(), 36);
+  EXPECT_GT(s["dropped_not_correct"].GetInt64(), 0);
+  EXPECT_EQ(s["kept"].GetInt64(), static_cast<int64_t>(lines.size()));
+  cleanup_if_passed(dir);
+}
+
 int64_t commits_of(const std::string& progress) {
   if (!exists(progress)) return 0;
   try {
