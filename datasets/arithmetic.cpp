@@ -249,8 +249,8 @@ std::string noise_preamble(Draw& draw, uint64_t count) {
 
 }  // namespace
 
-std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t variant, int max_framing,
-                                int max_noise_words) {
+std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t variant,
+                                const TranscriptOptions& transcript) {
   switch (((style % kBaseCorpusStyles) + kBaseCorpusStyles) % kBaseCorpusStyles) {
     case 0:  // plain prose
       return "Problem: " + p.question + "\nSolution: " + p.steps + ". The answer is " + p.answer + ".";
@@ -268,15 +268,19 @@ std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t 
       if (ia == 0 && ib == 0) ib = 1 + draw.below(kB - 1);  // never (think, answer)
       const std::string a = kReasoningTags[ia], b = kResultTags[ib];
       std::string framing;
-      const int most = std::clamp(max_framing, 0, kFramingSentences);
+      const int most = std::clamp(transcript.max_framing, 0, kFramingSentences);
       for (uint64_t i = 0, n = draw.below(static_cast<uint64_t>(most) + 1); i < n; ++i) {
         framing += std::string(kFraming[i]) + " ";
       }
       const std::string wording = instruction(static_cast<int>(draw.below(4)), a, b);
-      // Drawn after the old draws, so documents without noise (max_noise_words 0) are unchanged.
-      if (max_noise_words > 0) framing = noise_preamble(draw, draw.below(static_cast<uint64_t>(max_noise_words) + 1)) + framing;
-      return framing + wording + " User: " + p.question +
-             ". Assistant: <" + a + "> " + p.steps + " </" + a + "> <" + b + "> " + p.answer + " </" + b + ">";
+      // Drawn after the old draws, so documents without noise (max_noise_words 0) are unchanged; likewise
+      // the follow draw (follow_rate 1: no draw).
+      const int noise = transcript.max_noise_words;
+      if (noise > 0) framing = noise_preamble(draw, draw.below(static_cast<uint64_t>(noise) + 1)) + framing;
+      const bool follows = transcript.follow_rate >= 1.0 || draw.unit() < transcript.follow_rate;
+      const std::string reply = "<" + a + "> " + p.steps + " </" + a + "> " +
+                                (follows ? "<" + b + "> " + p.answer + " </" + b + ">" : "The result is " + p.answer + ".");
+      return framing + wording + " User: " + p.question + ". Assistant: " + reply;
     }
   }
 }

@@ -50,6 +50,13 @@ ArithmeticProblem arithmetic_problem(const ArithmeticConfig& config, uint64_t se
 std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& config, uint64_t seed, size_t count,
                                                    bool heldout, bool distinct = true);
 
+// How instructed transcripts (style 4) are written.
+struct TranscriptOptions {
+  int max_framing = 4;       // 0..max_framing chat-framing sentences before the instruction (at most 10)
+  int max_noise_words = 0;   // before those, a preamble of 0..max_noise_words everyday words (0: none)
+  double follow_rate = 1.0;  // share of transcripts whose reply follows the described answer format
+};
+
 // One base-corpus document for a problem; `style` picks among kBaseCorpusStyles:
 //   0 "Problem: 47 + 85\nSolution: <steps>. The answer is 132."
 //   1 "Q: 47 + 85 <think> <steps> </think> The result is 132."
@@ -57,12 +64,13 @@ std::vector<ArithmeticProblem> arithmetic_problems(const ArithmeticConfig& confi
 //   3 "47 + 85 = 132 because <steps>."
 //   4 an instructed transcript: "<framing> <instruction naming tags A and B> User: 47 + 85. Assistant: <A>
 //     <steps> </A> <B> 132 </B>" with (A, B), the instruction's wording and the number of framing sentences
-//     (0 to max_framing, at most 10) drawn from `variant`, optionally after a noise preamble of 0 to
-//     max_noise_words everyday words. It teaches the model to follow an answer format that the prompt
-//     describes, and to find the question after a long preamble it cannot predict; A may be "think" and B
-//     "answer", never both.
+//     drawn from `variant`, optionally after a noise preamble. It teaches the model to follow an answer
+//     format that the prompt describes, and to find the question after a long preamble it cannot predict;
+//     A may be "think" and B "answer", never both. With follow_rate < 1, the other transcripts keep the
+//     reasoning block but give the answer in prose ("<A> <steps> </A> The result is 132."), as a base model
+//     from the web follows a described format only some of the time.
 std::string arithmetic_document(const ArithmeticProblem& problem, int style, uint64_t variant = 0,
-                                int max_framing = 4, int max_noise_words = 0);
+                                const TranscriptOptions& transcript = {});
 constexpr int kBaseCorpusStyles = 5;
 
 // Stable 64-bit FNV-1a hash of a string (used for the split).

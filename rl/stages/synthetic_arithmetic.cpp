@@ -31,6 +31,8 @@ std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx)
   auto train_problems = data::arithmetic_problems(config, seed ^ 0x5EEDull, static_cast<size_t>(c.train_size), false);
   auto heldout = data::arithmetic_problems(config, seed, static_cast<size_t>(c.heldout_size), true);
 
+  const data::TranscriptOptions transcript{static_cast<int>(c.max_framing), static_cast<int>(c.max_noise_words),
+                                           c.follow_rate};
   int64_t total_weight = 0;
   for (int64_t w : c.style_weights) total_weight += w;
   std::string corpus, train, test;
@@ -40,8 +42,7 @@ std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx)
     int64_t pick = static_cast<int64_t>(h % static_cast<uint64_t>(total_weight));
     int style = 0;
     while (pick >= c.style_weights[style]) pick -= c.style_weights[style++];
-    corpus += json_escape_line({{"text", data::arithmetic_document(corpus_problems[i], style, h, static_cast<int>(c.max_framing),
-                                                                     static_cast<int>(c.max_noise_words))}}) + "\n";
+    corpus += json_escape_line({{"text", data::arithmetic_document(corpus_problems[i], style, h, transcript)}}) + "\n";
   }
   for (const auto& p : train_problems) {
     train += json_escape_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";
@@ -71,6 +72,7 @@ void SyntheticArithmeticConfig::validate(const std::string& where) const {
   R1_CHECK(total > 0, where, ": style_weights must not all be 0");
   R1_CHECK(max_framing >= 0 && max_framing <= 10, where, ": max_framing must be in [0, 10]");
   R1_CHECK(max_noise_words >= 0 && max_noise_words <= 1000, where, ": max_noise_words must be in [0, 1000]");
+  R1_CHECK(follow_rate > 0.0 && follow_rate <= 1.0, where, ": follow_rate must be in (0, 1]");
 }
 
 std::unique_ptr<Stage> make_synthetic_arithmetic_stage(const StageSpec& spec) {

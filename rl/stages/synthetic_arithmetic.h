@@ -22,6 +22,7 @@ struct SyntheticArithmeticConfig {
   std::vector<int64_t> style_weights = {3, 2, 1, 1, 3};  // relative frequency of each document style
   int64_t max_framing = 4;       // framing sentences before a transcript's instruction: 0..max_framing
   int64_t max_noise_words = 0;   // a noise preamble of 0..max_noise_words words before them (0: none)
+  double follow_rate = 1.0;      // share of transcripts whose reply follows the format they describe
   int64_t seed = -1;             // -1: derived from the recipe seed
 
   template <class V>
@@ -37,6 +38,7 @@ struct SyntheticArithmeticConfig {
     v("style_weights", style_weights, "relative frequency of the 5 document styles (see datasets/arithmetic.h)");
     v("max_framing", max_framing, "instructed transcripts open with 0..max_framing chat-framing sentences (<= 10)");
     v("max_noise_words", max_noise_words, "and before those, a preamble of 0..max_noise_words random everyday words");
+    v("follow_rate", follow_rate, "share of instructed transcripts that answer in the format they describe (the rest answer in prose)");
     v("seed", seed, "-1: derived from the recipe seed");
   }
   void validate(const std::string& where) const;

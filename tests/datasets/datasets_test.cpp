@@ -120,9 +120,9 @@ TEST(Arithmetic, TranscriptPreamblesGrowWithTheirOptionsAndKeepTheQuestionIntact
   for (uint64_t v = 0; v < 300; ++v) {
     const std::string plain = arithmetic_document(p, 4, v);
     // The defaults are the documents of earlier corpora (documented runs depend on them).
-    EXPECT_EQ(plain, arithmetic_document(p, 4, v, 4, 0));
-    const std::string framed = arithmetic_document(p, 4, v, 10, 0);
-    const std::string noisy = arithmetic_document(p, 4, v, 4, 60);
+    EXPECT_EQ(plain, arithmetic_document(p, 4, v, TranscriptOptions{4, 0, 1.0}));
+    const std::string framed = arithmetic_document(p, 4, v, TranscriptOptions{10, 0, 1.0});
+    const std::string noisy = arithmetic_document(p, 4, v, TranscriptOptions{4, 60, 1.0});
     for (const std::string* doc : {&framed, &noisy}) {
       EXPECT_NE(doc->find(" User: 47 + 85. Assistant: <"), std::string::npos) << *doc;
       EXPECT_FALSE(doc->find("</think>") != std::string::npos && doc->find("<answer>") != std::string::npos) << *doc;
@@ -136,6 +136,29 @@ TEST(Arithmetic, TranscriptPreamblesGrowWithTheirOptionsAndKeepTheQuestionIntact
   }
   EXPECT_GT(longest_framed, longest_default + 200);  // up to 6 more framing sentences
   EXPECT_GT(longest_noisy, longest_default + 200);   // up to 60 noise words
+}
+
+TEST(Arithmetic, FollowRateSetsTheShareOfTranscriptsInTheirDescribedFormat) {
+  ArithmeticProblem p{"47 + 85", "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132", "132", false};
+  const std::string prose_end = " The result is 132.";
+  int following = 0;
+  constexpr int kDocs = 2000;
+  for (uint64_t v = 0; v < kDocs; ++v) {
+    const std::string full = arithmetic_document(p, 4, v, TranscriptOptions{4, 60, 1.0});
+    const std::string half = arithmetic_document(p, 4, v, TranscriptOptions{4, 60, 0.4});
+    EXPECT_NE(full.substr(full.size() - 6), "132.") << full;  // follow_rate 1: always the described tags
+    const size_t steps_end = full.find(" </", full.find(p.steps));
+    // Both share everything up to the reasoning block's closing tag.
+    const size_t close = full.find('>', steps_end) + 1;
+    ASSERT_EQ(half.substr(0, close), full.substr(0, close)) << half;
+    if (half.size() >= prose_end.size() && half.compare(half.size() - prose_end.size(), prose_end.size(), prose_end) == 0) {
+      EXPECT_EQ(half.substr(close), prose_end) << half;
+    } else {
+      EXPECT_EQ(half, full);
+      ++following;
+    }
+  }
+  EXPECT_NEAR(following / static_cast<double>(kDocs), 0.4, 0.05);
 }
 
 TEST(Arithmetic, BaseCorpusNeverContainsTheR1ZeroPair) {
