@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
+R1_BUILD_TARGET=r1 bash scripts/build.sh
 args=()
 if [[ -f runs/tiny_r1_zero/state.json && " $* " != *" --output "* ]]; then args+=(--resume); fi
 ./build/cli/r1 run recipes/tiny_r1_zero.json "${args[@]}" "$@"
