@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -106,6 +107,19 @@ struct Progress {
   std::vector<SourceStats> stats;        // per source
   double elapsed_s = 0;                  // wall time of earlier sessions
 
+  // Every source's counters summed (the ones the metrics and the bar show).
+  SourceStats totals() const {
+    SourceStats t;
+    for (const auto& s : stats) {
+      t.prompts += s.prompts;
+      t.samples += s.samples;
+      t.correct += s.correct;
+      t.kept += s.kept;
+      t.kept_generated += s.kept_generated;
+    }
+    return t;
+  }
+
   json::Document to_json() const {
     json::Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
@@ -177,10 +191,6 @@ struct PromptItem {
   size_t rollout_index = 0;              // into the rollout's prompts (Generate)
 };
 
-struct Line {
-  std::string text;
-};
-
 class SourceRunner {
  public:
   SourceRunner(const RejectionSamplingConfig& c, const RsSourceConfig& s, size_t index, const Policy& policy,
@@ -191,22 +201,13 @@ class SourceRunner {
     if (!s.reward.empty()) reward_ = make_reward(s.reward, ctx.spec.where + ": sources[" + std::to_string(index) + "]");
   }
 
-  // Decides a batch of prompts; appends kept lines to `out` and counts into `stats`. `room(kept_so_far)` is the
-  // number of samples still allowed (-1: no limit). Returns false when the quota was met (the source is done).
+  // Decides a batch of prompts; appends kept lines to `out` and counts into `stats`. `room()` is the number of
+  // samples still allowed (-1: no limit). Returns false when the quota was met (the source is done).
   bool run_batch(std::vector<PromptItem>& batch, SourceStats& stats, const std::function<int64_t()>& room,
                  std::vector<std::string>& out) {
     std::vector<const data::PromptExample*> gen;
     for (auto& item : batch) {
-      const json::Value& row = *item.ex.row;
-      if (s_.kind == SourceKind::General) {
-        item.trivial = is_trivial_prompt(item.ex.question, s_.trivial_below_words, s_.trivial_below_chars);
-        if (const json::Value* ref = json::find(row, s_.reference_key.c_str()); ref && !ref->IsNull()) {
-          R1_CHECK(ref->IsString(), item.ex.origin, ": key '", s_.reference_key, "': expected a string response, got ",
-                   json::type_name(*ref));
-          item.reference = std::string(ref->GetString(), ref->GetStringLength());
-          if (s_.reference == ReferenceMode::Keep || item.trivial) item.plan = PromptPlan::ReferenceOnly;
-        }
-      }
+      if (s_.kind == SourceKind::General) plan_general(item);
       if (item.plan == PromptPlan::Generate) {
         item.rollout_index = gen.size();
         gen.push_back(&item.ex);
@@ -233,6 +234,21 @@ class SourceRunner {
   }
 
  private:
+  // A general source's prompt: trivial or not, and its row's reference response, which a trivial prompt or
+  // reference "keep" writes as it is (no generation).
+  void plan_general(PromptItem& item) const {
+    item.trivial = is_trivial_prompt(item.ex.question, s_.trivial_below_words, s_.trivial_below_chars);
+    const json::Value* ref = json::find(*item.ex.row, s_.reference_key.c_str());
+    if (!ref || ref->IsNull()) return;
+    R1_CHECK(ref->IsString(), item.ex.origin, ": key '", s_.reference_key, "': expected a string response, got ",
+             json::type_name(*ref));
+    item.reference = std::string(ref->GetString(), ref->GetStringLength());
+    if (s_.reference == ReferenceMode::Keep || item.trivial) item.plan = PromptPlan::ReferenceOnly;
+  }
+
+  // One prompt: its candidates (the reference, or its generated samples) decided by rl/rejection.h's rules
+  // within `left` samples, counted, and the kept ones appended to `out` as output lines; with_cot falls back
+  // to the reference without CoT when no generated CoT was kept. Then its duplicate group is forgotten.
   void decide(const PromptItem& item, const Rollout& rollout, int64_t left, SourceStats& stats,
               std::vector<std::string>& out) {
     const json::Value& row = *item.ex.row;
@@ -249,20 +265,8 @@ class SourceRunner {
     } else {
       const size_t g = static_cast<size_t>(s_.samples_per_prompt);
       for (size_t j = 0; j < g; ++j) {
-        const Completion& comp = rollout.completions[item.rollout_index * g + j];
-        // A trivial prompt's completion without think tags is all answer; otherwise the filters' rule applies.
-        const ReadableParts parts = readable_parts(
-            comp.text, item.trivial ? data::MissingThink::Answer : c_.filters.missing_think, s_.strip_answer_tags);
-        Candidate cand;
-        cand.sample_index = static_cast<int64_t>(j);
-        cand.cot = item.trivial ? std::string() : parts.cot;
-        cand.summary = item.reference ? *item.reference : parts.summary;
-        cand.text = readable_text(cand.cot, cand.summary, NoCotFormat::EmptyThink);
-        cand.truncated = comp.generation.truncated() || parts.unclosed;
-        cand.reward = comp.score.value;
-        cand.correct = !reward_ || comp.score.value >= s_.threshold;
-        cands.push_back(std::move(cand));
-        comps.push_back(&comp);
+        comps.push_back(&rollout.completions[item.rollout_index * g + j]);
+        cands.push_back(generated_candidate(item, *comps.back(), static_cast<int64_t>(j)));
       }
     }
     std::vector<Decision> decisions =
@@ -295,6 +299,23 @@ class SourceRunner {
     stats.trivial += item.trivial;
   }
 
+  // Sample j of a prompt in R1's readable format, judged: a trivial prompt's completion without think tags is
+  // all answer and keeps no CoT (otherwise the filters' missing_think rule cuts it); with a reference
+  // (with_cot), the reference replaces the generated summary.
+  Candidate generated_candidate(const PromptItem& item, const Completion& comp, int64_t j) const {
+    const ReadableParts parts = readable_parts(
+        comp.text, item.trivial ? data::MissingThink::Answer : c_.filters.missing_think, s_.strip_answer_tags);
+    Candidate cand;
+    cand.sample_index = j;
+    cand.cot = item.trivial ? std::string() : parts.cot;
+    cand.summary = item.reference ? *item.reference : parts.summary;
+    cand.text = readable_text(cand.cot, cand.summary, NoCotFormat::EmptyThink);
+    cand.truncated = comp.generation.truncated() || parts.unclosed;
+    cand.reward = comp.score.value;
+    cand.correct = !reward_ || comp.score.value >= s_.threshold;
+    return cand;
+  }
+
   Candidate reference_candidate(const std::string& reference) const {
     Candidate cand;
     cand.sample_index = -1;
@@ -305,6 +326,8 @@ class SourceRunner {
     return cand;
   }
 
+  // One output line: the chat row (user question, assistant response in R1's readable format) and its
+  // provenance (docs/rejection_sampling.md, "Output").
   std::string line(const PromptItem& item, const json::Value* id, const Candidate& cand, const Completion* comp,
                    const char* response) const {
     json::Document doc(rapidjson::kObjectType);
@@ -397,13 +420,15 @@ class ShardReader {
   std::map<uint32_t, std::unique_ptr<std::ifstream>> open_;
 };
 
-json::Document write_final_mix(const RejectionSamplingConfig& c, const MixPlan& plan, const Progress& p,
-                               double sampling_s, StageContext& ctx) {
+// Where every kept sample is (its shard, offset and length), by kind: 16 bytes a sample, the text stays in
+// the shards.
+std::map<SourceKind, std::vector<ShardLine>> index_shards(const RejectionSamplingConfig& c, const Progress& p,
+                                                          const std::string& dir) {
   std::map<SourceKind, std::vector<ShardLine>> by_kind;
   for (size_t shard = 0; shard < p.shard_sources.size(); ++shard) {
     const SourceKind kind = c.parsed_sources[static_cast<size_t>(p.shard_sources[shard])].kind;
-    std::ifstream in(shard_path(ctx.dir, shard), std::ios::binary);
-    R1_CHECK(in.good(), shard_path(ctx.dir, shard), ": cannot open for reading (a shard of this stage is missing)");
+    std::ifstream in(shard_path(dir, shard), std::ios::binary);
+    R1_CHECK(in.good(), shard_path(dir, shard), ": cannot open for reading (a shard of this stage is missing)");
     std::string line;
     uint64_t offset = 0;
     while (std::getline(in, line)) {
@@ -413,35 +438,57 @@ json::Document write_final_mix(const RejectionSamplingConfig& c, const MixPlan& 
       offset += line.size() + 1;
     }
   }
+  return by_kind;
+}
+
+// The samples the final set takes, shuffled, with what each kind and source contributed.
+struct MixChoice {
+  std::vector<ShardLine> lines;
+  std::vector<int64_t> written_per_source;
+  json::Document kinds{rapidjson::kObjectType};  // kind → {"kept", "written"}
+};
+
+MixChoice choose_mix(const RejectionSamplingConfig& c, const MixPlan& plan, const Progress& p,
+                     std::map<SourceKind, std::vector<ShardLine>>& by_kind, uint64_t seed) {
   std::map<SourceKind, int64_t> available;
   for (const auto& [kind, lines] : by_kind) available[kind] = static_cast<int64_t>(lines.size());
   const std::map<SourceKind, int64_t> counts = plan.final_counts(available, c.total, c.exact_ratio);
-  std::vector<ShardLine> all;
-  std::vector<int64_t> written_per_source(c.parsed_sources.size(), 0);
-  json::Document kinds(rapidjson::kObjectType);
+  MixChoice out;
+  out.written_per_source.assign(c.parsed_sources.size(), 0);
+  auto& a = out.kinds.GetAllocator();
   for (auto& [kind, lines] : by_kind) {
     // Which samples of a kind are dropped when it has more than its share: a seeded random subset.
-    seeded_shuffle(lines, mix_seed(ctx.seed, 100 + static_cast<uint64_t>(kind)));
+    seeded_shuffle(lines, mix_seed(seed, 100 + static_cast<uint64_t>(kind)));
     auto it = counts.find(kind);
     const size_t n = std::min(lines.size(), static_cast<size_t>(it == counts.end() ? 0 : std::max<int64_t>(0, it->second)));
     json::Value k(rapidjson::kObjectType);
-    k.AddMember("kept", json::Value(static_cast<int64_t>(lines.size())), kinds.GetAllocator());
-    k.AddMember("written", json::Value(static_cast<int64_t>(n)), kinds.GetAllocator());
-    kinds.AddMember(json::Value(rapidjson::StringRef(enum_name(kind))), k, kinds.GetAllocator());
+    k.AddMember("kept", json::Value(static_cast<int64_t>(lines.size())), a);
+    k.AddMember("written", json::Value(static_cast<int64_t>(n)), a);
+    out.kinds.AddMember(json::Value(rapidjson::StringRef(enum_name(kind))), k, a);
     for (size_t i = 0; i < n; ++i) {
-      all.push_back(lines[i]);
-      ++written_per_source[static_cast<size_t>(p.shard_sources[lines[i].shard])];
+      out.lines.push_back(lines[i]);
+      ++out.written_per_source[static_cast<size_t>(p.shard_sources[lines[i].shard])];
     }
   }
-  seeded_shuffle(all, mix_seed(ctx.seed, 7));
-  AtomicFileWriter out(path_join(ctx.dir, "sft.jsonl"));
-  ShardReader reader(ctx.dir);
-  for (const ShardLine& l : all) {
+  seeded_shuffle(out.lines, mix_seed(seed, 7));
+  return out;
+}
+
+// Copies the chosen lines from the shards into `path`, written to a temporary file and renamed.
+void copy_lines(const std::vector<ShardLine>& lines, const std::string& dir, const std::string& path) {
+  AtomicFileWriter out(path);
+  ShardReader reader(dir);
+  for (const ShardLine& l : lines) {
     out.write(reader.read(l));
     out.write("\n");
   }
   out.commit();
+}
 
+// stats.json: each source's counters and what it contributed, the kinds, and the sampling loop's throughput
+// (generation, scoring, filtering, shards; all sessions of a resumed run).
+json::Document stats_json(const RejectionSamplingConfig& c, const Progress& p, const MixChoice& mix,
+                          double sampling_s, uint64_t seed) {
   json::Document stats(rapidjson::kObjectType);
   auto& a = stats.GetAllocator();
   json::Value sources(rapidjson::kObjectType);
@@ -454,53 +501,50 @@ json::Document write_final_mix(const RejectionSamplingConfig& c, const MixPlan& 
     for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
       v.AddMember(json::Value(it->name, a), json::Value(it->value, a), a);
     }
-    v.AddMember("written", json::Value(written_per_source[i]), a);
+    v.AddMember("written", json::Value(mix.written_per_source[i]), a);
     sources.AddMember(json::Value(s.name.c_str(), a), v, a);
   }
   stats.AddMember("sources", sources, a);
-  stats.AddMember("kinds", json::Value(kinds, a), a);
-  stats.AddMember("written", json::Value(static_cast<int64_t>(all.size())), a);
+  stats.AddMember("kinds", json::Value(mix.kinds, a), a);
+  stats.AddMember("written", json::Value(static_cast<int64_t>(mix.lines.size())), a);
   stats.AddMember("output", json::Value("sft.jsonl", a), a);
   stats.AddMember("shards", json::Value(static_cast<int64_t>(p.shard_sources.size())), a);
-  stats.AddMember("seed", json::Value(ctx.seed), a);
-  // Throughput of the sampling loop (generation, scoring, filtering, shards; all sessions of a resumed run).
-  int64_t samples = 0, kept = 0;
-  for (const auto& s : p.stats) {
-    samples += s.samples;
-    kept += s.kept;
-  }
+  stats.AddMember("seed", json::Value(seed), a);
+  const SourceStats t = p.totals();
   stats.AddMember("sampling_s", json::Value(sampling_s), a);
-  stats.AddMember("samples_per_s", json::Value(sampling_s > 0 ? samples / sampling_s : 0.0), a);
-  stats.AddMember("kept_per_s", json::Value(sampling_s > 0 ? kept / sampling_s : 0.0), a);
+  stats.AddMember("samples_per_s", json::Value(sampling_s > 0 ? t.samples / sampling_s : 0.0), a);
+  stats.AddMember("kept_per_s", json::Value(sampling_s > 0 ? t.kept / sampling_s : 0.0), a);
+  return stats;
+}
+
+// sft.jsonl (the kept samples of every kind in the stated mix, shuffled) and stats.json; returns the stats.
+json::Document write_final_mix(const RejectionSamplingConfig& c, const MixPlan& plan, const Progress& p,
+                               double sampling_s, StageContext& ctx) {
+  std::map<SourceKind, std::vector<ShardLine>> by_kind = index_shards(c, p, ctx.dir);
+  const MixChoice mix = choose_mix(c, plan, p, by_kind, ctx.seed);
+  copy_lines(mix.lines, ctx.dir, path_join(ctx.dir, "sft.jsonl"));
+  json::Document stats = stats_json(c, p, mix, sampling_s, ctx.seed);
   write_file_atomic(path_join(ctx.dir, "stats.json"), json::dump(stats, true) + "\n");
   return stats;
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The stage.
+// The stage: start or resume, every source's prompts in batches with a commit every shard_prompts prompts,
+// then the final mix and a summary.
 
-std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContext& ctx) {
-  if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
-  const std::string& where = ctx.spec.where;
-  const MixPlan plan = MixPlan::parse(c.mix.text, c.total, where);
+// A clean start, or --resume: progress.json read back, a shard written after it (killed in between) removed
+// (its prompts run again and write it again), and the metrics lines logged after it forgotten.
+Progress start_or_resume(const RejectionSamplingConfig& c, StageContext& ctx) {
   const size_t n_sources = c.parsed_sources.size();
   const std::string progress_path = path_join(ctx.dir, "progress.json");
-
   Progress p;
   p.stats.resize(n_sources);
   if (ctx.resume && path_exists(progress_path)) {
     p = Progress::from_json(json::parse_file(progress_path, false), n_sources, progress_path);
-    // A shard written after the last progress.json (killed in between) is not part of the state: its prompts
-    // run again and write it again.
     for (size_t i = p.shard_sources.size(); path_exists(shard_path(ctx.dir, i)); ++i) remove_all(shard_path(ctx.dir, i));
     std::fprintf(stderr, "%s: resuming at source %zu/%zu, prompt %llu (%lld samples kept so far)\n",
                  ctx.spec.name.c_str(), std::min(p.source + 1, n_sources), n_sources,
-                 static_cast<unsigned long long>(p.position.examples),
-                 static_cast<long long>([&] {
-                   int64_t k = 0;
-                   for (const auto& s : p.stats) k += s.kept;
-                   return k;
-                 }()));
+                 static_cast<unsigned long long>(p.position.examples), static_cast<long long>(p.totals().kept));
   } else {
     remove_all(path_join(ctx.dir, "shards"));
     remove_all(progress_path);
@@ -508,62 +552,153 @@ std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContex
   }
   make_dirs(path_join(ctx.dir, "shards"));
   ctx.run.forget_steps_after(ctx.spec.name, p.commits);
+  return p;
+}
 
-  Policy policy = load_policy(c.model, ctx, where + ": model");
-  ThreadPool pool(c.reward_threads > 0 ? static_cast<size_t>(c.reward_threads) : 0);
+// The progress bar's total: the kept samples wanted, when every kind has a finite quota (else 0: no total).
+size_t bar_total(const MixPlan& plan, int64_t total) {
+  if (!plan.given) return 0;
+  size_t sum = 0;
+  for (const auto& [kind, x] : plan.value) {
+    const int64_t q = plan.collect_quota(kind, total);
+    if (q < 0) return 0;
+    sum += static_cast<size_t>(q);
+  }
+  return sum;
+}
 
-  auto kept_of_kind = [&](SourceKind kind) {
-    int64_t n = 0;
-    for (size_t i = 0; i < n_sources; ++i) n += c.parsed_sources[i].kind == kind ? p.stats[i].kept : 0;
-    return n;
-  };
-  auto totals = [&] {
-    SourceStats t;
-    for (const auto& s : p.stats) {
-      t.prompts += s.prompts;
-      t.samples += s.samples;
-      t.correct += s.correct;
-      t.kept += s.kept;
-      t.kept_generated += s.kept_generated;
-    }
-    return t;
-  };
-  // The bar's total: the kept samples wanted, when every kind has a finite quota.
-  size_t bar_total = 0;
-  if (plan.given) {
-    for (const auto& [kind, x] : plan.value) {
-      const int64_t q = plan.collect_quota(kind, c.total);
-      if (q < 0) {
-        bar_total = 0;
-        break;
+// A source's prompt file as a stream spec (its `stage:` reference resolved).
+data::PromptDatasetSpec stream_spec(const RsSourceConfig& s, StageContext& ctx) {
+  data::PromptDatasetSpec spec;
+  spec.path = ctx.resolve_ref(s.data.path);
+  spec.format = s.data.format;
+  spec.question_key = s.data.question_key;
+  spec.answer_key = s.data.answer_key;
+  spec.target_lang = s.data.target_lang;
+  spec.limit = s.data.limit;
+  spec.skip_bad_lines = s.data.skip_bad_lines;
+  return spec;
+}
+
+// The sampling loop over every source not yet done: batches of prompts through SourceRunner, the kept lines
+// collected until a commit writes them as a shard, the bar, and the stop on SIGINT/SIGTERM.
+class SamplingLoop {
+ public:
+  SamplingLoop(const RejectionSamplingConfig& c, const MixPlan& plan, Progress& p, StageContext& ctx)
+      : c_(c), plan_(plan), p_(p), ctx_(ctx), progress_path_(path_join(ctx.dir, "progress.json")),
+        policy_(load_policy(c.model, ctx, ctx.spec.where + ": model")),
+        pool_(c.reward_threads > 0 ? static_cast<size_t>(c.reward_threads) : 0),
+        bar_(ctx.spec.name, bar_total(plan, c.total), ctx.quiet),
+        kept_at_start_(p.totals().kept), samples_at_start_(p.totals().samples) {
+    bar_.start_at(static_cast<size_t>(kept_at_start_));
+    t0_ = SteadyClock::now();
+  }
+
+  void run() {
+    for (size_t si = p_.source; si < c_.parsed_sources.size(); ++si) run_source(si);
+    bar_.finish();
+  }
+
+  double session_s() const { return seconds_since(t0_); }
+
+ private:
+  void run_source(size_t si) {
+    const RsSourceConfig& s = c_.parsed_sources[si];
+    SourceStats& stats = p_.stats[si];
+    if (stats.done) return;
+    const data::PromptDatasetSpec spec = stream_spec(s, ctx_);
+    data::PromptStream stream(spec, si == p_.source ? p_.position : data::PromptStream::Position());
+    SourceRunner runner(c_, s, si, policy_, ctx_, pool_);
+    const int64_t kind_quota = plan_.collect_quota(s.kind, c_.total);
+    const std::function<int64_t()> room = [&] { return room_of(s, stats, kind_quota); };
+    while (!stats.done) {
+      std::vector<PromptItem> batch;
+      if (room() != 0) batch = read_batch(stream);
+      if (batch.empty() || !runner.run_batch(batch, stats, room, pending_)) stats.done = true;
+      pending_prompts_ += static_cast<int64_t>(batch.size());
+      show_progress();
+      if (stats.done) {
+        if (stream.skipped_bad_lines()) {
+          std::fprintf(stderr, "warning: %s: skipped %zu malformed lines\n", spec.path.c_str(), stream.skipped_bad_lines());
+        }
+        commit(si, si + 1, data::PromptStream::Position());
+      } else if (pending_prompts_ >= c_.shard_prompts || interrupt_requested()) {
+        commit(si, si, stream.position());
       }
-      bar_total += static_cast<size_t>(q);
+      if (interrupt_requested()) {
+        const SourceStats t = p_.totals();
+        throw Interrupted(str_cat("stage '", ctx_.spec.name, "' stopped after ", t.prompts, " prompts (", t.kept,
+                                  " samples kept, saved in ", ctx_.dir, "/shards)"),
+                          interrupt_signal());
+      }
     }
   }
-  ProgressBar bar(ctx.spec.name, bar_total, ctx.quiet);
-  const int64_t kept_at_start = totals().kept, samples_at_start = totals().samples;
-  bar.start_at(static_cast<size_t>(kept_at_start));
-  const auto t0 = SteadyClock::now();
 
-  std::vector<std::string> pending;
-  int64_t pending_prompts = 0;
+  // Samples a source may still keep: the rest of its own quota and of its kind's (-1: no limit).
+  int64_t room_of(const RsSourceConfig& s, const SourceStats& stats, int64_t kind_quota) const {
+    int64_t r = -1;
+    if (s.quota >= 0) r = std::max<int64_t>(0, s.quota - stats.kept);
+    if (kind_quota >= 0) {
+      const int64_t k = std::max<int64_t>(0, kind_quota - kept_of_kind(s.kind));
+      r = r < 0 ? k : std::min(r, k);
+    }
+    return r;
+  }
+
+  int64_t kept_of_kind(SourceKind kind) const {
+    int64_t n = 0;
+    for (size_t i = 0; i < c_.parsed_sources.size(); ++i) n += c_.parsed_sources[i].kind == kind ? p_.stats[i].kept : 0;
+    return n;
+  }
+
+  // The next batch_prompts prompts of the stream (fewer at its end), each with its index in the source.
+  std::vector<PromptItem> read_batch(data::PromptStream& stream) const {
+    std::vector<PromptItem> batch;
+    while (static_cast<int64_t>(batch.size()) < c_.batch_prompts) {
+      const int64_t index = static_cast<int64_t>(stream.position().examples);
+      std::optional<data::PromptExample> ex = stream.next();
+      if (!ex) break;
+      PromptItem item;
+      item.ex = std::move(*ex);
+      item.index = index;
+      batch.push_back(std::move(item));
+    }
+    return batch;
+  }
+
+  void show_progress() {
+    const SourceStats t = p_.totals();
+    const double s = session_s();
+    bar_.update(static_cast<size_t>(t.kept),
+                {{"kept/s", s > 0 ? (t.kept - kept_at_start_) / s : 0.0},
+                 {"accept", t.samples > 0 ? static_cast<double>(t.kept_generated) / t.samples : 0.0},
+                 {"prompts", static_cast<double>(t.prompts)}});
+  }
+
   // Order matters for a kill at any moment: the shard, then the metrics line, then progress.json, which makes
   // both part of the state. A shard or metrics line written after the last progress.json is dropped on resume
   // and written again.
-  auto commit = [&](size_t shard_source, size_t next_source, const data::PromptStream::Position& pos) {
-    if (!pending.empty()) {
+  void commit(size_t shard_source, size_t next_source, const data::PromptStream::Position& pos) {
+    if (!pending_.empty()) {
       std::string text;
-      for (const auto& l : pending) text += l + "\n";
-      write_file_atomic(shard_path(ctx.dir, p.shard_sources.size()), text);
-      p.shard_sources.push_back(static_cast<int64_t>(shard_source));
+      for (const auto& l : pending_) text += l + "\n";
+      write_file_atomic(shard_path(ctx_.dir, p_.shard_sources.size()), text);
+      p_.shard_sources.push_back(static_cast<int64_t>(shard_source));
     }
-    p.source = next_source;
-    p.position = pos;
-    ++p.commits;
-    const double session_s = seconds_since(t0);
-    pending.clear();
-    pending_prompts = 0;
-    const SourceStats t = totals();
+    p_.source = next_source;
+    p_.position = pos;
+    ++p_.commits;
+    const double session = session_s();
+    pending_.clear();
+    pending_prompts_ = 0;
+    ctx_.run.log_metrics(ctx_.spec.name, p_.commits, commit_metrics(shard_source, session));
+    Progress saved = p_;
+    saved.elapsed_s = p_.elapsed_s + session;
+    write_file_atomic(progress_path_, json::dump(saved.to_json()) + "\n");
+  }
+
+  Metrics commit_metrics(size_t shard_source, double session) const {
+    const SourceStats t = p_.totals();
     Metrics m;
     m.set("source", static_cast<double>(shard_source));
     m.set("prompts", static_cast<double>(t.prompts));
@@ -571,94 +706,43 @@ std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContex
     m.set("correct", static_cast<double>(t.correct));
     m.set("kept", static_cast<double>(t.kept));
     m.set("acceptance_rate", t.samples > 0 ? static_cast<double>(t.kept_generated) / t.samples : 0.0);
-    m.set("samples_per_s", session_s > 0 ? (t.samples - samples_at_start) / session_s : 0.0);
-    m.set("kept_per_s", session_s > 0 ? (t.kept - kept_at_start) / session_s : 0.0);
-    ctx.run.log_metrics(ctx.spec.name, p.commits, m);
-    Progress saved = p;
-    saved.elapsed_s = p.elapsed_s + session_s;
-    write_file_atomic(progress_path, json::dump(saved.to_json()) + "\n");
-  };
-
-  for (size_t si = p.source; si < n_sources; ++si) {
-    const RsSourceConfig& s = c.parsed_sources[si];
-    SourceStats& stats = p.stats[si];
-    if (stats.done) continue;
-    data::PromptDatasetSpec spec;
-    spec.path = ctx.resolve_ref(s.data.path);
-    spec.format = s.data.format;
-    spec.question_key = s.data.question_key;
-    spec.answer_key = s.data.answer_key;
-    spec.target_lang = s.data.target_lang;
-    spec.limit = s.data.limit;
-    spec.skip_bad_lines = s.data.skip_bad_lines;
-    data::PromptStream stream(spec, si == p.source ? p.position : data::PromptStream::Position());
-    SourceRunner runner(c, s, si, policy, ctx, pool);
-    const int64_t kind_quota = plan.collect_quota(s.kind, c.total);
-    auto room = [&]() -> int64_t {
-      int64_t r = -1;
-      if (s.quota >= 0) r = std::max<int64_t>(0, s.quota - stats.kept);
-      if (kind_quota >= 0) {
-        const int64_t k = std::max<int64_t>(0, kind_quota - kept_of_kind(s.kind));
-        r = r < 0 ? k : std::min(r, k);
-      }
-      return r;
-    };
-    while (!stats.done) {
-      std::vector<PromptItem> batch;
-      if (room() != 0) {
-        while (static_cast<int64_t>(batch.size()) < c.batch_prompts) {
-          const int64_t index = static_cast<int64_t>(stream.position().examples);
-          std::optional<data::PromptExample> ex = stream.next();
-          if (!ex) break;
-          PromptItem item;
-          item.ex = std::move(*ex);
-          item.index = index;
-          batch.push_back(std::move(item));
-        }
-      }
-      if (batch.empty() || !runner.run_batch(batch, stats, room, pending)) stats.done = true;
-      pending_prompts += static_cast<int64_t>(batch.size());
-      const SourceStats t = totals();
-      const double session_s = seconds_since(t0);
-      bar.update(static_cast<size_t>(t.kept),
-                 {{"kept/s", session_s > 0 ? (t.kept - kept_at_start) / session_s : 0.0},
-                  {"accept", t.samples > 0 ? static_cast<double>(t.kept_generated) / t.samples : 0.0},
-                  {"prompts", static_cast<double>(t.prompts)}});
-      if (stats.done) {
-        if (stream.skipped_bad_lines()) {
-          std::fprintf(stderr, "warning: %s: skipped %zu malformed lines\n", spec.path.c_str(), stream.skipped_bad_lines());
-        }
-        commit(si, si + 1, data::PromptStream::Position());
-      } else if (pending_prompts >= c.shard_prompts || interrupt_requested()) {
-        commit(si, si, stream.position());
-      }
-      if (interrupt_requested()) {
-        throw Interrupted(str_cat("stage '", ctx.spec.name, "' stopped after ", totals().prompts, " prompts (",
-                                  totals().kept, " samples kept, saved in ", ctx.dir, "/shards)"),
-                          interrupt_signal());
-      }
-    }
+    m.set("samples_per_s", session > 0 ? (t.samples - samples_at_start_) / session : 0.0);
+    m.set("kept_per_s", session > 0 ? (t.kept - kept_at_start_) / session : 0.0);
+    return m;
   }
-  bar.finish();
 
-  const json::Document stats = write_final_mix(c, plan, p, p.elapsed_s + seconds_since(t0), ctx);
-  const SourceStats t = totals();
+  const RejectionSamplingConfig& c_;
+  const MixPlan& plan_;
+  Progress& p_;
+  StageContext& ctx_;
+  const std::string progress_path_;
+  Policy policy_;
+  ThreadPool pool_;
+  ProgressBar bar_;
+  const int64_t kept_at_start_, samples_at_start_;
+  SteadyClock::time_point t0_;
+  std::vector<std::string> pending_;  // the kept lines of the shard being filled
+  int64_t pending_prompts_ = 0;
+};
+
+// The last metrics line (with `written`) and the summary table on stderr (stdout stays clean for
+// r1 bench rejection --json).
+void report(const RejectionSamplingConfig& c, const Progress& p, int64_t written, StageContext& ctx) {
+  const SourceStats t = p.totals();
   Metrics m;
   m.set("prompts", static_cast<double>(t.prompts));
   m.set("samples", static_cast<double>(t.samples));
   m.set("kept", static_cast<double>(t.kept));
-  m.set("written", static_cast<double>(stats["written"].GetInt64()));
+  m.set("written", static_cast<double>(written));
   m.set("acceptance_rate", t.samples > 0 ? static_cast<double>(t.kept_generated) / t.samples : 0.0);
   ctx.run.log_metrics(ctx.spec.name, p.commits + 1, m);
 
-  // The summary goes to stderr with the other status lines: stdout stays clean (r1 bench rejection --json).
   std::fprintf(stderr, "\n%s: %lld prompts, %lld samples, %lld correct, %lld kept, %lld written to %s\n", ctx.spec.name.c_str(),
               static_cast<long long>(t.prompts), static_cast<long long>(t.samples), static_cast<long long>(t.correct),
-              static_cast<long long>(t.kept), static_cast<long long>(stats["written"].GetInt64()),
-              path_join(ctx.dir, "sft.jsonl").c_str());
+              static_cast<long long>(t.kept), static_cast<long long>(written), path_join(ctx.dir, "sft.jsonl").c_str());
   std::fprintf(stderr, "  %-20s %-9s %8s %8s %8s %8s %8s %10s\n", "source", "kind", "prompts", "samples", "correct", "kept",
               "accept", "CoT chars");
-  for (size_t i = 0; i < n_sources; ++i) {
+  for (size_t i = 0; i < c.parsed_sources.size(); ++i) {
     const SourceStats& s = p.stats[i];
     const double acc = s.acceptance_rate();
     std::fprintf(stderr, "  %-20s %-9s %8lld %8lld %8lld %8lld %7.1f%% %10.0f\n", c.parsed_sources[i].name.c_str(),
@@ -666,6 +750,16 @@ std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContex
                 static_cast<long long>(s.samples), static_cast<long long>(s.correct), static_cast<long long>(s.kept),
                 std::isfinite(acc) ? 100 * acc : 0.0, s.cot_kept ? s.cot_chars_sum / s.cot_kept : 0.0);
   }
+}
+
+std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContext& ctx) {
+  if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
+  const MixPlan plan = MixPlan::parse(c.mix.text, c.total, ctx.spec.where);
+  Progress p = start_or_resume(c, ctx);
+  SamplingLoop loop(c, plan, p, ctx);
+  loop.run();
+  const json::Document stats = write_final_mix(c, plan, p, p.elapsed_s + loop.session_s(), ctx);
+  report(c, p, stats["written"].GetInt64(), ctx);
   return ctx.dir;
 }
 
