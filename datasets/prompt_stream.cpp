@@ -13,11 +13,25 @@ PromptStream::PromptStream(PromptDatasetSpec spec, Position start)
   if (spec_.format == "mgsm") {
     lang_ = spec_.target_lang.empty() ? detail::mgsm_file_language(spec_.path) : spec_.target_lang;
   }
-  if (pos_.offset > 0) {
-    in_.seekg(static_cast<std::streamoff>(pos_.offset));
-    R1_CHECK(in_.good(), spec_.path, ": cannot continue at byte ", pos_.offset, " (the file is shorter than when the "
-             "position was saved: was it changed?)");
+  if (pos_.offset > 0) check_and_seek();
+}
+
+// A saved position must lie in the file and at the start of a line (or at the end of a file without a final
+// newline): a file changed since the position was saved is an error, not a source that silently ends or a
+// prompt read from the middle of a line. (seekg past the end succeeds, so the size is checked first.)
+void PromptStream::check_and_seek() {
+  in_.seekg(0, std::ios::end);
+  const std::streamoff size = in_.tellg();
+  R1_CHECK(in_.good() && static_cast<uint64_t>(size) >= pos_.offset, spec_.path, ": cannot continue at byte ",
+           pos_.offset, " (line ", pos_.line + 1, "): the file has ", size,
+           " bytes, it is shorter than when the position was saved (was it changed?)");
+  if (static_cast<uint64_t>(size) > pos_.offset) {
+    in_.seekg(static_cast<std::streamoff>(pos_.offset - 1));
+    R1_CHECK(in_.get() == '\n', spec_.path, ": cannot continue at byte ", pos_.offset, " (line ", pos_.line + 1,
+             "): it is not the start of a line (the file changed since the position was saved)");
   }
+  in_.clear();
+  in_.seekg(static_cast<std::streamoff>(pos_.offset));
 }
 
 std::optional<PromptExample> PromptStream::next() {

@@ -21,7 +21,8 @@ class PromptStream {
     uint64_t examples = 0;  // examples returned so far (counts toward spec.limit)
   };
 
-  // Opens spec.path (an r1::Error naming it when it cannot) at its start, or at `start`.
+  // Opens spec.path (an r1::Error naming it when it cannot) at its start, or at `start`, which must be a line
+  // start within the file (else an r1::Error: the file changed since the position was saved).
   explicit PromptStream(PromptDatasetSpec spec);
   PromptStream(PromptDatasetSpec spec, Position start);
 
@@ -33,6 +34,8 @@ class PromptStream {
   size_t skipped_bad_lines() const { return skipped_; }
 
  private:
+  void check_and_seek();
+
   PromptDatasetSpec spec_;
   std::ifstream in_;
   Position pos_;

@@ -158,7 +158,14 @@ std::vector<Decision> decide_prompt(const std::vector<Candidate>& candidates, Ke
   if (keep == KeepMode::All) {
     chosen = passing;
   } else if (keep == KeepMode::FirstK) {
-    chosen.assign(passing.begin(), passing.begin() + std::min<size_t>(passing.size(), static_cast<size_t>(k)));
+    // The first k distinct: an exact copy of one already chosen is passed over, also with the duplicate filter
+    // off (when on, it has already dropped copies, near ones too).
+    for (size_t i : passing) {
+      if (static_cast<int64_t>(chosen.size()) >= k) break;
+      bool copy = false;
+      for (size_t j : chosen) copy = copy || candidates[j].text == candidates[i].text;
+      if (!copy) chosen.push_back(i);
+    }
   } else if (!passing.empty()) {
     size_t best = passing.front();
     for (size_t i : passing) {

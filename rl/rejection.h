@@ -88,7 +88,8 @@ struct Decision {
 // correct one is checked by the readability filters (on `text`, with the prompt for language detection and
 // `group` for duplicates) and the decision lists every filter it failed; of those that pass, the keep
 // mode picks — all: every one (near-duplicates of an earlier kept one already fail `duplicate`); best: the
-// one with the highest reward (ties: the earliest); first_k: the first k in sample order — and the quota
+// one with the highest reward (ties: the earliest); first_k: the first k distinct in sample order (an exact copy
+// of one already chosen is passed over even with the duplicate filter off) — and the quota
 // (`room` samples still allowed, -1 = no limit) cuts the rest in the same order. Kept samples are remembered
 // by the duplicate filter; the caller calls filter.forget_group(group) once the prompt is done.
 std::vector<Decision> decide_prompt(const std::vector<Candidate>& candidates, KeepMode keep, int64_t k, int64_t room,

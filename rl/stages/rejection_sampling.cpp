@@ -89,6 +89,13 @@ void RejectionSamplingConfig::validate(const std::string& where) {
     parsed_sources.push_back(std::move(s));
   }
   sources.text = json::dump(resolved);
+  for (const auto& [kind, x] : plan.value) {
+    bool has_source = false;
+    for (const auto& s : parsed_sources) has_source = has_source || s.kind == kind;
+    R1_CHECK(has_source || !exact_ratio, where, ": mix.", enum_name(kind), ": no source has kind '", enum_name(kind),
+             "': with exact_ratio the final set would be empty (add a source of this kind, remove it from mix, or set "
+             "exact_ratio to false)");
+  }
   filters.validate(where + ": filters");
   R1_CHECK(batch_prompts >= 1 && shard_prompts >= 1, where, ": batch_prompts and shard_prompts must be >= 1");
   R1_CHECK(threads >= 0 && reward_threads >= 0, where, ": threads and reward_threads must be >= 0");
@@ -99,6 +106,12 @@ namespace {
 // ---------------------------------------------------------------------------------------------------------
 // Progress (progress.json): what --resume continues from.
 
+std::string comma_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "(none)" : out;
+}
+
 struct Progress {
   size_t source = 0;                     // the source in progress (sources before it are done)
   data::PromptStream::Position position; // of that source: where its next prompt starts
@@ -106,6 +119,7 @@ struct Progress {
   std::vector<int64_t> shard_sources;    // per shard written: its source
   std::vector<SourceStats> stats;        // per source
   double elapsed_s = 0;                  // wall time of earlier sessions
+  std::vector<std::string> names;        // the sources' names, in order: whom the counters belong to
 
   // Every source's counters summed (the ones the metrics and the bar show).
   SourceStats totals() const {
@@ -140,10 +154,15 @@ struct Progress {
     }
     doc.AddMember("stats", st, a);
     doc.AddMember("elapsed_s", json::Value(elapsed_s), a);
+    json::Value names_json(rapidjson::kArrayType);
+    for (const auto& n : names) names_json.PushBack(json::Value(n.c_str(), a), a);
+    doc.AddMember("sources", names_json, a);
     return doc;
   }
 
-  static Progress from_json(const json::Value& v, size_t n_sources, const std::string& where) {
+  // Reads progress.json back; an error when it was written for other sources than `names` (renamed,
+  // reordered, added or removed since), whose positions and counters it would credit to the wrong ones.
+  static Progress from_json(const json::Value& v, const std::vector<std::string>& names, const std::string& where) {
     Progress p;
     p.source = static_cast<size_t>(json::get_int(v, "source", where));
     const json::Value& pos = json::get(v, "position", where);
@@ -154,9 +173,13 @@ struct Progress {
     for (const auto& s : json::get(v, "shard_sources", where).GetArray()) p.shard_sources.push_back(s.GetInt64());
     for (const auto& s : json::get(v, "stats", where).GetArray()) p.stats.push_back(SourceStats::from_json(s, where));
     p.elapsed_s = json::get_double(v, "elapsed_s", where);
-    R1_CHECK(p.stats.size() == n_sources && p.source <= n_sources, where, ": written for ", p.stats.size(),
-             " sources, the recipe has ", n_sources, " (the sources changed: run without --resume, or use another "
-             "--output)");
+    for (const auto& n : json::get(v, "sources", where).GetArray()) {
+      R1_CHECK(n.IsString(), where, ": key 'sources': expected a list of source names");
+      p.names.emplace_back(n.GetString(), n.GetStringLength());
+    }
+    R1_CHECK(p.names == names && p.stats.size() == names.size() && p.source <= names.size(), where,
+             ": written for the sources ", comma_list(p.names), "; the recipe has ", comma_list(names),
+             " (the sources changed: run without --resume, or use another --output)");
     return p;
   }
 };
@@ -539,8 +562,9 @@ Progress start_or_resume(const RejectionSamplingConfig& c, StageContext& ctx) {
   const std::string progress_path = path_join(ctx.dir, "progress.json");
   Progress p;
   p.stats.resize(n_sources);
+  for (const auto& s : c.parsed_sources) p.names.push_back(s.name);
   if (ctx.resume && path_exists(progress_path)) {
-    p = Progress::from_json(json::parse_file(progress_path, false), n_sources, progress_path);
+    p = Progress::from_json(json::parse_file(progress_path, false), p.names, progress_path);
     for (size_t i = p.shard_sources.size(); path_exists(shard_path(ctx.dir, i)); ++i) remove_all(shard_path(ctx.dir, i));
     std::fprintf(stderr, "%s: resuming at source %zu/%zu, prompt %llu (%lld samples kept so far)\n",
                  ctx.spec.name.c_str(), std::min(p.source + 1, n_sources), n_sources,

@@ -177,6 +177,18 @@ TEST(RejectionRules, KeepBestFirstKAndTheQuota) {
   }
 }
 
+TEST(RejectionRules, FirstKKeepsDistinctSamplesEvenWithTheDuplicateFilterOff) {
+  // "first k distinct" is the keep mode's own rule: with `duplicate` switched off, an exact copy of a sample it
+  // keeps is passed over (keep_mode), not kept a second time.
+  using O = Outcome;
+  data::FilterOptions options;
+  options.duplicate.enabled = false;
+  data::ReadabilityFilter filter{options};
+  const auto d = decide_prompt(six_samples(), KeepMode::FirstK, 2, -1, filter, "What is 40 + 2?", "", "p");
+  EXPECT_EQ(outcomes(d), (std::vector<O>{O::Kept, O::NotCorrect, O::KeepMode, O::Filtered, O::Kept, O::Filtered}));
+  EXPECT_TRUE(d[2].failed.empty());  // not counted as a filter drop: the filter is off
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Streamed prompts.
 
@@ -217,6 +229,38 @@ TEST(PromptStream, ReadsWhatTheLoaderReadsAndContinuesAtASavedPosition) {
   spec.skip_bad_lines = false;
   data::PromptStream strict(spec, mid);
   EXPECT_NE(error_of([&] { strict.next(); }).find(path + ":4"), std::string::npos);
+  cleanup_if_passed(dir);
+}
+
+TEST(PromptStream, RefusesASavedPositionPastTheEndOrInsideALine) {
+  // A resume whose prompt file changed since the position was saved: an error naming the file, not a source
+  // that silently ends (past the end) or a prompt read from the middle of a line.
+  const std::string dir = scratch_dir();
+  const std::string path = dir + "/p.jsonl";
+  const std::string first = "{\"prompt\": \"a\"}\n";
+  write_text(path, first + "{\"prompt\": \"b\"}");  // no newline at the end
+  data::PromptDatasetSpec spec;
+  spec.path = path;
+  data::PromptStream::Position past;
+  past.offset = 1000;
+  past.line = past.examples = 40;
+  const std::string err = error_of([&] { data::PromptStream s(spec, past); });
+  EXPECT_NE(err.find(path), std::string::npos) << err;
+  EXPECT_NE(err.find("shorter"), std::string::npos) << err;
+  data::PromptStream::Position inside;
+  inside.offset = 3;
+  const std::string err2 = error_of([&] { data::PromptStream s(spec, inside); });
+  EXPECT_NE(err2.find(path), std::string::npos) << err2;
+  EXPECT_NE(err2.find("not the start of a line"), std::string::npos) << err2;
+  // The saved positions a stream really reaches are accepted: a line start, and the end of a file without a
+  // final newline.
+  data::PromptStream whole(spec);
+  ASSERT_TRUE(whole.next().has_value());
+  data::PromptStream second(spec, whole.position());
+  ASSERT_TRUE(second.next().has_value());
+  EXPECT_EQ(second.position().offset, static_cast<uint64_t>(first.size() + 15));
+  data::PromptStream at_end(spec, second.position());
+  EXPECT_FALSE(at_end.next().has_value());
   cleanup_if_passed(dir);
 }
 
@@ -341,6 +385,8 @@ TEST(RejectionSamplingStage, ErrorsBeforeStageOneNameTheSourceAndKey) {
       {R"([{"path": ")" + p + R"("}, {"path": ")" + p + R"("}])", "", {"sources[1] (p): two sources are named 'p'"}},
       {R"([{"path": ")" + p + R"(", "kind": "general"}])", R"(, "mix": {"reasoning": 10})",
        {"sources[0] (p): kind 'general' has no quota in 'mix'"}},
+      {R"([{"path": ")" + p + R"("}])", R"(, "mix": {"reasoning": 10, "general": 5})",
+       {"stages[0] (rs): mix.general: no source has kind 'general'", "exact_ratio"}},
       {R"([{"path": ")" + p + R"(", "reward": {"name": "math", "options": {"answer_kee": "x"}}}])", "",
        {"sources[0] (p): reward", "answer_kee"}},
       {R"([{"path": ")" + p + R"(", "reference": "with_cot"}])", "", {"'reference' applies to general sources"}},
@@ -532,6 +578,30 @@ TEST(RejectionSamplingStage, GeneralSourceJudgedByAnExternalProcessKeepsTheBestA
   EXPECT_EQ(s["correct"].GetInt64() + s["dropped_not_correct"].GetInt64(), 36);
   EXPECT_GT(s["dropped_not_correct"].GetInt64(), 0);
   EXPECT_EQ(s["kept"].GetInt64(), static_cast<int64_t>(lines.size()));
+  cleanup_if_passed(dir);
+}
+
+TEST(RejectionSamplingStage, ResumeRefusesTheProgressOfOtherSources) {
+  // progress.json belongs to the sources it was written for: a resume whose recipe renamed or reordered them
+  // (same count) must not credit one source's position and counters to another.
+  const std::string dir = scratch_dir();
+  write_prompts(dir + "/math.jsonl", 2);
+  write_chat(dir + "/chat.jsonl", 2);
+  const std::string math = R"({"path": ")" + dir + R"(/math.jsonl", "samples_per_prompt": 1})",
+                    chat = R"({"path": ")" + dir + R"(/chat.jsonl", "kind": "general", "reward": null})";
+  const std::string run = dir + "/run";
+  RunResult r = run_r1({"run", write_recipe(dir, "[" + rs_stage("rs", "[" + math + ", " + chat + "]") + "]"), "--output",
+                        run, "--quiet"},
+                       dir + "/first.log");
+  ASSERT_TRUE(r.exited && r.code == 0) << r.output;
+  ASSERT_TRUE(exists(run + "/stages/rs/progress.json"));
+  std::remove((run + "/state.json").c_str());  // as if killed before the stage was marked complete
+  r = run_r1({"run", write_recipe(dir, "[" + rs_stage("rs", "[" + chat + ", " + math + "]") + "]"), "--output", run,
+              "--resume", "--quiet"},
+             dir + "/swapped.log");
+  EXPECT_TRUE(r.exited && r.code != 0) << r.output;
+  EXPECT_NE(r.output.find("progress.json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("written for the sources math, chat"), std::string::npos) << r.output;
   cleanup_if_passed(dir);
 }
 
