@@ -1,5 +1,16 @@
-// The model shapes the `r1 bench` commands that run recipes share (bench grpo, bench rejection).
+// What the `r1 bench` commands that run recipes share (bench grpo, bench rejection): the model shapes, their
+// parameter counts, and the root directory of their runs (--keep, or a temporary one removed afterwards).
 #pragma once
+
+#include <stdlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "model/causal_lm.h"
 
 namespace r1::cli {
 
@@ -29,5 +40,32 @@ inline const char* k100mConfig = R"({
   "num_nextn_predict_layers": 0, "max_position_embeddings": 4096, "rope_theta": 10000.0,
   "rms_norm_eps": 1e-6, "initializer_range": 0.02,
   "bos_token_id": 256, "eos_token_id": 256, "tie_word_embeddings": false})";
+
+// The parameter counts of a shape (a random-init model built for the count and dropped).
+inline model::ParameterCounts shape_parameters(const char* config, const std::string& where) {
+  return model::CausalLM::init_random(model::ModelConfig::from_json(config, where), 1)->parameter_counts();
+}
+
+// Calls run(root) with the root directory of the runs: `keep` (kept, and said on stderr), or a fresh
+// <TMPDIR>/r1-bench-<what>-XXXXXX removed afterwards, also when run throws. `what`: "grpo", "rejection".
+template <class F>
+auto with_bench_root(const std::string& what, const std::string& keep, F run) -> decltype(run(std::string())) {
+  std::string root = keep;
+  if (root.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    root = std::string(tmp && *tmp ? tmp : "/tmp") + "/r1-bench-" + what + "-XXXXXX";
+    R1_CHECK(mkdtemp(root.data()) != nullptr, "r1 bench ", what, ": cannot create a directory from ", root);
+  }
+  make_dirs(root);
+  try {
+    auto result = run(root);
+    if (keep.empty()) remove_all(root);
+    else std::fprintf(stderr, "r1 bench %s: run directories kept under %s\n", what.c_str(), root.c_str());
+    return result;
+  } catch (...) {
+    if (keep.empty()) remove_all(root);
+    throw;
+  }
+}
 
 }  // namespace r1::cli

@@ -51,13 +51,6 @@ struct Result {
   std::map<std::string, double> median;  // metric -> median over the measured steps
 };
 
-std::string make_temp_dir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/r1-bench-grpo-XXXXXX";
-  R1_CHECK(mkdtemp(tmpl.data()) != nullptr, "r1 bench grpo: cannot create a directory from ", tmpl);
-  return tmpl;
-}
-
 std::string recipe_json(const Shape& s, const BenchArgs& a, int64_t prompts, int64_t group, int64_t max_new) {
   char opts[1024];
   std::snprintf(opts, sizeof opts,
@@ -86,10 +79,7 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
   r.prompts = a.prompts > 0 ? a.prompts : s.prompts;
   r.group = a.group > 0 ? a.group : s.group;
   r.max_new = a.max_new > 0 ? a.max_new : s.max_new;
-  {
-    auto m = model::CausalLM::init_random(model::ModelConfig::from_json(s.config, "r1 bench grpo: " + s.name), 1);
-    r.params = m->parameter_counts();
-  }
+  r.params = shape_parameters(s.config, "r1 bench grpo: " + s.name);
   const std::string dir = path_join(root, s.name);
   make_dirs(dir);
   const std::string recipe = path_join(dir, "recipe.json");
@@ -184,17 +174,11 @@ void run_bench(const BenchArgs& a) {
   std::vector<Shape> shapes;
   if (a.model != "100m") shapes.push_back({"tiny", kTinyConfig, 8, 8, 64});
   if (a.model != "tiny") shapes.push_back({"100m", k100mConfig, 2, 4, 32});
-  const std::string root = a.keep.empty() ? make_temp_dir() : a.keep;
-  make_dirs(root);
-  std::vector<Result> results;
-  try {
-    for (const auto& s : shapes) results.push_back(run_shape(s, a, root));
-  } catch (...) {
-    if (a.keep.empty()) remove_all(root);
-    throw;
-  }
-  if (a.keep.empty()) remove_all(root);
-  else std::fprintf(stderr, "r1 bench grpo: run directories kept under %s\n", root.c_str());
+  const std::vector<Result> results = with_bench_root("grpo", a.keep, [&](const std::string& root) {
+    std::vector<Result> out;
+    for (const auto& s : shapes) out.push_back(run_shape(s, a, root));
+    return out;
+  });
   if (a.json) print_json(results, a);
   else print_table(results, a);
 }

@@ -50,13 +50,6 @@ struct Result {
   double sampling_s = 0, generate_s = 0, reward_s = 0, wall_s = 0;
 };
 
-std::string make_temp_dir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/r1-bench-rejection-XXXXXX";
-  R1_CHECK(mkdtemp(tmpl.data()) != nullptr, "r1 bench rejection: cannot create a directory from ", tmpl);
-  return tmpl;
-}
-
 Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
   Result r;
   r.name = s.name;
@@ -64,10 +57,7 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
   r.samples_per_prompt = a.samples > 0 ? a.samples : s.samples;
   r.max_new = a.max_new > 0 ? a.max_new : s.max_new;
   r.batch = a.batch > 0 ? a.batch : s.batch;
-  {
-    auto m = model::CausalLM::init_random(model::ModelConfig::from_json(s.config, "r1 bench rejection: " + s.name), 1);
-    r.params = m->parameter_counts();
-  }
+  r.params = shape_parameters(s.config, "r1 bench rejection: " + s.name);
   const std::string dir = path_join(root, s.name);
   make_dirs(dir);
   std::string prompts;
@@ -157,17 +147,11 @@ void run_bench(const BenchArgs& a) {
   std::vector<Shape> shapes;
   if (a.model != "100m") shapes.push_back({"tiny", kTinyConfig, 64, 8, 64, 16});
   if (a.model != "tiny") shapes.push_back({"100m", k100mConfig, 8, 4, 32, 8});
-  const std::string root = a.keep.empty() ? make_temp_dir() : a.keep;
-  make_dirs(root);
-  std::vector<Result> results;
-  try {
-    for (const auto& s : shapes) results.push_back(run_shape(s, a, root));
-  } catch (...) {
-    if (a.keep.empty()) remove_all(root);
-    throw;
-  }
-  if (a.keep.empty()) remove_all(root);
-  else std::fprintf(stderr, "r1 bench rejection: run directories kept under %s\n", root.c_str());
+  const std::vector<Result> results = with_bench_root("rejection", a.keep, [&](const std::string& root) {
+    std::vector<Result> out;
+    for (const auto& s : shapes) out.push_back(run_shape(s, a, root));
+    return out;
+  });
   print(results, a);
 }
 

@@ -1,11 +1,10 @@
 // See prompt_dataset.h.
 #include "datasets/prompt_dataset.h"
 
-#include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "common/error.h"
-#include "common/jsonl.h"
 #include "datasets/prompt_stream.h"
 
 namespace r1::data {
@@ -117,13 +116,6 @@ std::string normalise_row(const PromptDatasetSpec& spec, Document& doc, const st
   fail(where, ": unknown dataset format '", spec.format, "' (expected jsonl, gsm8k, math, countdown or mgsm)");
 }
 
-std::string mgsm_language(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  std::string name = path.substr(slash == std::string::npos ? 0 : slash + 1);
-  if (name.rfind("mgsm_", 0) == 0 && name.size() >= 9) return name.substr(5, name.find('.') - 5);
-  return "";
-}
-
 void finish_row(const PromptDatasetSpec& spec, Document& doc, const std::string& question, const std::string& lang) {
   set_string(doc, "question", question);
   if (!lang.empty()) set_string(doc, "target_lang", lang);
@@ -133,7 +125,12 @@ void finish_row(const PromptDatasetSpec& spec, Document& doc, const std::string&
 
 namespace detail {
 
-std::string mgsm_file_language(const std::string& path) { return mgsm_language(path); }
+std::string mgsm_file_language(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  std::string name = path.substr(slash == std::string::npos ? 0 : slash + 1);
+  if (name.rfind("mgsm_", 0) == 0 && name.size() >= 9) return name.substr(5, name.find('.') - 5);
+  return "";
+}
 
 PromptExample parse_prompt_line(const PromptDatasetSpec& spec, const std::string& line, const std::string& where,
                                 const std::string& mgsm_lang) {
@@ -168,47 +165,11 @@ PromptExample make_prompt_example(const std::string& question, json::Document ro
   return ex;
 }
 
+// One reader of prompt files: the stream (datasets/prompt_stream.h), drained.
 std::vector<PromptExample> load_prompt_dataset(const PromptDatasetSpec& spec) {
   std::vector<PromptExample> out;
-  auto full = [&] { return spec.limit >= 0 && static_cast<int64_t>(out.size()) >= spec.limit; };
-  if (spec.format == "mgsm") {
-    std::ifstream in(spec.path, std::ios::binary);
-    R1_CHECK(in.good(), spec.path, ": cannot open for reading");
-    const std::string lang = spec.target_lang.empty() ? mgsm_language(spec.path) : spec.target_lang;
-    std::string line;
-    for (size_t line_no = 1; std::getline(in, line) && !full(); ++line_no) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.empty()) continue;
-      const std::string where = spec.path + ":" + std::to_string(line_no);
-      size_t tab = line.rfind('\t');
-      if (tab == std::string::npos || tab == 0 || tab + 1 == line.size()) {
-        if (spec.skip_bad_lines) continue;
-        fail(where, ": expected 'question<TAB>answer'");
-      }
-      Document doc(rapidjson::kObjectType);
-      std::string question = line.substr(0, tab);
-      set_string(doc, "answer", line.substr(tab + 1));
-      finish_row(spec, doc, question, lang);
-      PromptExample ex{question, std::make_shared<const Document>(std::move(doc)), where};
-      out.push_back(std::move(ex));
-    }
-    return out;
-  }
-  JsonlOptions options;
-  options.skip_bad_lines = spec.skip_bad_lines;
-  // for_each_jsonl hands out a const view; rows are re-parsed into owned documents to normalise them.
-  for_each_jsonl(
-      spec.path,
-      [&](size_t line_no, const json::Value& value) {
-        if (full()) return;
-        const std::string where = spec.path + ":" + std::to_string(line_no);
-        auto doc = std::make_shared<Document>();
-        doc->CopyFrom(value, doc->GetAllocator());
-        std::string question = normalise_row(spec, *doc, where);
-        finish_row(spec, *doc, question, spec.target_lang);
-        out.push_back(PromptExample{question, std::move(doc), where});
-      },
-      options);
+  PromptStream stream(spec);
+  while (std::optional<PromptExample> ex = stream.next()) out.push_back(std::move(*ex));
   return out;
 }
 

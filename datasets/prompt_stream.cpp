@@ -1,6 +1,9 @@
 // See prompt_stream.h.
 #include "datasets/prompt_stream.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include "common/error.h"
 
 namespace r1::data {
@@ -9,7 +12,7 @@ PromptStream::PromptStream(PromptDatasetSpec spec) : PromptStream(std::move(spec
 
 PromptStream::PromptStream(PromptDatasetSpec spec, Position start)
     : spec_(std::move(spec)), in_(spec_.path, std::ios::binary), pos_(start) {
-  R1_CHECK(in_.good(), spec_.path, ": cannot open for reading");
+  R1_CHECK(in_.good(), spec_.path, ": cannot open for reading (", std::strerror(errno), ")");
   if (spec_.format == "mgsm") {
     lang_ = spec_.target_lang.empty() ? detail::mgsm_file_language(spec_.path) : spec_.target_lang;
   }

@@ -1,7 +1,8 @@
 // A prompt dataset read one example at a time (datasets/prompt_dataset.h's formats and row normalisation),
 // so memory does not grow with the file, and resumable: position() says where the next example starts
 // (byte offset, line, examples read so far) and a stream opened at a saved position continues there.
-// Used by the rejection-sampling stage, which may walk millions of prompts and restarts after a kill.
+// Used by the rejection-sampling stage, which may walk millions of prompts and restarts after a kill, and by
+// load_prompt_dataset (which drains a stream: one reader of prompt files).
 #pragma once
 
 #include <cstdint>
@@ -44,8 +45,8 @@ class PromptStream {
 };
 
 namespace detail {
-// One line of a prompt dataset as load_prompt_dataset reads it (prompt_dataset.cpp): the example, or an
-// r1::Error naming `where`. Blank lines are the caller's business.
+// One line of a prompt dataset in its format (prompt_dataset.cpp, which knows the formats): the example, or
+// an r1::Error naming `where`. Blank lines are the caller's business.
 PromptExample parse_prompt_line(const PromptDatasetSpec& spec, const std::string& line, const std::string& where,
                                 const std::string& mgsm_lang);
 std::string mgsm_file_language(const std::string& path);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "common/config_io.h"
 #include "common/error.h"
@@ -214,20 +215,39 @@ double SourceStats::acceptance_rate() const {
                      : std::numeric_limits<double>::quiet_NaN();
 }
 
+namespace {
+
+// Every stored counter of SourceStats by its stats.json / progress.json name: to_json and from_json walk this
+// one list (the per-filter drops and the derived rates are added around it).
+template <class Stats, class F>
+void visit_counters(Stats& s, F&& f) {
+  f("prompts", s.prompts);
+  f("trivial_prompts", s.trivial);
+  f("samples", s.samples);
+  f("correct", s.correct);
+  f("passed_filters", s.passed_filters);
+  f("kept", s.kept);
+  f("kept_generated", s.kept_generated);
+  f("kept_reference", s.kept_reference);
+  f("fallback_no_cot", s.fallback_no_cot);
+  f("dropped_not_correct", s.dropped_not_correct);
+  f("dropped_keep_mode", s.dropped_keep_mode);
+  f("dropped_quota", s.dropped_quota);
+  f("cot_kept", s.cot_kept);
+  f("cot_chars_sum", s.cot_chars_sum);
+  f("generate_s", s.generate_s);
+  f("reward_s", s.reward_s);
+  f("generated_tokens", s.generated_tokens);
+  f("done", s.done);
+}
+
+}  // namespace
+
 json::Document SourceStats::to_json() const {
   json::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   auto num = [](double x) { return std::isfinite(x) ? json::Value(x) : json::Value(rapidjson::kNullType); };
-  doc.AddMember("prompts", json::Value(prompts), a);
-  doc.AddMember("trivial_prompts", json::Value(trivial), a);
-  doc.AddMember("samples", json::Value(samples), a);
-  doc.AddMember("correct", json::Value(correct), a);
-  doc.AddMember("passed_filters", json::Value(passed_filters), a);
-  doc.AddMember("kept", json::Value(kept), a);
-  doc.AddMember("kept_generated", json::Value(kept_generated), a);
-  doc.AddMember("kept_reference", json::Value(kept_reference), a);
-  doc.AddMember("fallback_no_cot", json::Value(fallback_no_cot), a);
-  doc.AddMember("dropped_not_correct", json::Value(dropped_not_correct), a);
+  visit_counters(*this, [&](const char* name, const auto& x) { doc.AddMember(rapidjson::StringRef(name), json::Value(x), a); });
   json::Value by(rapidjson::kObjectType);
   for (data::Filter f : data::all_filters()) {
     by.AddMember(json::Value(rapidjson::StringRef(data::filter_name(f))),
@@ -235,36 +255,26 @@ json::Document SourceStats::to_json() const {
   }
   doc.AddMember("dropped_filtered", json::Value(static_cast<uint64_t>(filters.dropped)), a);
   doc.AddMember("dropped_by_filter", by, a);
-  doc.AddMember("dropped_keep_mode", json::Value(dropped_keep_mode), a);
-  doc.AddMember("dropped_quota", json::Value(dropped_quota), a);
   doc.AddMember("acceptance_rate", num(acceptance_rate()), a);
   doc.AddMember("cot_chars_mean",
                 num(cot_kept > 0 ? cot_chars_sum / static_cast<double>(cot_kept)
                                  : std::numeric_limits<double>::quiet_NaN()),
                 a);
-  doc.AddMember("cot_kept", json::Value(cot_kept), a);
-  doc.AddMember("cot_chars_sum", json::Value(cot_chars_sum), a);
-  doc.AddMember("generate_s", json::Value(generate_s), a);
-  doc.AddMember("reward_s", json::Value(reward_s), a);
-  doc.AddMember("generated_tokens", json::Value(generated_tokens), a);
-  doc.AddMember("done", json::Value(done), a);
   return doc;
 }
 
 SourceStats SourceStats::from_json(const json::Value& v, const std::string& where) {
   SourceStats s;
-  s.prompts = json::get_int(v, "prompts", where);
-  s.trivial = json::get_int(v, "trivial_prompts", where);
-  s.samples = json::get_int(v, "samples", where);
-  s.correct = json::get_int(v, "correct", where);
-  s.passed_filters = json::get_int(v, "passed_filters", where);
-  s.kept = json::get_int(v, "kept", where);
-  s.kept_generated = json::get_int(v, "kept_generated", where);
-  s.kept_reference = json::get_int(v, "kept_reference", where);
-  s.fallback_no_cot = json::get_int(v, "fallback_no_cot", where);
-  s.dropped_not_correct = json::get_int(v, "dropped_not_correct", where);
-  s.dropped_keep_mode = json::get_int(v, "dropped_keep_mode", where);
-  s.dropped_quota = json::get_int(v, "dropped_quota", where);
+  visit_counters(s, [&](const char* name, auto& x) {
+    using T = std::decay_t<decltype(x)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      x = json::get_bool(v, name, where);
+    } else if constexpr (std::is_same_v<T, double>) {
+      x = json::get_double(v, name, where);
+    } else {
+      x = json::get_int(v, name, where);
+    }
+  });
   const json::Value& by = json::get(v, "dropped_by_filter", where);
   for (data::Filter f : data::all_filters()) {
     s.filters.dropped_by[static_cast<size_t>(f)] =
@@ -273,12 +283,6 @@ SourceStats SourceStats::from_json(const json::Value& v, const std::string& wher
   s.filters.dropped = static_cast<size_t>(json::get_int(v, "dropped_filtered", where));
   s.filters.rows = static_cast<size_t>(s.correct);
   s.filters.kept = static_cast<size_t>(s.passed_filters);
-  s.cot_kept = json::get_int(v, "cot_kept", where);
-  s.cot_chars_sum = json::get_double(v, "cot_chars_sum", where);
-  s.generate_s = json::get_double(v, "generate_s", where);
-  s.reward_s = json::get_double(v, "reward_s", where);
-  s.generated_tokens = json::get_int(v, "generated_tokens", where);
-  s.done = json::get_bool(v, "done", where);
   return s;
 }
 
