@@ -13,6 +13,13 @@
 
 namespace r1::rl {
 
+model::ForwardOutput lm_forward(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1,
+                                bool seq_balance_loss) {
+  const at::Tensor segments = batch.segment_ids.slice(0, r0, r1);
+  return model.forward(batch.input_ids.slice(0, r0, r1), packed_attention_bias(segments, at::kFloat),
+                       batch.position_ids.slice(0, r0, r1), seq_balance_loss, segments);
+}
+
 LmTokenLosses lm_token_losses(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1, bool with_mtp,
                               bool seq_balance_loss) {
   const at::Tensor ids = batch.input_ids.slice(0, r0, r1);         // [b, T]
@@ -52,15 +59,16 @@ namespace {
 
 // One optimizer step over `batch`: losses summed over micro-batches, then clip + AdamW + bias update.
 struct LmStepResult {
-  double loss = 0, mtp_loss = 0, balance_loss = 0, grad_norm = 0, lr = 0, targets = 0;
+  double loss = 0, ce = 0, mtp_loss = 0, balance_loss = 0, grad_norm = 0, lr = 0, targets = 0;
   std::vector<at::Tensor> loads;
 };
 
 LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& optimizer, const ScheduleConfig& schedule,
-                     const LmBatch& batch) {
+                     const LmBatch& batch, LmLossTerms* terms, int64_t step, const std::vector<size_t>& indices) {
   LmStepResult r;
   const int64_t rows = batch.input_ids.size(0);
   const int64_t micro = c.micro_batch_rows > 0 ? c.micro_batch_rows : rows;
+  const double ce_weight = terms ? terms->ce_weight() : 1.0;
   r.targets = std::max(1.0, batch.loss_mask.slice(1, 1).sum().item<double>());
   // MTP targets: token t+2 predicted from position t, all three in the same packed sequence.
   double n_mtp = 1.0;
@@ -69,33 +77,47 @@ LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& opti
                           (batch.segment_ids.slice(1, 0, -2) == batch.segment_ids.slice(1, 2)).to(at::kFloat);
     n_mtp = std::max(1.0, mtp_mask.sum().item<double>());
   }
-  for (int64_t r0 = 0; r0 < rows; r0 += micro) {
+  double extra = 0;
+  for (int64_t r0 = 0; (!terms || terms->uses_batch()) && r0 < rows; r0 += micro) {
     const int64_t r1 = std::min(rows, r0 + micro);
     LmTokenLosses tl = lm_token_losses(model, batch, r0, r1, c.mtp_weight > 0, c.moe.seq_aux_alpha > 0);
     model::ForwardOutput& out = tl.forward;
     accumulate_expert_load(r.loads, out.expert_load);
-    at::Tensor loss = tl.nll.sum() / r.targets;
-    r.loss += loss.item<double>();
+    at::Tensor ce = tl.nll.sum() / r.targets;
+    r.ce += ce.item<double>();
     if (c.mtp_weight > 0) {
       at::Tensor mtp_loss = tl.mtp_nll.sum() / n_mtp;
       r.mtp_loss += mtp_loss.item<double>();
-      loss = loss + c.mtp_weight * mtp_loss;
+      ce = ce + c.mtp_weight * mtp_loss;
     }
+    at::Tensor loss = ce_weight == 1.0 ? ce : ce * ce_weight;
     if (c.moe.seq_aux_alpha > 0 && out.seq_balance_loss.defined()) {
       at::Tensor bal = out.seq_balance_loss * (static_cast<double>(r1 - r0) / rows);
       r.balance_loss += bal.item<double>();
       loss = loss + c.moe.seq_aux_alpha * bal;
     }
+    if (terms) {
+      at::Tensor term = terms->micro_batch_term(model, batch, r0, r1, tl, r.targets);
+      if (term.defined()) {
+        extra += term.item<double>();
+        loss = loss + term;
+      }
+    }
     loss.backward();
   }
+  if (terms) extra += terms->step_term(model, step, indices);
+  r.loss = terms ? ce_weight * r.ce + extra : r.ce;
   std::tie(r.grad_norm, r.lr) = optimizer_update(optimizer, c.optim, schedule);
   if (c.moe.bias_update_speed > 0 && !r.loads.empty()) model.update_expert_bias(r.loads, c.moe.bias_update_speed);
   return r;
 }
 
-Metrics lm_step_metrics(const LmTrainConfig& c, const LmStepResult& r, const LmBatch& batch, double step_s) {
+Metrics lm_step_metrics(const LmTrainConfig& c, const LmStepResult& r, const LmBatch& batch, double step_s,
+                        LmLossTerms* terms) {
   Metrics m;
   m.set("loss", r.loss);
+  if (terms && terms->uses_batch()) m.set("ce", r.ce);
+  if (terms) terms->report(m);
   if (c.mtp_weight > 0) m.set("mtp_loss", r.mtp_loss);
   if (c.moe.seq_aux_alpha > 0) m.set("seq_balance_loss", r.balance_loss);
   m.set("lr", r.lr);
@@ -111,7 +133,7 @@ Metrics lm_step_metrics(const LmTrainConfig& c, const LmStepResult& r, const LmB
 }  // namespace
 
 std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::vector<Sequence>& sequences,
-                            StageContext& ctx) {
+                            StageContext& ctx, LmLossTerms* terms) {
   const std::string where = ctx.spec.where;
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   R1_CHECK(!sequences.empty(), ctx.resolve_ref(c.data), ": no training sequences");
@@ -134,14 +156,14 @@ std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::ve
       batch_seqs.push_back(sequences[indices.back()]);
     }
     LmBatch batch = to_device(make_lm_batch(batch_seqs, c.max_len, pad_id, c.pack), device);
-    const LmStepResult r = lm_step(c, s.model(), *s.optimizer, schedule, batch);
+    const LmStepResult r = lm_step(c, s.model(), *s.optimizer, schedule, batch, terms, s.state.step, indices);
     ++s.state.step;
     s.log_batch("sequences", indices);
-    const Metrics m = lm_step_metrics(c, r, batch, seconds_since(t0));
+    const Metrics m = lm_step_metrics(c, r, batch, seconds_since(t0), terms);
     if (s.state.step % std::max<int64_t>(1, c.log_every) == 0 || s.state.step == c.steps) {
       ctx.run.log_metrics(ctx.spec.name, s.state.step, m);
     }
-    bar.update(static_cast<size_t>(s.state.step), m.pick({"loss", "mtp_loss", "lr", "tokens_per_s"}));
+    bar.update(static_cast<size_t>(s.state.step), m.pick({"loss", "kl", "mtp_loss", "lr", "tokens_per_s"}));
     end_of_step(s, ctx, c.checkpoint, c.steps);
   }
   bar.finish();

@@ -65,9 +65,38 @@ struct LmTrainConfig {
   void validate(const std::string& where) const;
 };
 
+// Per-token losses of a batch's rows (below); declared here for LmLossTerms.
+struct LmTokenLosses;
+
+// Loss terms a stage adds to the loop's cross-entropy (the distill stage's logit distillation,
+// rl/stages/distill.h). Without them (pretrain, sft) the step's loss is the cross-entropy (+ MTP, + balance).
+// With them it is ce_weight() × (cross-entropy + MTP) + the terms' losses, and the metrics line's "loss" is
+// that total, its cross-entropy "ce".
+class LmLossTerms {
+ public:
+  virtual ~LmLossTerms() = default;
+  // Weight of the cross-entropy (and MTP) on the step's sequences.
+  virtual double ce_weight() const = 0;
+  // Whether the step's sequences are run through the model at all (false: the terms bring their own data, and
+  // ce_weight() is 0).
+  virtual bool uses_batch() const { return true; }
+  // Per micro-batch (rows [r0, r1) of `batch`, whose forward through `model` is in tl): a differentiable scalar added to the
+  // micro-batch's loss before its backward — its share of the step's term, normalised by `step_targets` (the
+  // loss targets of the whole step) — or an undefined tensor.
+  virtual at::Tensor micro_batch_term(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1,
+                                      const LmTokenLosses& tl, double step_targets) = 0;
+  // Once per step after the micro-batches and before the optimizer update: a term with data of its own (it runs
+  // its own forward and backward into the model's gradients). `indices` are the step's sequences. Returns the
+  // term's loss value (0 for none).
+  virtual double step_term(model::CausalLM& model, int64_t step, const std::vector<size_t>& indices) = 0;
+  // Adds the step's term metrics (accumulated over its micro-batches / step term) to m and resets them.
+  virtual void report(Metrics& m) = 0;
+};
+
 // Trains `policy` on `sequences` (the stage's data, already tokenised) and returns the final directory.
+// `terms` (optional, not owned) adds loss terms to every step.
 std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::vector<Sequence>& sequences,
-                            StageContext& ctx);
+                            StageContext& ctx, LmLossTerms* terms = nullptr);
 
 // The EOS id sequences end with: the tokenizer's, else the model config's first eos_token_id.
 std::optional<int64_t> lm_eos_id(const Policy& policy);
@@ -84,5 +113,10 @@ struct LmTokenLosses {
 };
 LmTokenLosses lm_token_losses(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1, bool with_mtp,
                               bool seq_balance_loss);
+
+// The training forward alone over rows [r0, r1) of a packed or padded batch (block-diagonal attention bias,
+// restarting positions): what lm_token_losses runs, for a second model on the same rows (a teacher).
+model::ForwardOutput lm_forward(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1,
+                                bool seq_balance_loss = false);
 
 }  // namespace r1::rl

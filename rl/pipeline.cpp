@@ -9,6 +9,7 @@
 #include "common/interrupt.h"
 #include "common/seed.h"
 #include "rl/stage.h"
+#include "rl/stages/distill.h"
 #include "rl/stages/evaluate.h"
 #include "rl/stages/grpo.h"
 #include "rl/stages/pretrain.h"
@@ -50,6 +51,10 @@ const std::vector<StageType>& stage_table() {
       {"rejection_sampling",
        "SFT data from a policy: sample, keep the correct, filter for readability, mix kinds (R1 section 2.3.3)",
        make_rejection_sampling_stage, fields_of<RejectionSamplingConfig>, true},
+      {"distill",
+       "distil a teacher into a student: SFT on the teacher's text re-tokenised for the student (R1), optionally "
+       "forward-KL to its logits or on-policy reverse KL",
+       make_distill_stage, fields_of<DistillConfig>, true},
   };
   return table;
 }

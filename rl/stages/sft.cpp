@@ -40,11 +40,16 @@ std::vector<Sequence> prompt_template_sequences(const SftConfig& c, const std::v
 
 }  // namespace
 
-std::vector<Sequence> sft_sequences(const SftConfig& c, const model::Tokenizer& tok, const std::string& path,
-                                    std::optional<int64_t> eos, const std::string& where) {
+std::vector<data::Conversation> load_sft_conversations(const SftConfig& c, const std::string& path) {
   size_t skipped = 0;
   std::vector<data::Conversation> convs = data::load_chat_jsonl(path, c.train.skip_bad_lines, &skipped);
   if (skipped) std::fprintf(stderr, "warning: %s: skipped %zu malformed lines\n", path.c_str(), skipped);
+  return convs;
+}
+
+std::vector<Sequence> sft_sequences(const SftConfig& c, const model::Tokenizer& tok,
+                                    const std::vector<data::Conversation>& convs, std::optional<int64_t> eos,
+                                    const std::string& where) {
   if (!c.prompt_template.empty()) return prompt_template_sequences(c, convs, tok, eos, where);
   const model::ChatTemplate chat = model::ChatTemplate::resolve(c.chat_template, tok);
   std::vector<Sequence> out;
@@ -52,6 +57,41 @@ std::vector<Sequence> sft_sequences(const SftConfig& c, const model::Tokenizer& 
   for (const auto& conv : convs) {
     model::ChatTokens t = model::tokenize_chat(tok, chat.render_segments(conv.messages));
     out.push_back(Sequence{std::move(t.ids), std::move(t.trainable)});
+  }
+  return out;
+}
+
+std::vector<Sequence> sft_sequences(const SftConfig& c, const model::Tokenizer& tok, const std::string& path,
+                                    std::optional<int64_t> eos, const std::string& where) {
+  return sft_sequences(c, tok, load_sft_conversations(c, path), eos, where);
+}
+
+std::vector<std::vector<int64_t>> sft_prompt_ids(const SftConfig& c, const model::Tokenizer& tok,
+                                                 const std::vector<data::Conversation>& convs, const std::string& where) {
+  std::optional<model::ChatTemplate> chat;
+  std::string tmpl;
+  if (c.prompt_template.empty()) {
+    chat = model::ChatTemplate::resolve(c.chat_template, tok);
+  } else {
+    tmpl = data::resolve_prompt_template(c.prompt_template, where + ": prompt_template");
+  }
+  std::vector<std::vector<int64_t>> out;
+  out.reserve(convs.size());
+  for (const auto& conv : convs) {
+    size_t last = conv.messages.size();
+    while (last > 0 && conv.messages[last - 1].role != "assistant") --last;
+    R1_CHECK(last > 0, conv.origin, ": no assistant turn: nothing to sample a reply for");
+    const std::vector<model::ChatMessage> context(conv.messages.begin(), conv.messages.begin() + (last - 1));
+    R1_CHECK(!context.empty(), conv.origin, ": the assistant turn has no prompt before it");
+    if (chat) {
+      model::ChatOptions options;
+      options.add_generation_prompt = true;
+      out.push_back(model::tokenize_chat(tok, chat->render_segments(context, options)).ids);
+    } else {
+      R1_CHECK(context.size() == 1 && context[0].role == "user", conv.origin,
+               ": a prompt_template row must be one user turn and one assistant turn");
+      out.push_back(tok.encode(data::apply_prompt_template(tmpl, context[0].content), true));
+    }
   }
   return out;
 }
@@ -65,8 +105,6 @@ void SftConfig::validate(const std::string& where) const {
            ": add_eos applies to prompt_template rows only; with a chat template the template's end-of-turn token "
            "closes every assistant turn (remove add_eos, or use prompt_template)");
 }
-
-namespace {
 
 // Trained with a chat template, the model becomes a chat model: its tokenizer files (<stage>/chat_tokenizer,
 // which every checkpoint and final/ copy) carry the template and its special tokens (chat_metadata.h), and
@@ -84,6 +122,8 @@ void make_chat_model(Policy& policy, const std::string& template_name, const Sta
                                      : m.generation_config_json();
   m.set_generation_config_json(model::generation_config_with_eos(generation, *policy.tokenizer->eos_id(), origin));
 }
+
+namespace {
 
 std::string run_sft(const SftConfig& c, StageContext& ctx) {
   Policy policy = load_policy(c.train.model, ctx, ctx.spec.where);

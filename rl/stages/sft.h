@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/sft_dataset.h"
 #include "rl/lm_trainer.h"
 
 namespace r1::rl {
@@ -45,6 +46,24 @@ struct SftConfig {
 // the train mask (1 on assistant content and its end-of-turn token / eos, 0 elsewhere).
 std::vector<Sequence> sft_sequences(const SftConfig& c, const model::Tokenizer& tok, const std::string& path,
                                     std::optional<int64_t> eos, const std::string& where);
+
+// The same in two steps (the distill stage also needs the conversations): read the rows (malformed lines
+// skipped with a warning when c.train.skip_bad_lines), then render and tokenise them with `tok` — text in,
+// so a model with another tokenizer than the data's author gets its own tokens.
+std::vector<data::Conversation> load_sft_conversations(const SftConfig& c, const std::string& path);
+std::vector<Sequence> sft_sequences(const SftConfig& c, const model::Tokenizer& tok,
+                                    const std::vector<data::Conversation>& convs, std::optional<int64_t> eos,
+                                    const std::string& where);
+
+// The prompt of each conversation for sampling a reply: every message before its last assistant turn,
+// rendered with the chat template and its generation prompt (or, with c.prompt_template, the user turn in
+// the template), as ids of `tok`.
+std::vector<std::vector<int64_t>> sft_prompt_ids(const SftConfig& c, const model::Tokenizer& tok,
+                                                 const std::vector<data::Conversation>& convs, const std::string& where);
+
+// Makes the policy a chat model of the given template (see the file comment): writes <stage>/chat_tokenizer
+// and makes it the policy's tokenizer; generation_config.json's eos gains the end-of-turn id.
+void make_chat_model(Policy& policy, const std::string& template_name, const StageContext& ctx);
 
 std::unique_ptr<Stage> make_sft_stage(const StageSpec& spec);
 
