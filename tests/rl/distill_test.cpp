@@ -11,8 +11,11 @@
 #include <gtest/gtest.h>
 
 #include <ATen/core/grad_mode.h>
+#include <signal.h>
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "datasets/sft_dataset.h"
 #include "error_of.h"
@@ -427,6 +430,57 @@ TEST(DistillStage, RejectionSamplingThenDistillThenTeacherAndStudentSideBySide) 
   EXPECT_EQ(eval["models"]["student"]["completions"].GetInt64(), 6);
   EXPECT_EQ(read_jsonl(run + "/stages/eval/completions-student.jsonl").size(), 6u);
   EXPECT_NE(r.output.find("student"), std::string::npos);
+  cleanup_if_passed(dir);
+}
+
+// Waits until the stage has logged `steps` metrics lines (false when the child exited first or after a minute).
+bool wait_for_logged_steps(pid_t pid, const std::string& run_dir, const std::string& stage, size_t steps) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (exists(run_dir + "/metrics.jsonl") && metrics_by_step(run_dir, stage).size() >= steps) return true;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST(DistillStage, ReverseKlInterruptedResumesExactly) {
+  // Ctrl-C checkpoints the step in flight; --resume reloads the teacher and continues with the same samples
+  // (generation seeds come from (seed, step)), so every step's metrics equal an uninterrupted run's.
+  const std::string dir = scratch_dir();
+  write_teacher_rows(dir + "/rows.jsonl", 8);
+  std::string teacher_cfg = tiny_config_json();
+  teacher_cfg.replace(teacher_cfg.find("\"initializer_range\": 0.02"), 25, "\"initializer_range\": 0.3");
+  save_model(teacher_cfg, {"<|endoftext|>", "<|im_start|>", "<|im_end|>"}, 11, dir + "/teacher");
+  const int steps = 40;
+  const std::string recipe = write_recipe(
+      dir, "[" + distill_stage("rkl", dir + "/rows.jsonl", R"(, "mode": "reverse_kl", "kl_weight": 0.7, "epochs": 0,
+          "steps": 40, "batch_size": 4, "save_every": 0, "save_every_minutes": 0, "optim": {"lr": 0.01},
+          "sampling": {"max_new_tokens": 8}, "teacher": {"path": ")" + dir + R"(/teacher"})") + "]");
+  RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
+  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
+
+  const std::string run = dir + "/run";
+  const pid_t pid = spawn_r1({"run", recipe, "--output", run, "--quiet"}, dir + "/interrupted.log");
+  ASSERT_TRUE(wait_for_logged_steps(pid, run, "rkl", 3)) << read_text(dir + "/interrupted.log");
+  ::kill(pid, SIGINT);
+  RunResult interrupted = wait_r1(pid, dir + "/interrupted.log");
+  ASSERT_TRUE(interrupted.exited && interrupted.code == 128 + SIGINT) << interrupted.output;
+  const size_t done = metrics_by_step(run, "rkl").size();
+  ASSERT_LT(done, static_cast<size_t>(steps));
+  RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume"}, dir + "/resumed.log");
+  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  auto a = metrics_by_step(dir + "/ref", "rkl");
+  auto b = metrics_by_step(run, "rkl");
+  ASSERT_EQ(b.size(), static_cast<size_t>(steps));
+  for (int64_t step = 1; step <= steps; ++step) {
+    for (const char* key : {"loss", "ce", "kl", "kl_tokens", "grad_norm", "lr"}) {
+      const double x = a[step][key].GetDouble(), y = b[step][key].GetDouble();
+      EXPECT_NEAR(x, y, 1e-6 * (1 + std::abs(x))) << "step " << step << " " << key << " (interrupted after " << done << ")";
+    }
+  }
   cleanup_if_passed(dir);
 }
 
