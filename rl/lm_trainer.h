@@ -1,6 +1,7 @@
-// The causal-LM training loop shared by the "pretrain" and "sft" stages (rl/stages/pretrain.cpp,
-// rl/stages/sft.cpp): the stage turns its data into token Sequences with a train mask, and this loop does
-// the rest on the trainer skeleton (rl/trainer.h).
+// The causal-LM training loop shared by the "pretrain", "sft" and "distill" stages (rl/stages/pretrain.cpp,
+// rl/stages/sft.cpp, rl/stages/distill.cpp): the stage turns its data into token Sequences with a train mask,
+// and this loop does the rest on the trainer skeleton (rl/trainer.h); distill's logit modes add loss terms
+// (LmLossTerms, below).
 //
 // Each step takes batch_size sequences in the deterministic data order, packs them into rows of max_len
 // tokens (block-diagonal attention, positions restarting per sequence — see lm_batch.h) or pads one per

@@ -1,4 +1,4 @@
-// The skeleton every training stage shares (pretrain, sft, grpo; later reward_model and distill), so a
+// The skeleton every training stage shares (pretrain, sft, grpo, distill; later reward_model), so a
 // new trainer writes only its step:
 //
 //   TrainingSession s = resume_or_start(std::move(policy), optim, ctx);   // fresh, or checkpoints/latest
