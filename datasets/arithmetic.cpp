@@ -176,8 +176,17 @@ namespace {
 
 // Tag names of the instructed-transcript style. "think" and "answer" are among them, but the pair
 // (think, answer) — the R1-Zero format — is never drawn.
-const char* const kReasoningTags[] = {"think", "work", "steps", "reasoning", "scratch", "notes"};
-const char* const kResultTags[] = {"answer", "result", "final", "output", "solution"};
+// Tag names of instructed transcripts. The first 6 reasoning and 5 result names are the original pools
+// (TranscriptOptions::tag_names 0); a larger pool takes the first N of each list, so that the model cannot
+// learn which result tag follows which reasoning tag and has to copy both from the instruction.
+const char* const kReasoningTags[] = {"think", "work", "steps", "reasoning", "scratch", "notes", "plan", "draft",
+                                      "calc", "trace", "method", "working", "thoughts", "analysis", "derivation",
+                                      "process", "explain", "check", "logic", "path"};
+const char* const kResultTags[] = {"answer", "result", "final", "output", "solution", "reply", "value", "sum",
+                                   "response", "conclusion", "outcome", "total", "verdict", "ans", "res",
+                                   "number", "end", "box", "key", "final_answer"};
+constexpr int kMaxTagNames = sizeof(kResultTags) / sizeof(kResultTags[0]);
+static_assert(sizeof(kReasoningTags) == sizeof(kResultTags), "both tag lists have kMaxTagNames names");
 
 // Instructions that describe an answer format with tags <A> and <B>, in several wordings (none is the
 // R1-Zero template's).
@@ -262,8 +271,8 @@ std::string arithmetic_document(const ArithmeticProblem& p, int style, uint64_t 
       return p.question + " = " + p.answer + " because " + p.steps + ".";
     default: {  // a transcript that follows a format its instruction describes
       Draw draw{splitmix64(variant ^ 0x7A65ull)};
-      constexpr uint64_t kA = sizeof(kReasoningTags) / sizeof(kReasoningTags[0]);
-      constexpr uint64_t kB = sizeof(kResultTags) / sizeof(kResultTags[0]);
+      const int pool = std::clamp(transcript.tag_names, 0, kMaxTagNames);
+      const uint64_t kA = pool > 0 ? pool : 6, kB = pool > 0 ? pool : 5;
       uint64_t ia = draw.below(kA), ib = draw.below(kB);
       if (ia == 0 && ib == 0) ib = 1 + draw.below(kB - 1);  // never (think, answer)
       const std::string a = kReasoningTags[ia], b = kResultTags[ib];

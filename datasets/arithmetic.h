@@ -55,6 +55,7 @@ struct TranscriptOptions {
   int max_framing = 4;       // 0..max_framing chat-framing sentences before the instruction (at most 10)
   int max_noise_words = 0;   // before those, a preamble of 0..max_noise_words everyday words (0: none)
   double follow_rate = 1.0;  // share of transcripts whose reply follows the described answer format
+  int tag_names = 0;         // tag names per role (6..20; 0: the original 6 reasoning and 5 result names)
 };
 
 // One base-corpus document for a problem; `style` picks among kBaseCorpusStyles:

@@ -32,7 +32,7 @@ std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx)
   auto heldout = data::arithmetic_problems(config, seed, static_cast<size_t>(c.heldout_size), true);
 
   const data::TranscriptOptions transcript{static_cast<int>(c.max_framing), static_cast<int>(c.max_noise_words),
-                                           c.follow_rate};
+                                           c.follow_rate, static_cast<int>(c.tag_names)};
   int64_t total_weight = 0;
   for (int64_t w : c.style_weights) total_weight += w;
   std::string corpus, train, test;
@@ -73,6 +73,7 @@ void SyntheticArithmeticConfig::validate(const std::string& where) const {
   R1_CHECK(max_framing >= 0 && max_framing <= 10, where, ": max_framing must be in [0, 10]");
   R1_CHECK(max_noise_words >= 0 && max_noise_words <= 1000, where, ": max_noise_words must be in [0, 1000]");
   R1_CHECK(follow_rate > 0.0 && follow_rate <= 1.0, where, ": follow_rate must be in (0, 1]");
+  R1_CHECK(tag_names == 0 || (tag_names >= 6 && tag_names <= 20), where, ": tag_names must be 0 or in [6, 20]");
 }
 
 std::unique_ptr<Stage> make_synthetic_arithmetic_stage(const StageSpec& spec) {

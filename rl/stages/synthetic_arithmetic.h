@@ -23,6 +23,7 @@ struct SyntheticArithmeticConfig {
   int64_t max_framing = 4;       // framing sentences before a transcript's instruction: 0..max_framing
   int64_t max_noise_words = 0;   // a noise preamble of 0..max_noise_words words before them (0: none)
   double follow_rate = 1.0;      // share of transcripts whose reply follows the format they describe
+  int64_t tag_names = 0;         // tag names per role in transcripts (0: the original 6 and 5)
   int64_t seed = -1;             // -1: derived from the recipe seed
 
   template <class V>
@@ -38,6 +39,7 @@ struct SyntheticArithmeticConfig {
     v("style_weights", style_weights, "relative frequency of the 5 document styles (see datasets/arithmetic.h)");
     v("max_framing", max_framing, "instructed transcripts open with 0..max_framing chat-framing sentences (<= 10)");
     v("max_noise_words", max_noise_words, "and before those, a preamble of 0..max_noise_words random everyday words");
+    v("tag_names", tag_names, "tag names per role that transcripts draw from (6..20; 0: the original 6 reasoning and 5 result names)");
     v("follow_rate", follow_rate, "share of instructed transcripts that answer in the format they describe (the rest answer in prose)");
     v("seed", seed, "-1: derived from the recipe seed");
   }

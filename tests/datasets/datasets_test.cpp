@@ -138,6 +138,25 @@ TEST(Arithmetic, TranscriptPreamblesGrowWithTheirOptionsAndKeepTheQuestionIntact
   EXPECT_GT(longest_noisy, longest_default + 200);   // up to 60 noise words
 }
 
+TEST(Arithmetic, ALargerTagPoolGivesManyTagPairsButNeverTheR1ZeroPair) {
+  ArithmeticProblem p{"47 + 85", "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132", "132", false};
+  std::set<std::pair<std::string, std::string>> pairs_small, pairs_large;
+  for (uint64_t v = 0; v < 3000; ++v) {
+    for (int names : {0, 20}) {
+      const std::string doc = arithmetic_document(p, 4, v, TranscriptOptions{4, 0, 1.0, names});
+      const size_t open_a = doc.find("Assistant: <") + 12;
+      const std::string a = doc.substr(open_a, doc.find('>', open_a) - open_a);
+      const size_t open_b = doc.find("</" + a + "> <") + a.size() + 5;
+      const std::string b = doc.substr(open_b, doc.find('>', open_b) - open_b);
+      EXPECT_FALSE(a == "think" && b == "answer") << doc;
+      EXPECT_NE(doc.find("<" + b + "> 132 </" + b + ">"), std::string::npos) << doc;
+      (names == 0 ? pairs_small : pairs_large).insert({a, b});
+    }
+  }
+  EXPECT_EQ(pairs_small.size(), 6u * 5u - 1u);  // the original pools
+  EXPECT_GT(pairs_large.size(), 300u);          // of 20 x 20 - 1
+}
+
 TEST(Arithmetic, FollowRateSetsTheShareOfTranscriptsInTheirDescribedFormat) {
   ArithmeticProblem p{"47 + 85", "7+5=12, so 2 carry 1. 4+8+1=13, so 32 carry 1. so 132", "132", false};
   const std::string prose_end = " The result is 132.";
