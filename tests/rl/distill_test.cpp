@@ -6,8 +6,8 @@
 //   * the shared-vocabulary check, recipe validation naming keys, --help-stage;
 //   * `r1 run` on tiny models: SFT mode (epochs → steps, the loss falls, a chat model with checkpoints);
 //     forward KL equal to the KL the test computes from the two models, and zero when the student is the
-//     teacher; reverse KL runs and falls; rejection_sampling → distill → evaluate (teacher and student, each
-//     with its own tokenizer, side by side).
+//     teacher (and the top-k floor above 0); reverse KL runs and falls, and resumes exactly after SIGINT;
+//     rejection_sampling → distill → evaluate (teacher and student, each with its own tokenizer, side by side).
 #include <gtest/gtest.h>
 
 #include <ATen/core/grad_mode.h>
@@ -324,12 +324,13 @@ TEST(DistillStage, ForwardKlEqualsTheKlOfTheTwoModelsAndIsZeroForTheTeacherItsel
   save_model(qwen2_config_json(), specials, 12, dir + "/student");
   const std::string common = R"(, "epochs": 0, "steps": 1, "batch_size": 3, "mode": "forward_kl", "kl_weight": 1,
       "optim": {"lr": 1e-4}, "teacher": {"path": ")" + dir + R"(/teacher"})";
-  auto stage = [&](const std::string& name, const std::string& student) {
+  auto stage = [&](const std::string& name, const std::string& student, const std::string& extra = "") {
     return R"({"name": ")" + name + R"(", "type": "distill", "model": {"path": ")" + student + R"("}, "data": ")" + dir +
-           R"(/rows.jsonl", "chat_template": "chatml", "max_len": 256, "threads": 1, "save_every": 0)" + common + "}";
+           R"(/rows.jsonl", "chat_template": "chatml", "max_len": 256, "threads": 1, "save_every": 0)" + common + extra +
+           "}";
   };
-  const std::string recipe =
-      write_recipe(dir, "[" + stage("kd", dir + "/student") + ", " + stage("self", dir + "/teacher") + "]");
+  const std::string recipe = write_recipe(dir, "[" + stage("kd", dir + "/student") + ", " + stage("self", dir + "/teacher") +
+                                                   ", " + stage("topk", dir + "/teacher", R"(, "top_k": 4)") + "]");
   const std::string run = dir + "/run";
   RunResult r = run_r1({"run", recipe, "--output", run, "--quiet"}, dir + "/log.txt");
   ASSERT_TRUE(r.exited && r.code == 0) << r.output;
@@ -343,6 +344,11 @@ TEST(DistillStage, ForwardKlEqualsTheKlOfTheTwoModelsAndIsZeroForTheTeacherItsel
   const auto self = metrics_by_step(run, "self");
   ASSERT_EQ(self.size(), 1u);
   EXPECT_LT(std::abs(self.at(1)["kl"].GetDouble()), 1e-6);
+  // Top-k against the full teacher: no longer 0 but -log(the teacher's mass in its top 4), averaged: in (0, log(259/4)).
+  const auto topk = metrics_by_step(run, "topk");
+  ASSERT_EQ(topk.size(), 1u);
+  EXPECT_GT(topk.at(1)["kl"].GetDouble(), 1e-3);
+  EXPECT_LT(topk.at(1)["kl"].GetDouble(), std::log(259.0 / 4.0));
   EXPECT_TRUE(exists(run + "/stages/kd/final/config.json"));
   cleanup_if_passed(dir);
 }
