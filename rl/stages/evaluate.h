@@ -7,6 +7,9 @@
 //    "data": {...}, "reward": {...}, "sampling": {"temperature": 0, "max_new_tokens": 128}}
 // Greedy decoding (temperature 0) by default; with sampling, samples_per_prompt > 1 gives pass@1 averaged
 // over samples.
+// Each model is loaded with its own tokenizer, so models with different tokenizers compare on the same
+// questions — a distillation teacher and its student side by side (docs/distillation.md); with
+// data.chat_template "auto" each is prompted through the chat template of its own tokenizer config.
 #pragma once
 
 #include <memory>
