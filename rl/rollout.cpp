@@ -81,6 +81,24 @@ std::vector<int64_t> PromptRenderer::ids(const data::PromptExample& ex) const {
   return model::tokenize_chat(tokenizer_, chat_->render_segments({{"user", ex.question}}, options)).ids;
 }
 
+model::GenerationConfig sampling_generation_config(const SamplingConfig& sampling, const model::Tokenizer& tok,
+                                                   std::vector<int64_t> eos_ids, uint64_t seed) {
+  model::GenerationConfig gc;
+  gc.max_new_tokens = sampling.max_new_tokens;
+  gc.greedy = sampling.temperature == 0;
+  gc.temperature = sampling.temperature > 0 ? sampling.temperature : 1.0;
+  gc.top_p = sampling.top_p;
+  gc.top_k = sampling.top_k;
+  gc.seed = seed;
+  gc.eos_ids = std::move(eos_ids);
+  gc.stop_strings = sampling.stop;
+  const model::Tokenizer* t = &tok;
+  gc.decode = [t](const std::vector<int64_t>& ids) { return t->decode(ids); };
+  gc.pad_id = tok.pad_id().value_or(gc.eos_ids.empty() ? 0 : gc.eos_ids.front());
+  gc.sample_vocab = tok.vocab_size();
+  return gc;
+}
+
 Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
                          const std::vector<const data::PromptExample*>& prompts, int64_t group_size,
                          const SamplingConfig& sampling, uint64_t seed) {
@@ -93,20 +111,10 @@ Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
     std::vector<int64_t> ids = renderer.ids(*ex);
     for (int64_t g = 0; g < group_size; ++g) batch.push_back(ids);
   }
-  model::GenerationConfig gc;
-  gc.max_new_tokens = sampling.max_new_tokens;
-  gc.greedy = sampling.temperature == 0;
-  gc.temperature = sampling.temperature > 0 ? sampling.temperature : 1.0;
-  gc.top_p = sampling.top_p;
-  gc.top_k = sampling.top_k;
-  gc.seed = seed;
-  gc.eos_ids = stop_token_ids(policy);
-  for (int64_t id : renderer.stop_ids()) gc.eos_ids.push_back(id);
-  gc.stop_strings = sampling.stop;
+  std::vector<int64_t> eos_ids = stop_token_ids(policy);
+  for (int64_t id : renderer.stop_ids()) eos_ids.push_back(id);
   const model::Tokenizer* tok = policy.tokenizer.get();
-  gc.decode = [tok](const std::vector<int64_t>& ids) { return tok->decode(ids); };
-  gc.pad_id = tok->pad_id().value_or(gc.eos_ids.empty() ? 0 : gc.eos_ids.front());
-  gc.sample_vocab = tok->vocab_size();
+  const model::GenerationConfig gc = sampling_generation_config(sampling, *tok, std::move(eos_ids), seed);
   const auto t0 = SteadyClock::now();
   std::vector<model::GenerationResult> results = model::generate(*policy.model, batch, gc);
   r.generate_s = seconds_since(t0);

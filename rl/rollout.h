@@ -107,6 +107,12 @@ struct Rollout {
   int64_t generated_tokens = 0;
 };
 
+// The generate() settings of `sampling` (temperature 0 = greedy) for a model with tokenizer `tok`: stop on
+// `eos_ids` and on the stop strings (decoded with tok), pad with tok's pad token (else the first eos id), sample
+// only tok's ids (not an embedding's padding rows).
+model::GenerationConfig sampling_generation_config(const SamplingConfig& sampling, const model::Tokenizer& tok,
+                                                   std::vector<int64_t> eos_ids, uint64_t seed);
+
 // Samples group_size completions for each prompt (in one batched generate call).
 Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
                          const std::vector<const data::PromptExample*>& prompts, int64_t group_size,

@@ -95,9 +95,7 @@ class DistillTerms : public LmLossTerms {
       : c_(c), teacher_(std::move(teacher)), prompts_(std::move(prompts)), seed_(seed) {
     vocab_ = student.tokenizer->vocab_size();
     stop_ids_ = stop_token_ids(student);
-    pad_id_ = student.tokenizer->pad_id().value_or(stop_ids_.empty() ? 0 : stop_ids_.front());
-    const model::Tokenizer* tok = student.tokenizer.get();
-    decode_ = [tok](const std::vector<int64_t>& ids) { return tok->decode(ids); };
+    tokenizer_ = student.tokenizer.get();  // owned by the policy, which outlives the stage's loop
   }
 
   double ce_weight() const override { return 1.0 - c_.kl_weight; }
@@ -119,18 +117,8 @@ class DistillTerms : public LmLossTerms {
     const auto t0 = SteadyClock::now();
     std::vector<std::vector<int64_t>> prompts;
     for (size_t i : indices) prompts.push_back(prompts_[i]);
-    model::GenerationConfig gc;
-    gc.max_new_tokens = c_.sampling.max_new_tokens;
-    gc.greedy = c_.sampling.temperature == 0;
-    gc.temperature = c_.sampling.temperature > 0 ? c_.sampling.temperature : 1.0;
-    gc.top_p = c_.sampling.top_p;
-    gc.top_k = c_.sampling.top_k;
-    gc.seed = mix_seed(seed_, static_cast<uint64_t>(step));
-    gc.eos_ids = stop_ids_;
-    gc.stop_strings = c_.sampling.stop;
-    gc.decode = decode_;
-    gc.pad_id = pad_id_;
-    gc.sample_vocab = vocab_;
+    const model::GenerationConfig gc =
+        sampling_generation_config(c_.sampling, *tokenizer_, stop_ids_, mix_seed(seed_, static_cast<uint64_t>(step)));
     std::vector<model::GenerationResult> replies = model::generate(model, prompts, gc);
     generate_s_ += seconds_since(t0);
     // 2. Prompt + reply as sequences whose targets are the reply's tokens; the teacher scores them.
@@ -145,7 +133,8 @@ class DistillTerms : public LmLossTerms {
       seqs.push_back(std::move(s));
     }
     replies_ += static_cast<double>(replies.size());
-    const LmBatch batch = to_device(make_lm_batch(seqs, c_.sft.train.max_len, pad_id_, c_.sft.train.pack), model.device());
+    const LmBatch batch =
+        to_device(make_lm_batch(seqs, c_.sft.train.max_len, gc.pad_id, c_.sft.train.pack), model.device());
     const double targets = std::max(1.0, batch.loss_mask.slice(1, 1).sum().item<double>());
     const int64_t rows = batch.input_ids.size(0);
     const int64_t micro = c_.sft.train.micro_batch_rows > 0 ? c_.sft.train.micro_batch_rows : rows;
@@ -195,8 +184,7 @@ class DistillTerms : public LmLossTerms {
   uint64_t seed_;
   int64_t vocab_ = 0;
   std::vector<int64_t> stop_ids_;
-  int64_t pad_id_ = 0;
-  std::function<std::string(const std::vector<int64_t>&)> decode_;
+  const model::Tokenizer* tokenizer_ = nullptr;
   double kl_sum_ = 0, kl_tokens_ = 0, replies_ = 0, reply_tokens_ = 0, generate_s_ = 0;
 };
 
