@@ -290,6 +290,15 @@ void save_model(const std::string& config_json, const std::vector<std::string>& 
   m->save(dir, tok);
 }
 
+// Saves the teacher of the logit-mode tests into dir: the tiny DeepSeek-V3 shape with a wide initialisation (so
+// that its next-token distributions are far from uniform) and the students' byte-level tokenizer (ChatML specials):
+// the logit modes need one vocabulary.
+void save_teacher(const std::string& dir) {
+  std::string config = tiny_config_json();
+  config.replace(config.find("\"initializer_range\": 0.02"), 25, "\"initializer_range\": 0.3");
+  save_model(config, kStudentSpecials, 11, dir);
+}
+
 // The token-mean forward KL(teacher ‖ student) over the assistant targets of the rows, each row run on its own
 // (unpacked), with plain ops: what the stage's first step must report.
 double expected_forward_kl(const std::string& student_dir, const std::string& teacher_dir, const std::string& rows) {
@@ -317,11 +326,8 @@ double expected_forward_kl(const std::string& student_dir, const std::string& te
 TEST(DistillStage, ForwardKlEqualsTheKlOfTheTwoModelsAndIsZeroForTheTeacherItself) {
   const std::string dir = scratch_dir();
   write_teacher_rows(dir + "/rows.jsonl", 3);
-  const std::vector<std::string> specials = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
-  std::string teacher_cfg = tiny_config_json();
-  teacher_cfg.replace(teacher_cfg.find("\"initializer_range\": 0.02"), 25, "\"initializer_range\": 0.3");
-  save_model(teacher_cfg, specials, 11, dir + "/teacher");
-  save_model(qwen2_config_json(), specials, 12, dir + "/student");
+  save_teacher(dir + "/teacher");
+  save_model(qwen2_config_json(), kStudentSpecials, 12, dir + "/student");
   const std::string common = R"(, "epochs": 0, "steps": 1, "batch_size": 3, "mode": "forward_kl", "kl_weight": 1,
       "optim": {"lr": 1e-4}, "teacher": {"path": ")" + dir + R"(/teacher"})";
   auto stage = [&](const std::string& name, const std::string& student, const std::string& extra = "") {
@@ -356,10 +362,7 @@ TEST(DistillStage, ForwardKlEqualsTheKlOfTheTwoModelsAndIsZeroForTheTeacherItsel
 TEST(DistillStage, ReverseKlOnPolicyRunsAndItsLossFalls) {
   const std::string dir = scratch_dir();
   write_teacher_rows(dir + "/rows.jsonl", 8);
-  const std::vector<std::string> specials = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
-  std::string teacher_cfg = tiny_config_json();
-  teacher_cfg.replace(teacher_cfg.find("\"initializer_range\": 0.02"), 25, "\"initializer_range\": 0.3");
-  save_model(teacher_cfg, specials, 11, dir + "/teacher");
+  save_teacher(dir + "/teacher");
   const std::string recipe = write_recipe(
       dir, "[" + distill_stage("rkl", dir + "/rows.jsonl", R"(, "mode": "reverse_kl", "kl_weight": 1, "epochs": 0,
           "steps": 100, "batch_size": 4, "optim": {"lr": 0.01, "weight_decay": 0, "schedule": "constant"},
@@ -439,26 +442,12 @@ TEST(DistillStage, RejectionSamplingThenDistillThenTeacherAndStudentSideBySide) 
   cleanup_if_passed(dir);
 }
 
-// Waits until the stage has logged `steps` metrics lines (false when the child exited first or after a minute).
-bool wait_for_logged_steps(pid_t pid, const std::string& run_dir, const std::string& stage, size_t steps) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (exists(run_dir + "/metrics.jsonl") && metrics_by_step(run_dir, stage).size() >= steps) return true;
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
 TEST(DistillStage, ReverseKlInterruptedResumesExactly) {
   // Ctrl-C checkpoints the step in flight; --resume reloads the teacher and continues with the same samples
   // (generation seeds come from (seed, step)), so every step's metrics equal an uninterrupted run's.
   const std::string dir = scratch_dir();
   write_teacher_rows(dir + "/rows.jsonl", 8);
-  std::string teacher_cfg = tiny_config_json();
-  teacher_cfg.replace(teacher_cfg.find("\"initializer_range\": 0.02"), 25, "\"initializer_range\": 0.3");
-  save_model(teacher_cfg, {"<|endoftext|>", "<|im_start|>", "<|im_end|>"}, 11, dir + "/teacher");
+  save_teacher(dir + "/teacher");
   const int steps = 40;
   const std::string recipe = write_recipe(
       dir, "[" + distill_stage("rkl", dir + "/rows.jsonl", R"(, "mode": "reverse_kl", "kl_weight": 0.7, "epochs": 0,

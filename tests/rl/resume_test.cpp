@@ -244,27 +244,6 @@ TEST(Resume, PretrainKilledWithSigkillResumesExactly) {
   cleanup_if_passed(dir);
 }
 
-// Number of metrics lines the stage has written so far.
-size_t logged_steps(const std::string& run_dir, const std::string& stage) {
-  std::ifstream f(run_dir + "/metrics.jsonl");
-  std::string line;
-  size_t n = 0;
-  while (std::getline(f, line)) n += line.find("\"stage\":\"" + stage + "\"") != std::string::npos;
-  return n;
-}
-
-// Waits until the stage has logged `steps` steps (or the child exited); false on timeout or exit.
-bool wait_for_steps(pid_t pid, const std::string& run_dir, const std::string& stage, size_t steps) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (logged_steps(run_dir, stage) >= steps) return true;
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
 TEST(Resume, GrpoSigintCheckpointsTheStepInFlightAndResumesExactly) {
   // Only the signal writes a checkpoint here (no step or time cadence): what Ctrl-C used to lose.
   const std::string dir = scratch_dir();
@@ -283,7 +262,7 @@ TEST(Resume, GrpoSigintCheckpointsTheStepInFlightAndResumesExactly) {
 
   const std::string run = dir + "/run";
   const pid_t pid = spawn_r1(args(run, false), dir + "/interrupted.log");
-  ASSERT_TRUE(wait_for_steps(pid, run, "zero", 2)) << read_text(dir + "/interrupted.log");
+  ASSERT_TRUE(wait_for_logged_steps(pid, run, "zero", 2)) << read_text(dir + "/interrupted.log");
   ::kill(pid, SIGINT);
   RunResult interrupted = wait_r1(pid, dir + "/interrupted.log");
   ASSERT_TRUE(interrupted.exited) << "killed by signal " << interrupted.code << ":\n" << interrupted.output;
@@ -315,7 +294,7 @@ TEST(Resume, ASecondSignalStopsAtOnceAndResumeSaysTheStageRestarts) {
                                 "--set", "stages.base.save_every_minutes=0", "--set", "stages.base.batch_size=96"};
   const std::string log = dir + "/run.log";
   const pid_t pid = spawn_r1(a, log);
-  ASSERT_TRUE(wait_for_steps(pid, dir + "/run", "base", 1)) << read_text(log);
+  ASSERT_TRUE(wait_for_logged_steps(pid, dir + "/run", "base", 1)) << read_text(log);
   ::kill(pid, SIGTERM);
   // The second signal once the first was handled (its message is in the log); two signals sent back to back
   // could merge into one pending signal.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/json.h"
@@ -140,6 +142,28 @@ inline std::map<int64_t, json::Document> metrics_by_step(const std::string& run_
     out[step] = std::move(d);
   }
   return out;
+}
+
+// Metrics lines the stage has written so far (counted as text: the line being written may be incomplete).
+inline size_t logged_steps(const std::string& run_dir, const std::string& stage) {
+  std::ifstream f(run_dir + "/metrics.jsonl");
+  std::string line;
+  size_t n = 0;
+  while (std::getline(f, line)) n += line.find("\"stage\":\"" + stage + "\"") != std::string::npos;
+  return n;
+}
+
+// Waits until the stage has logged `steps` metrics lines (a child `r1 run` started by spawn_r1); false when the
+// child exited first or after two minutes.
+inline bool wait_for_logged_steps(pid_t pid, const std::string& run_dir, const std::string& stage, size_t steps) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (logged_steps(run_dir, stage) >= steps) return true;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
 }
 
 }  // namespace r1::rl::testing
