@@ -19,8 +19,9 @@
 //   reverse_kl  on-policy: for each of the step's rows the student samples a reply to the row's prompt
 //               (`sampling`, the generation engine with its KV cache), the teacher scores it, and the loss
 //               is the token-mean KL(p_student ‖ p_teacher) over the sampled tokens (exact over the vocabulary
-//               at each position; the sampled prefixes make it a Monte-Carlo estimate of the sequence-level
-//               reverse KL; no gradient through the sampling), plus (1 − kl_weight) × the SFT cross-entropy
+//               at each position; the sampled tokens are data: no gradient through the sampling, so the
+//               per-position KLs are descended at fixed prefixes, as in GKD, not the sequence-level reverse KL's
+//               exact gradient), plus (1 − kl_weight) × the SFT cross-entropy
 //               on the rows themselves when kl_weight < 1. Cost: generation of batch_size replies of up to
 //               sampling.max_new_tokens per step, then one student forward/backward and one teacher forward
 //               over prompt + reply.
