@@ -17,23 +17,24 @@ namespace {
 
 using namespace testing;
 
-#define TINY_BASE_STEPS "700"
+#define TINY_BASE_STEPS "1000"
 #define TINY_RL_STEPS "12"
 // Mean training reward (accuracy + anchored format, max 2, over the groups dynamic sampling kept) of the
 // last 3 steps: above this floor and above step 1's. Measured with these settings on the dev machine
-// (deterministic for a given seed and machine): 0.196 at step 1, 0.901 over steps 10-12.
-constexpr double TINY_REWARD_LEVEL = 0.75;
+// (deterministic for a given seed and machine): 0.375 at step 1, 1.505 over steps 10-12.
+constexpr double TINY_REWARD_LEVEL = 0.9;
 // Greedy held-out format rate after the short RL stage: at least this and above the base's. Measured:
 // base 0.00 (the base closes its answers in prose), after 12 steps 1.00.
 constexpr double TINY_FORMAT_LEVEL = 0.95;
 // Greedy held-out accuracy (answers inside <answer> tags) after the short RL stage: at least this and
-// above the base's. Measured: base 0.00, after 12 steps 0.06. The short base is weak (28% of its last
-// numbers right, against 47-88% for the shipped 1,000-step base), so its RL run mostly learns the format
-// in 12 steps; the floor asks that some right answers come with it.
-constexpr double TINY_ACCURACY_LEVEL = 0.02;
+// above the base's. Measured: base 0.00, after 12 steps 0.61 (default OpenBLAS path). With 700 pretraining
+// steps the base computed too little for a safe level (0.06 here, 0.03 with OPENBLAS_CORETYPE=Sandybridge):
+// 12 GRPO steps then mostly teach the format.
+constexpr double TINY_ACCURACY_LEVEL = 0.2;
 
-// Shorter than the shipped run (which takes ~12 minutes): a smaller corpus, fewer pretraining and GRPO
-// steps, 100 held-out problems. The levels asserted below were measured with these settings (see
+// Shorter than the shipped run (which takes ~15 minutes): half the corpus, 12 GRPO steps of 8 groups
+// instead of 45 of 16, 100 held-out problems; the base keeps its 1,000 pretraining steps, because a
+// shorter one reads too few questions right under the template for RL to show an accuracy gain. The levels asserted below were measured with these settings (see
 // docs/tiny_pipeline.md); the shipped run goes much further.
 const std::vector<std::string> kShort = {
     "--set", "stages.data.corpus_size=20000",   "--set", "stages.data.heldout_size=100",
