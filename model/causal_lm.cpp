@@ -1,5 +1,6 @@
-// See causal_lm.h. This file holds the forward paths (training, cached decoding, MTP), the parameter
-// bookkeeping and the expert-bias update; loading, saving and initialisation are in model_io.cpp.
+// See causal_lm.h. This file holds the forward paths (training, cached decoding, MTP, a sequence
+// classifier's scores and HF's reading rule), the parameter bookkeeping and the expert-bias update;
+// loading, saving, initialisation and to_sequence_classifier are in model_io.cpp.
 #include "model/causal_lm.h"
 
 #include <ATen/core/grad_mode.h>  // at::NoGradGuard / GradMode: not reached through ATen.h in every LibTorch 2.x
@@ -145,7 +146,9 @@ void CausalLM::bind() {
   rope_.inv_freq = rope_.inv_freq.to(device_);  // no host-to-device copy inside a (captured) decode step
   embed_ = get("model.embed_tokens.weight");
   final_norm_ = get("model.norm.weight");
-  lm_head_ = config_.tie_word_embeddings ? at::Tensor() : get("lm_head.weight");
+  const bool classifier = config_.is_sequence_classifier();
+  lm_head_ = classifier || config_.tie_word_embeddings ? at::Tensor() : get("lm_head.weight");
+  score_ = classifier ? get("score.weight") : at::Tensor();
   layers_.assign(static_cast<size_t>(config_.num_hidden_layers), DecoderLayer{});
   for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
     bind_layer(layers_[static_cast<size_t>(i)], "model.layers." + std::to_string(i) + ".", i);
@@ -290,10 +293,56 @@ ForwardOutput CausalLM::forward(const at::Tensor& input_ids, const at::Tensor& a
   return out;
 }
 
-at::Tensor CausalLM::lm_head_weight() const { return lm_head_.defined() ? lm_head_ : embed_; }
+void CausalLM::check_has_lm_head(const char* op) const {
+  R1_CHECK(!config_.is_sequence_classifier(), op, ": this model is a sequence classifier (", config_.architecture,
+           ", ", config_.origin.empty() ? std::string("made in code") : config_.origin,
+           "): it has a score head, no LM head, so it scores texts (sequence_scores) and cannot predict or generate "
+           "tokens; use a ...ForCausalLM model");
+}
+
+at::Tensor CausalLM::lm_head_weight() const {
+  check_has_lm_head("CausalLM::lm_head_weight");
+  return lm_head_.defined() ? lm_head_ : embed_;
+}
 
 at::Tensor CausalLM::logits(const at::Tensor& hidden) const {
-  return at::linear(hidden.to(at::kFloat), lm_head_weight().to(at::kFloat));
+  const at::Tensor& head = config_.is_sequence_classifier() ? score_ : lm_head_weight();  // [V or L, H]
+  return at::linear(hidden.to(at::kFloat), head.to(at::kFloat));
+}
+
+at::Tensor CausalLM::score_weight() const {
+  R1_CHECK(config_.is_sequence_classifier(), "CausalLM::score_weight: this model (", config_.architecture,
+           ") is a causal LM; it has no score head (to_sequence_classifier makes a sequence classifier of it)");
+  return score_;
+}
+
+at::Tensor last_non_pad_index(const at::Tensor& input_ids, std::optional<int64_t> pad_id) {
+  const char* op = "last_non_pad_index";
+  R1_CHECK(input_ids.defined() && input_ids.dim() == 2 && input_ids.scalar_type() == at::kLong, op,
+           ": input_ids must be an int64 [B, T] tensor");
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  R1_CHECK(T > 0, op, ": input_ids has no tokens");
+  if (!pad_id) {
+    R1_CHECK(B == 1, op, ": the model config has no pad_token_id, so the last real token of a padded row cannot be "
+             "found and only one row per batch can be scored (got ", B, "); set pad_token_id in config.json");
+    return at::full({1}, T - 1, input_ids.options());
+  }
+  at::Tensor real = input_ids.ne(*pad_id).to(at::kLong);           // [B, T]
+  at::Tensor t = at::arange(T, input_ids.options()).unsqueeze(0);  // [1, T]
+  return (t * real).argmax(1);                                     // [B]: the largest t of a real token, else 0
+}
+
+at::Tensor CausalLM::sequence_scores(const at::Tensor& input_ids, const at::Tensor& attention_mask) const {
+  const at::Tensor w = score_weight();                                              // [L, H]
+  check_ids(input_ids, config_.vocab_size, "CausalLM::sequence_scores");
+  R1_CHECK(!attention_mask.defined() || attention_mask.dim() == 2, "CausalLM::sequence_scores: attention_mask must "
+           "be a [B, T] token mask");
+  const at::Tensor ids = input_ids.to(device_);
+  const at::Tensor at_pos = last_non_pad_index(ids, config_.pad_token_id);          // [B]
+  const at::Tensor hidden = forward(ids, attention_mask).hidden;                    // [B, T, H]
+  const int64_t B = hidden.size(0), H = hidden.size(2);
+  const at::Tensor pooled = hidden.gather(1, at_pos.view({B, 1, 1}).expand({B, 1, H})).squeeze(1);  // [B, H]
+  return at::linear(pooled.to(at::kFloat), w.to(at::kFloat));                       // [B, L]
 }
 
 at::Tensor CausalLM::mtp_hidden(const at::Tensor& hidden, const at::Tensor& input_ids, const at::Tensor& attention_mask_in,
@@ -387,6 +436,7 @@ void CausalLM::set_mla_modes(MlaMode forward_mode, MlaMode cache_mode) {
 }
 
 KVCache CausalLM::new_cache(int64_t batch, int64_t capacity) const {
+  check_has_lm_head("CausalLM::new_cache");
   KVCache c;
   c.mla_mode = cache_mla_mode_;
   auto opts = at::TensorOptions().dtype(dtype_).device(device_);
@@ -431,6 +481,7 @@ at::Tensor CausalLM::run_cached_layers(at::Tensor h, AttentionInputs& in, KVCach
 
 at::Tensor CausalLM::forward_cached(const at::Tensor& input_ids, const at::Tensor& positions, const at::Tensor& valid,
                                     KVCache& cache) const {
+  check_has_lm_head("CausalLM::forward_cached");
   const int64_t B = input_ids.size(0), S = input_ids.size(1), off = cache.length;
   TORCH_CHECK(B == cache.batch(), "forward_cached: batch ", B, " != cache batch ", cache.batch());
   R1_CHECK(off + S <= cache.capacity(), "forward_cached: KV cache full (capacity ", cache.capacity(), ", need ",
@@ -465,6 +516,7 @@ at::Tensor CausalLM::forward_cached(const at::Tensor& input_ids, const at::Tenso
 
 at::Tensor CausalLM::decode_step(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache) const {
   const char* op = "CausalLM::decode_step";
+  check_has_lm_head(op);
   R1_CHECK(tokens.dim() == 1 && positions.sizes() == tokens.sizes(), op, ": tokens and positions must both be [B], got ",
            tokens.sizes(), " and ", positions.sizes());
   const int64_t B = tokens.size(0);

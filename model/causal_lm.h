@@ -33,6 +33,14 @@
 //     (re-quantises in place, so captured CUDA graphs stay valid); a stale copy is detected through the
 //     tensors' version counters and generation refuses it rather than sample from old weights. clone()
 //     does not carry the copy.
+//   * Sequence classifiers (config.is_sequence_classifier(): Qwen2ForSequenceClassification, ...; reward
+//     models): the trunk plus `score.weight` [num_labels, H] (HF's nn.Linear(H, num_labels, bias=False)) in
+//     place of lm_head, never tied, no MTP; saved and loaded under HF's names (`model.*` + `score.weight`),
+//     so AutoModelForSequenceClassification loads the directory. logits() then returns the score head's
+//     output [.., num_labels] (fp32) at every position, which keeps the trainer's logit probe working;
+//     sequence_scores() reads it at each row's last non-pad token as HF does; lm_head_weight(), the
+//     cached forward and generation refuse such a model (it has no LM head). to_sequence_classifier()
+//     makes one from a causal LM.
 //   * decode_step() is the capture-ready single-token step: fixed shapes, no host reads (see attention.h
 //     for the static slot write and the paged MLA cache); generate.h records it in a CUDA graph.
 //
@@ -41,6 +49,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -93,10 +102,10 @@ struct RolloutCopyStats {
 };
 
 struct ParameterCounts {
-  int64_t total = 0;      // main model (embeddings, layers, final norm, LM head unless tied)
+  int64_t total = 0;      // main model (embeddings, layers, final norm, LM head unless tied, or the score head)
   int64_t activated = 0;  // per token: total minus the routed experts a token does not use
   int64_t mtp = 0;        // the MTP module's own tensors (0 if none)
-  int64_t embedding = 0;  // embed_tokens (+ lm_head when untied)
+  int64_t embedding = 0;  // embed_tokens (+ lm_head when untied; a score head is not counted here)
 };
 
 class CausalLM {
@@ -119,6 +128,16 @@ class CausalLM {
   void set_generation_config_json(std::string text) { generation_config_json_ = std::move(text); }
   // A deep copy (its own tensors), e.g. for the frozen reference policy.
   std::unique_ptr<CausalLM> clone() const;
+  // A sequence classifier (reward model) started from the causal LM `lm`: a copy of its trunk (embedding,
+  // layers, final norm, correction-bias buffers; bitwise), no LM head and no MTP module, a fresh score head
+  // [num_labels, H] ~ N(0, initializer_range) drawn from `seed` (the device's generator on a GPU, as
+  // init_random), same dtype and device. The config becomes the architecture's *ForSequenceClassification
+  // class with num_labels, num_nextn_predict_layers 0 (MTP dropped silently) and, when given, pad_token_id
+  // (else the LM's, which may be absent: then only single rows can be scored). generation_config.json is
+  // not carried (a classifier does not generate). An r1::Error if `lm` is already a classifier or
+  // num_labels < 1.
+  static std::unique_ptr<CausalLM> to_sequence_classifier(const CausalLM& lm, int64_t num_labels, uint64_t seed,
+                                                          std::optional<int64_t> pad_token_id = std::nullopt);
 
   const ModelConfig& config() const { return config_; }
   at::ScalarType dtype() const { return dtype_; }
@@ -142,8 +161,19 @@ class CausalLM {
   ForwardOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
                         const at::Tensor& position_ids = {}, bool seq_balance_loss = false,
                         const at::Tensor& segment_ids = {}) const;
-  at::Tensor lm_head_weight() const;                  // [V, H] (tied → the embedding)
-  at::Tensor logits(const at::Tensor& hidden) const;  // [.., H] → [.., V] fp32
+  // [V, H] (tied → the embedding); an r1::Error for a sequence classifier.
+  at::Tensor lm_head_weight() const;
+  // [.., H] → [.., V] fp32 through the LM head; for a sequence classifier [.., num_labels] fp32 through the
+  // score head.
+  at::Tensor logits(const at::Tensor& hidden) const;
+
+  // Sequence classifiers: the score head [num_labels, H] (an r1::Error for a causal LM), and the scores of a
+  // batch, [B, num_labels] fp32: forward(input_ids, attention_mask) (positions arange(T) per row, as HF), the
+  // score head at position last_non_pad_index(input_ids, config().pad_token_id) of each row. Differentiable
+  // (training a reward model: set_requires_grad(true) first). Left- and right-padded batches of the same
+  // texts give the same scores up to rounding (RoPE is relative, pads are masked).
+  at::Tensor score_weight() const;
+  at::Tensor sequence_scores(const at::Tensor& input_ids, const at::Tensor& attention_mask = {}) const;
 
   // MTP. hidden [B, T, H] from forward(), input_ids/attention_mask [B, T] → [B, T-1, H]: position i combines
   // h_i with the embedding of token i+1 and predicts token i+2 through mtp_logits(). Optional expert loads of
@@ -164,11 +194,12 @@ class CausalLM {
   // absorbed). kPaged is a cache mode only (an r1::Error as the forward mode).
   void set_mla_modes(MlaMode forward_mode, MlaMode cache_mode);
 
-  // Incremental decoding. new_cache: empty cache for `batch` rows and `capacity` slots. forward_cached:
-  // appends S tokens (input_ids [B, S], positions [B, S], valid [B, S] or undefined = all real) at slot
-  // cache.length and returns their final-normed hidden states [B, S, H]. Only a defined `valid` costs a
-  // host read (whether any token is padding). A paged MLA cache needs positions = the row's count of
-  // earlier real tokens (cumsum(mask) - 1) and takes several tokens per row only as the first call.
+  // Incremental decoding (causal LMs only: a sequence classifier is an r1::Error). new_cache: empty cache
+  // for `batch` rows and `capacity` slots. forward_cached: appends S tokens (input_ids [B, S], positions
+  // [B, S], valid [B, S] or undefined = all real) at slot cache.length and returns their final-normed hidden
+  // states [B, S, H]. Only a defined `valid` costs a host read (whether any token is padding). A paged MLA
+  // cache needs positions = the row's count of earlier real tokens (cumsum(mask) - 1) and takes several
+  // tokens per row only as the first call.
   // Run it under at::NoGradGuard / c10::InferenceMode. Uses the rollout copy when there is one.
   KVCache new_cache(int64_t batch, int64_t capacity) const;
   at::Tensor forward_cached(const at::Tensor& input_ids, const at::Tensor& positions, const at::Tensor& valid,
@@ -182,7 +213,8 @@ class CausalLM {
   at::Tensor decode_step(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache) const;
 
   // The rollout copy (see the header comment). make_rollout_copy(kFp8) quantises (or re-quantises) it;
-  // make_rollout_copy(kDense) drops it. refresh_rollout_copy() re-quantises in place from the current
+  // make_rollout_copy(kDense) drops it; a sequence classifier refuses kFp8 (it does not generate, and only the
+  // cached forward would use the copy). refresh_rollout_copy() re-quantises in place from the current
   // weights (an r1::Error without a copy). Both return the stats, `seconds` being what the call took.
   RolloutCopyStats make_rollout_copy(WeightFormat format);
   RolloutCopyStats refresh_rollout_copy();
@@ -223,6 +255,7 @@ class CausalLM {
                            const at::Tensor& sequence_ids = {}) const;
   // The layers the cached forward runs: the rollout copy's when there is one.
   const std::vector<DecoderLayer>& cached_layers() const { return has_rollout_copy() ? rollout_layers_ : layers_; }
+  void check_has_lm_head(const char* op) const;  // r1::Error naming `op` for a sequence classifier
   at::Tensor run_cached_layers(at::Tensor h, AttentionInputs& in, KVCache& cache, const at::Tensor& moe_valid) const;
   // Calls fn(Linear&) on each Linear of a layer that the FP8 copy quantises (all projections but kv_b_proj,
   // the dense MLP or the shared experts); the routed experts go through quantize_experts. rollout_copy.cpp.
@@ -236,7 +269,8 @@ class CausalLM {
   std::vector<Entry> entries_;
   std::unordered_map<std::string, size_t> index_;
   RotaryEmbedding rope_;
-  at::Tensor embed_, final_norm_, lm_head_;  // lm_head_ undefined when tied
+  at::Tensor embed_, final_norm_, lm_head_;  // lm_head_ undefined when tied or for a sequence classifier
+  at::Tensor score_;                         // [num_labels, H]: sequence classifiers only
   std::vector<DecoderLayer> layers_;
   bool has_mtp_ = false;
   Mtp mtp_;
@@ -258,6 +292,16 @@ struct ParamSpec {
   std::string kind;
 };
 std::vector<ParamSpec> parameter_layout(const ModelConfig& config, bool with_mtp);
+
+// The pooled position of each row of a sequence classifier, HF's rule (transformers >= 4.47
+// *ForSequenceClassification.forward): with a pad id, the RIGHTMOST t with input_ids[b, t] != pad_id, i.e.
+// argmax over t of t * (input_ids[b, t] != pad_id) — right and left padding alike; a row of pads only gives
+// 0. Without a pad id, T - 1, and only for a batch of one row (an r1::Error otherwise: set pad_token_id in
+// config.json). input_ids [B, T] int64 → [B] int64 on its device. The attention mask plays no part, as in
+// HF: a text whose last real token IS the pad id (pad == eos and the eos appended) is read one token
+// earlier (at its last token that is not the pad id); callers avoid that by choosing a pad id that never
+// ends a text.
+at::Tensor last_non_pad_index(const at::Tensor& input_ids, std::optional<int64_t> pad_id);
 
 // Parameter counts of a config without building the model (buffers excluded; the MTP module counted
 // without its optional own embedding/head copies).

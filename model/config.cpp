@@ -17,15 +17,16 @@ using json::Value;
 
 struct ArchInfo {
   Architecture arch;
-  const char* class_name;
+  const char* class_name;    // the causal LM
+  const char* seq_cls_name;  // the sequence classifier
   const char* model_type;
 };
 
 constexpr ArchInfo kArchs[] = {
-    {Architecture::kDeepseekV3, "DeepseekV3ForCausalLM", "deepseek_v3"},
-    {Architecture::kDeepseekV2, "DeepseekV2ForCausalLM", "deepseek_v2"},
-    {Architecture::kQwen2, "Qwen2ForCausalLM", "qwen2"},
-    {Architecture::kLlama, "LlamaForCausalLM", "llama"},
+    {Architecture::kDeepseekV3, "DeepseekV3ForCausalLM", "DeepseekV3ForSequenceClassification", "deepseek_v3"},
+    {Architecture::kDeepseekV2, "DeepseekV2ForCausalLM", "DeepseekV2ForSequenceClassification", "deepseek_v2"},
+    {Architecture::kQwen2, "Qwen2ForCausalLM", "Qwen2ForSequenceClassification", "qwen2"},
+    {Architecture::kLlama, "LlamaForCausalLM", "LlamaForSequenceClassification", "llama"},
 };
 
 // Typed readers bound to one JSON object and an error prefix ("config.json" or "config.json: rope_parameters").
@@ -87,6 +88,20 @@ RopeParameters parse_rope_object(const Reader& r, double theta_fallback) {
     R1_CHECK(p.original_max_position_embeddings > 0, r.where, ": missing required key 'original_max_position_embeddings'");
   }
   return p;
+}
+
+// A sequence classifier's label count as HF's PretrainedConfig reads it: the size of id2label, else
+// num_labels, else 2. Both keys present and disagreeing is an error here (HF warns and takes id2label).
+int64_t read_num_labels(const Value& doc, const std::string& origin) {
+  const std::optional<int64_t> key = json::opt_int(doc, "num_labels", origin);
+  const Value* map = json::find(doc, "id2label");
+  if (map == nullptr || map->IsNull()) return key.value_or(2);
+  R1_CHECK(map->IsObject(), origin, ": key 'id2label': expected an object {\"0\": \"LABEL_0\", ...}, got ",
+           json::type_name(*map));
+  const int64_t size = static_cast<int64_t>(map->MemberCount());
+  R1_CHECK(!key || *key == size, origin, ": keys 'num_labels' (", key.value_or(0), ") and 'id2label' (", size,
+           " entries) disagree; make them agree (HF would use id2label)");
+  return size;
 }
 
 double yarn_mscale(double scale, double mscale) {
@@ -174,11 +189,27 @@ void write_rope_fields(Document& d, Value& obj, const RopeParameters& p, bool wi
   }
 }
 
+// num_labels and HF's id2label / label2id ({"0": "LABEL_0"} / {"LABEL_0": 0} per label); maps that already
+// have num_labels entries keep their (custom) label names.
+void write_labels(Document& d, Value& obj, int64_t num_labels) {
+  put_int(d, obj, "num_labels", num_labels);
+  const Value* old = json::find(obj, "id2label");
+  if (old && old->IsObject() && static_cast<int64_t>(old->MemberCount()) == num_labels) return;
+  Value id2label(rapidjson::kObjectType), label2id(rapidjson::kObjectType);
+  for (int64_t i = 0; i < num_labels; ++i) {
+    const std::string id = std::to_string(i), label = "LABEL_" + id;
+    id2label.AddMember(Value(id.c_str(), d.GetAllocator()), Value(label.c_str(), d.GetAllocator()), d.GetAllocator());
+    label2id.AddMember(Value(label.c_str(), d.GetAllocator()), Value(static_cast<int64_t>(i)), d.GetAllocator());
+  }
+  put(d, obj, "id2label", std::move(id2label));
+  put(d, obj, "label2id", std::move(label2id));
+}
+
 }  // namespace
 
-const char* architecture_name(Architecture arch) {
+const char* architecture_name(Architecture arch, Head head) {
   for (const auto& a : kArchs)
-    if (a.arch == arch) return a.class_name;
+    if (a.arch == arch) return head == Head::kSequenceClassification ? a.seq_cls_name : a.class_name;
   return "?";
 }
 
@@ -201,9 +232,11 @@ ModelConfig ModelConfig::from_json(const std::string& text, const std::string& o
   const std::string model_type = r.string_or("model_type", "");
   bool found = false;
   for (const auto& a : kArchs) {
-    if ((!name.empty() && name == a.class_name) || (name.empty() && model_type == a.model_type)) {
+    const bool seq_cls = !name.empty() && name == a.seq_cls_name;
+    if ((!name.empty() && name == a.class_name) || seq_cls || (name.empty() && model_type == a.model_type)) {
       c.arch = a.arch;
-      c.architecture = a.class_name;
+      c.head = seq_cls ? Head::kSequenceClassification : Head::kCausalLM;
+      c.architecture = seq_cls ? a.seq_cls_name : a.class_name;
       c.model_type = a.model_type;
       found = true;
     }
@@ -212,8 +245,9 @@ ModelConfig ModelConfig::from_json(const std::string& text, const std::string& o
     R1_CHECK(!name.empty() || !model_type.empty(), origin, ": missing required key 'architectures'");
     fail(origin, ": key '", name.empty() ? "model_type" : "architectures", "': unsupported architecture '",
          name.empty() ? model_type : name,
-         "' (r1 supports DeepseekV3ForCausalLM, DeepseekV2ForCausalLM, Qwen2ForCausalLM, LlamaForCausalLM)");
+         "' (r1 supports DeepseekV3, DeepseekV2, Qwen2 and Llama, each ...ForCausalLM or ...ForSequenceClassification)");
   }
+  if (c.is_sequence_classifier()) c.num_labels = read_num_labels(doc, origin);
   const bool deepseek = c.is_mla();
   c.dtype = r.string_or("dtype", r.string_or("torch_dtype", ""));
 
@@ -318,6 +352,11 @@ void ModelConfig::validate() const {
   positive("num_attention_heads", num_attention_heads);
   R1_CHECK(rms_norm_eps > 0, o, ": key 'rms_norm_eps': must be > 0");
   R1_CHECK(rope.rope_theta > 0, o, ": key 'rope_theta': must be > 0");
+  if (is_sequence_classifier()) {
+    R1_CHECK(num_labels >= 1, o, ": key 'num_labels': a sequence classifier needs >= 1 label, got ", num_labels);
+    R1_CHECK(num_nextn_predict_layers == 0, o, ": key 'num_nextn_predict_layers': a sequence classifier (",
+             architecture, ") has no MTP module; set it to 0");
+  }
   if (rope.rope_type != "default") R1_CHECK(rope.factor > 0, o, ": key 'factor' of the RoPE parameters: must be > 0");
   if (is_mla()) {
     positive("kv_lora_rank", kv_lora_rank);
@@ -402,6 +441,7 @@ std::string ModelConfig::to_json() const {
   put_optional_int(d, o, "bos_token_id", bos_token_id);
   put_optional_int(d, o, "pad_token_id", pad_token_id);
   put_int_list(d, o, "eos_token_id", eos_token_id);
+  if (is_sequence_classifier()) write_labels(d, o, num_labels);
   if (!dtype.empty()) put_string(d, o, json::find(o, "torch_dtype") && !json::find(o, "dtype") ? "torch_dtype" : "dtype", dtype);
 
   if (is_mla()) {
@@ -474,6 +514,11 @@ std::string ModelConfig::summary() const {
   } else {
     s << " (" << num_key_value_heads << " KV heads, head_dim " << head_dim << ")"
       << (has_qkv_bias() ? ", q/k/v bias" : "") << "\n  MLP width " << intermediate_size;
+  }
+  if (is_sequence_classifier()) {
+    s << "\n  sequence-classification head: " << num_labels << " label" << (num_labels == 1 ? "" : "s")
+      << ", read at the last token != pad_token_id ("
+      << (pad_token_id ? std::to_string(*pad_token_id) : std::string("none: one row per batch")) << ")";
   }
   s << "\n  RoPE: " << rope.rope_type << ", theta " << rope.rope_theta;
   if (rope.rope_type != "default") s << ", factor " << rope.factor;

@@ -1,5 +1,7 @@
 // ModelConfig: the model hyperparameters read from a Hugging Face config.json, for the four architectures
-// r1 runs: DeepseekV3ForCausalLM, DeepseekV2ForCausalLM, Qwen2ForCausalLM and LlamaForCausalLM.
+// r1 runs: DeepseekV3ForCausalLM, DeepseekV2ForCausalLM, Qwen2ForCausalLM and LlamaForCausalLM, each also as
+// its *ForSequenceClassification class (the same trunk with a `score` head of num_labels outputs: reward
+// models, CausalLM's sequence-classification variant).
 //
 // What it is: one flat struct with the upstream key names (q_lora_rank, n_routed_experts, ...), every
 // default visible in config.cpp (the HF transformers 5 defaults per architecture), plus the RoPE
@@ -11,6 +13,13 @@
 // The non-obvious part: to_json() re-serialises into the ORIGINAL document, so keys r1 does not know
 // (auto_map, quantization_config, ...) survive a load → save round trip, values that did not change keep
 // their original spelling (4 stays 4, not 4.0), and the RoPE dialect of the source file is kept.
+//
+// Sequence classifiers, as HF reads them: the number of labels is the size of `id2label` when present, else
+// the key `num_labels`, else 2 (PretrainedConfig's default; r1 always writes both keys, so only foreign
+// files rely on it); both present and disagreeing is an error (HF would silently take id2label). A
+// classifier has no MTP module: num_nextn_predict_layers > 0 is an error (to_sequence_classifier sets it to
+// 0 when it converts a causal LM). Written back: the class name, `num_labels`, and `id2label` / `label2id`
+// (kept when they already have num_labels entries, else HF's defaults {"0": "LABEL_0"} / {"LABEL_0": 0}).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +30,10 @@
 namespace r1::model {
 
 enum class Architecture { kDeepseekV3, kDeepseekV2, kQwen2, kLlama };
+
+// What sits on the final-normed hidden states: the LM head (`lm_head.weight` [V, H], or the tied embedding)
+// or HF's sequence-classification head (`score.weight` [num_labels, H], no bias, never tied).
+enum class Head { kCausalLM, kSequenceClassification };
 
 // RoPE parameters after normalising both dialects.
 struct RopeParameters {
@@ -40,7 +53,8 @@ struct RopeParameters {
 struct ModelConfig {
   // Identity.
   Architecture arch = Architecture::kDeepseekV3;
-  std::string architecture;  // HF class name, e.g. "DeepseekV3ForCausalLM"
+  Head head = Head::kCausalLM;
+  std::string architecture;  // HF class name, e.g. "DeepseekV3ForCausalLM", "Qwen2ForSequenceClassification"
   std::string model_type;    // "deepseek_v3", "deepseek_v2", "qwen2", "llama"
   std::string dtype;         // "float32" / "bfloat16" / ... as written in the file ("" if absent)
 
@@ -86,7 +100,11 @@ struct ModelConfig {
   // Multi-token prediction (DeepSeek-V3): number of MTP modules (r1 runs at most one).
   int64_t num_nextn_predict_layers = 0;
 
-  // Special tokens.
+  // Sequence classifiers only (head == kSequenceClassification): outputs of the score head.
+  int64_t num_labels = 1;
+
+  // Special tokens. A sequence classifier reads row b's score at its last token != pad_token_id
+  // (causal_lm.h last_non_pad_index); without a pad_token_id it scores batches of one row only.
   std::optional<int64_t> bos_token_id, pad_token_id;
   std::vector<int64_t> eos_token_id;
 
@@ -103,6 +121,7 @@ struct ModelConfig {
   void validate() const;
 
   // Derived quantities.
+  bool is_sequence_classifier() const { return head == Head::kSequenceClassification; }
   bool is_mla() const { return arch == Architecture::kDeepseekV3 || arch == Architecture::kDeepseekV2; }
   bool has_moe() const { return n_routed_experts > 0; }
   bool is_moe_layer(int64_t layer) const;  // layer index in [0, num_hidden_layers] (the MTP block included)
@@ -116,6 +135,7 @@ struct ModelConfig {
   std::string summary() const;
 };
 
-const char* architecture_name(Architecture arch);
+// The HF class name of an architecture with a head: "Qwen2ForCausalLM", "Qwen2ForSequenceClassification".
+const char* architecture_name(Architecture arch, Head head = Head::kCausalLM);
 
 }  // namespace r1::model

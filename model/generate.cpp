@@ -231,6 +231,9 @@ std::vector<GenerationResult> generate(const CausalLM& model, const at::Tensor& 
                                        const at::Tensor& attention_mask, const GenerationConfig& cfg,
                                        GenerationStats* stats_out) {
   const at::Device dev = model.device();
+  R1_CHECK(!model.config().is_sequence_classifier(), "generate: the model is a sequence classifier (",
+           model.config().architecture, "): it has a score head and no LM head, so it scores texts "
+           "(CausalLM::sequence_scores) but cannot generate; generate with a ...ForCausalLM model");
   check_config(cfg, dev);
   R1_CHECK(input_ids.defined() && input_ids.dim() == 2 && input_ids.scalar_type() == at::kLong,
            "generate: input_ids must be an int64 [B, T] tensor");

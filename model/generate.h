@@ -99,8 +99,9 @@ struct GenerationResult {
 };
 
 // input_ids [B, T] int64, left-padded; attention_mask [B, T] (1 = real; undefined = all real). Every row
-// needs at least one real token. Throws r1::Error for bad inputs or settings, and for a model whose
-// rollout copy is stale (refresh_rollout_copy() after the optimizer step). `stats`, when given, is filled.
+// needs at least one real token. Throws r1::Error for bad inputs or settings, for a sequence classifier
+// (no LM head), and for a model whose rollout copy is stale (refresh_rollout_copy() after the optimizer
+// step). `stats`, when given, is filled.
 std::vector<GenerationResult> generate(const CausalLM& model, const at::Tensor& input_ids,
                                        const at::Tensor& attention_mask, const GenerationConfig& config,
                                        GenerationStats* stats = nullptr);

@@ -1,11 +1,13 @@
 // CausalLM construction and persistence: the parameter layout of each architecture (HF names and shapes),
 // loading from an HF directory (per-expert or transformers-5 fused expert tensors, FP8 dequantised, MTP
-// when present), HF-style random initialisation, saving through hf_checkpoint.h, and parameter counts.
+// when present), HF-style random initialisation, saving through hf_checkpoint.h, parameter counts, and the
+// conversion of a causal LM into a sequence classifier (to_sequence_classifier).
 //
 // Loading is strict where it matters: a missing tensor, a wrong shape or an unexpected tensor is an
 // r1::Error naming the checkpoint file and the tensor (unexpected ones would mean the config and the
 // weights disagree). Tolerated extras: FP8 `*_scale_inv` siblings (consumed by dequantisation),
-// `rotary_emb.inv_freq` buffers of old checkpoints, and `lm_head.weight` in a tied model (HF ignores it).
+// `rotary_emb.inv_freq` buffers of old checkpoints, and `lm_head.weight` in a tied causal LM (HF ignores
+// it). A sequence classifier's checkpoint must hold `score.weight` and no `lm_head.weight`.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -98,6 +100,33 @@ void keep_tensor_memory_in_heap() {
 #endif
 }
 
+// The generator random weights are drawn from: the CPU generator seeded with `seed`, or on a GPU a clone
+// of the device's default generator, reseeded (the global RNG state is left alone). The CPU generator's
+// serial normal() takes ~10-30 ns per weight (tens of seconds for a few billion), the device's a few
+// milliseconds; so a seed gives one model per device type.
+at::Generator weight_generator(uint64_t seed, at::Device device) {
+  if (!device.is_cuda()) return at::detail::createCPUGenerator(seed);
+  at::Generator global = at::globalContext().defaultGenerator(device);  // a handle, shared
+  std::lock_guard<std::mutex> lock(global.mutex());
+  at::Generator gen = global.clone();
+  gen.set_current_seed(seed);
+  return gen;
+}
+
+// A matrix ~ N(0, std) drawn in fp32 on `device` from `gen`, then converted to `dtype`.
+at::Tensor normal_weight(const std::vector<int64_t>& shape, double std, at::Generator& gen, at::ScalarType dtype,
+                         at::Device device) {
+  return at::normal(0.0, std, shape, gen, at::TensorOptions().device(device).dtype(at::kFloat)).to(dtype);
+}
+
+// Where the error about a tensor missing from checkpoint `ck` (a directory or a file) points: the index of
+// a sharded checkpoint, else its single safetensors file.
+std::string weights_file(const Checkpoint& ck) {
+  if (!is_directory(ck.path())) return ck.path();
+  const std::string index = path_join(ck.path(), "model.safetensors.index.json");
+  return path_exists(index) ? index : path_join(ck.path(), "model.safetensors");
+}
+
 }  // namespace
 
 std::vector<ParamSpec> parameter_layout(const ModelConfig& c, bool with_mtp) {
@@ -106,7 +135,11 @@ std::vector<ParamSpec> parameter_layout(const ModelConfig& c, bool with_mtp) {
   out.push_back({"model.embed_tokens.weight", {V, H}, "normal"});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) layer_layout(c, i, out);
   out.push_back({"model.norm.weight", {H}, "ones"});
-  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {V, H}, "normal"});
+  if (c.is_sequence_classifier()) {
+    out.push_back({"score.weight", {c.num_labels, H}, "normal"});  // HF: nn.Linear(H, num_labels, bias=False)
+  } else if (!c.tie_word_embeddings) {
+    out.push_back({"lm_head.weight", {V, H}, "normal"});
+  }
   if (with_mtp) {
     const std::string p = layer_prefix(c.num_hidden_layers);
     out.push_back({p + "enorm.weight", {H}, "ones"});
@@ -180,6 +213,10 @@ std::unique_ptr<CausalLM> CausalLM::load(const std::string& dir, at::ScalarType 
         const std::string proj = rest.substr(dot + 1, rest.find('.', dot + 1) - dot - 1);
         t = fused_expert(layer_p, e, proj);
       }
+      R1_CHECK(spec.name != "score.weight", weights_file(ck), ": missing tensor 'score.weight' (expected shape ",
+               at::IntArrayRef(spec.shape), "), the score head of this ", config.architecture, " (", config.origin,
+               "); a causal LM's checkpoint becomes a sequence classifier through to_sequence_classifier (the "
+               "reward_model stage's init), not by renaming its architecture");
       R1_CHECK(t.defined(), ck.path(), ": missing tensor '", spec.name, "' (expected shape ",
                at::IntArrayRef(spec.shape), ") for ", config.architecture);
     }
@@ -199,7 +236,7 @@ std::unique_ptr<CausalLM> CausalLM::load(const std::string& dir, at::ScalarType 
   std::vector<std::string> unexpected;
   for (const std::string& name : ck.names()) {
     if (used.count(name) || ends_with(name, "_scale_inv") || ends_with(name, "rotary_emb.inv_freq")) continue;
-    if (name == "lm_head.weight" && config.tie_word_embeddings) continue;
+    if (name == "lm_head.weight" && config.tie_word_embeddings && !config.is_sequence_classifier()) continue;
     unexpected.push_back(name);
   }
   if (!unexpected.empty()) {
@@ -222,23 +259,13 @@ std::unique_ptr<CausalLM> CausalLM::init_random(const ModelConfig& config, uint6
   config.validate();
   const bool has_mtp = config.num_nextn_predict_layers > 0;
   auto m = ModelBuilder::make(config, dtype, device);
-  // Random matrices are drawn where they will live: on a GPU the CPU generator's serial normal() takes
-  // ~10-30 ns per weight (tens of seconds for a few billion), the device's a few milliseconds. So a seed
-  // gives one model per device type (CPU results are as before); the device generator is a clone of the
-  // default one, reseeded, so the global RNG state is left alone.
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  if (device.is_cuda()) {
-    at::Generator global = at::globalContext().defaultGenerator(device);  // a handle, shared
-    std::lock_guard<std::mutex> lock(global.mutex());
-    gen = global.clone();
-    gen.set_current_seed(seed);
-  }
+  at::Generator gen = weight_generator(seed, device);  // random matrices are drawn where they will live
   const auto on_device = at::TensorOptions().device(device);
   at::NoGradGuard no_grad;
   for (const ParamSpec& spec : parameter_layout(config, has_mtp)) {
     at::Tensor t;
     if (spec.kind == "normal") {
-      t = at::normal(0.0, config.initializer_range, spec.shape, gen, on_device.dtype(at::kFloat)).to(dtype);
+      t = normal_weight(spec.shape, config.initializer_range, gen, dtype, device);
     } else if (spec.kind == "ones") {
       t = at::ones(spec.shape, on_device.dtype(dtype));
     } else if (spec.kind == "zeros") {
@@ -283,7 +310,8 @@ ParameterCounts count_parameters(const ModelConfig& c, bool with_mtp) {
       pc.total += n;
     }
   }
-  pc.embedding = c.vocab_size * c.hidden_size * (c.tie_word_embeddings ? 1 : 2);
+  const bool own_lm_head = !c.tie_word_embeddings && !c.is_sequence_classifier();
+  pc.embedding = c.vocab_size * c.hidden_size * (own_lm_head ? 2 : 1);
   pc.activated = pc.total;
   if (c.has_moe()) {
     int64_t moe_layers = 0;
@@ -292,6 +320,37 @@ ParameterCounts count_parameters(const ModelConfig& c, bool with_mtp) {
     pc.activated -= moe_layers * (c.n_routed_experts - c.num_experts_per_tok) * per_expert;
   }
   return pc;
+}
+
+std::unique_ptr<CausalLM> CausalLM::to_sequence_classifier(const CausalLM& lm, int64_t num_labels, uint64_t seed,
+                                                           std::optional<int64_t> pad_token_id) {
+  const ModelConfig& from = lm.config();
+  R1_CHECK(!from.is_sequence_classifier(), "to_sequence_classifier: the model (", from.architecture,
+           ") is already a sequence classifier; start from a ...ForCausalLM model");
+  R1_CHECK(num_labels >= 1, "to_sequence_classifier: num_labels must be >= 1, got ", num_labels);
+  ModelConfig config = from;  // source_json kept: unknown keys survive, architectures is rewritten by to_json
+  config.head = Head::kSequenceClassification;
+  config.architecture = architecture_name(config.arch, Head::kSequenceClassification);
+  config.num_labels = num_labels;
+  config.num_nextn_predict_layers = 0;  // the MTP module is dropped with the LM head
+  if (pad_token_id) config.pad_token_id = pad_token_id;
+  config.validate();
+  auto m = ModelBuilder::make(config, lm.dtype(), lm.device());
+  at::NoGradGuard no_grad;
+  for (const ParamSpec& spec : parameter_layout(config, /*with_mtp=*/false)) {  // the trunk in checkpoint order
+    at::Tensor t;
+    if (spec.name == "score.weight") {
+      at::Generator gen = weight_generator(seed, lm.device());
+      t = normal_weight(spec.shape, config.initializer_range, gen, lm.dtype(), lm.device());
+    } else {
+      t = ModelBuilder::get(lm, spec.name).detach().clone();
+    }
+    ModelBuilder::add(*m, spec.name, std::move(t), spec.kind == "buffer");
+  }
+  m->forward_mla_mode_ = lm.forward_mla_mode_;
+  m->cache_mla_mode_ = lm.cache_mla_mode_;
+  ModelBuilder::finish(*m, /*has_mtp=*/false);
+  return m;
 }
 
 ParameterCounts CausalLM::parameter_counts() const {

@@ -60,6 +60,8 @@ RolloutCopyStats CausalLM::make_rollout_copy(WeightFormat format) {
     rollout_stats_ = RolloutCopyStats{};
     return rollout_stats_;
   }
+  R1_CHECK(!config_.is_sequence_classifier(), "make_rollout_copy: the model is a sequence classifier (",
+           config_.architecture, "); only generation uses the rollout copy, and a classifier does not generate");
   if (!has_rollout_copy()) {
     rollout_layers_ = layers_;  // handles: the dense tensors are shared, FP8 forms get added below
     rollout_stats_ = RolloutCopyStats{};
