@@ -25,5 +25,6 @@ void add_tokenizer_bench_commands(CLI::App& bench);  // bench tokenizer        (
 void add_grpo_bench_commands(CLI::App& bench);   // bench grpo                 (cmd_bench_grpo.cpp)
 void add_rollout_bench_commands(CLI::App& bench);  // bench rollout            (cmd_bench_rollout.cpp)
 void add_rejection_bench_commands(CLI::App& bench);  // bench rejection        (cmd_bench_rejection.cpp)
+void add_reward_model_bench_commands(CLI::App& bench);  // bench reward_model (cmd_bench_reward_model.cpp)
 
 }  // namespace r1::cli

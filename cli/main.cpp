@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/interrupt.h"
+#include "rl/run_rewards.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"r1 — DeepSeek-R1 post-training toolkit (pretraining, SFT, GRPO, evaluation; rewards, sandbox, models)"};
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "r1 0.1.0");
 
+  r1::rl::ensure_rl_rewards();  // the rewards that run a model (reward_model) for `r1 reward` and recipes
   r1::cli::add_model_commands(app);
   r1::cli::add_tokenizer_commands(app);
   r1::cli::add_tokenizer_train_commands(app);
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   r1::cli::add_grpo_bench_commands(*bench);
   r1::cli::add_rollout_bench_commands(*bench);
   r1::cli::add_rejection_bench_commands(*bench);
+  r1::cli::add_reward_model_bench_commands(*bench);
 
   try {
     app.parse(argc, argv);

@@ -10,6 +10,8 @@
 #include "common/seed.h"
 #include "rl/stage.h"
 #include "rl/stages/distill.h"
+#include "rl/stages/reward_model.h"
+#include "rl/run_rewards.h"
 #include "rl/stages/evaluate.h"
 #include "rl/stages/grpo.h"
 #include "rl/stages/pretrain.h"
@@ -55,6 +57,9 @@ const std::vector<StageType>& stage_table() {
        "distil a teacher into a student: SFT on the teacher's text re-tokenised for the student (R1), optionally "
        "forward-KL to its logits or on-policy reverse KL",
        make_distill_stage, fields_of<DistillConfig>, true},
+      {"reward_model",
+       "train a reward model (pairwise preferences or pointwise labels) into an HF sequence-classification directory",
+       make_reward_model_stage, fields_of<RewardModelConfig>, true},
   };
   return table;
 }
@@ -128,6 +133,7 @@ void check_stage_refs(const json::Value& v, const Recipe& recipe, size_t index) 
 // Builds every stage of the recipe (reading and validating its keys) and checks its stage: references.
 void parse_stages(const Recipe& recipe, std::vector<std::unique_ptr<Stage>>& stages,
                   std::vector<const StageType*>& types) {
+  ensure_rl_rewards();  // reward specs naming reward_model are read below
   for (size_t i = 0; i < recipe.stages.size(); ++i) {
     const StageSpec& spec = recipe.stages[i];
     const StageType* type = nullptr;
