@@ -42,7 +42,9 @@ void visit_rewards(const RewardSpecNode& node, const SpecVisitor& visit) {
 RewardPtr build(const Registry& registry, const RewardSpecNode& node) {
   if (!node.is_composite()) return registry.make(node.name, node.options, node.where);
   std::vector<CompositePart> parts;
-  for (const RewardSpecNode& p : node.parts) parts.push_back({p.label.value_or(p.default_label()), p.weight, build(registry, p)});
+  for (const RewardSpecNode& p : node.parts) {
+    parts.push_back({p.label.value_or(p.default_label()), p.weight, build(registry, p), p.schedule});
+  }
   label_parts(parts);
   return std::make_shared<CompositeReward>(std::move(parts));
 }
@@ -50,6 +52,21 @@ RewardPtr build(const Registry& registry, const RewardSpecNode& node) {
 void add_string(json::Value& object, const char* key, const std::string& value, json::Document& doc) {
   auto& a = doc.GetAllocator();
   object.AddMember(json::Value(key, a), json::Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), a), a);
+}
+
+// A part's schedule keys, those that are set ("from_step", "to_step", "weight_schedule": [[step, weight], ...]).
+void add_schedule(json::Value& object, const PartSchedule& schedule, json::Document& doc) {
+  auto& a = doc.GetAllocator();
+  if (schedule.from_step) object.AddMember("from_step", json::Value(*schedule.from_step), a);
+  if (schedule.to_step) object.AddMember("to_step", json::Value(*schedule.to_step), a);
+  if (schedule.weight_points.empty()) return;
+  json::Value points(rapidjson::kArrayType);
+  for (const auto& [step, weight] : schedule.weight_points) {
+    json::Value point(rapidjson::kArrayType);
+    point.PushBack(json::Value(step), a).PushBack(json::Value(weight), a);
+    points.PushBack(point, a);
+  }
+  object.AddMember("weight_schedule", points, a);
 }
 
 // The normal form of a node (see Registry::normalize); `options_of` gives a reward's complete options.
@@ -66,6 +83,7 @@ json::Value normal_form(const RewardSpecNode& node, bool as_part, json::Document
   }
   if (as_part) out.AddMember("weight", json::Value(node.weight), a);
   if (as_part && node.label) add_string(out, "label", *node.label, doc);
+  if (as_part) add_schedule(out, node.schedule, doc);
   if (!node.is_composite()) out.AddMember("options", json::Value(options_of(node), a), a);
   return out;
 }

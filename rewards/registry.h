@@ -8,7 +8,8 @@
 //   {"composite": [{"name": "math", "weight": 1.0, "options": {...}}, {"name": "format", "weight": 0.5}]}
 //   ["math", {"name": "format", "weight": 0.5}]    the same as a composite
 // A composite's score is the weighted sum; its components list every child's unweighted score (and the
-// child's own components, prefixed "child/") so that all parts are logged.
+// child's own components, prefixed "child/") so that all parts are logged. A part may count only over a range
+// of trainer steps and have a weight schedule ("from_step", "to_step", "weight_schedule": composite.h).
 //
 // A built-in reward has an options struct with a visit() (common/config_io.h) and is registered with
 // add_reward<Options>() (options.h): the struct's one list of fields gives the reading of options (unknown
@@ -73,9 +74,10 @@ class Registry {
   // (unknown keys, types, ranges). No process is started, no library loaded, no model read.
   void validate(const json::Value& spec, const std::string& where) const;
   // The spec in normal form, validated as validate() does: {"name": N, "options": {every option}} for one
-  // reward, {"composite": [parts]} otherwise, each part {"name", "weight", "label" (when given), "options"}
-  // or {"composite", "weight", "label"}. Building from it gives the same reward as building from `spec`, and
-  // normalising it again gives it back unchanged.
+  // reward, {"composite": [parts]} otherwise, each part {"name", "weight", "label" (when given), "from_step",
+  // "to_step", "weight_schedule" (each when given), "options"} or {"composite", "weight", "label", schedule
+  // keys}. Building from it gives the same reward as building from `spec`, and normalising it again gives it
+  // back unchanged.
   json::Document normalize(const json::Value& spec, const std::string& where) const;
 
  private:

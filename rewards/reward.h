@@ -4,6 +4,7 @@
 // A Sample carries the prompt, the completion text and a read-only view of the dataset row it came from
 // (gold `answer`, `tests`, `target_lang`, `numbers`/`target`, ...). Rewards read the fields they need and
 // report a missing or malformed field as r1::Error naming the field (a dataset problem, not a zero score).
+// It also carries the trainer step it was generated at, which reward-term schedules read.
 // Rewards must be thread-safe for concurrent score() calls: batches are scored on a thread pool.
 #pragma once
 
@@ -29,6 +30,11 @@ struct Sample {
   const json::Value* row = nullptr;
   int64_t completion_tokens = -1;  // generated token count, -1 when unknown (length rewards need it)
   bool truncated = false;          // generation stopped at the max-length limit, not at EOS / stop string
+  // The trainer step the sample was generated at (0-based: the number of steps completed before it), so that
+  // a composite can switch parts on and off and schedule their weights (composite.h, PartSchedule). -1 =
+  // unknown or outside training (`r1 reward score`, evaluate, rejection sampling): every part is active at
+  // its base weight.
+  int64_t step = -1;
 };
 
 struct Score {

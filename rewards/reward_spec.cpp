@@ -48,17 +48,52 @@ RewardSpecNode parse_name_list(const std::string& spec, const std::string& where
 }
 
 void check_object_keys(const json::Value& spec, const std::string& where) {
+  static const char* const kKeys[] = {"name", "options", "weight", "label", "composite", "from_step", "to_step",
+                                      "weight_schedule"};
   for (auto it = spec.MemberBegin(); it != spec.MemberEnd(); ++it) {
     std::string key(it->name.GetString(), it->name.GetStringLength());
-    if (key != "name" && key != "options" && key != "weight" && key != "label" && key != "composite")
-      fail(where, ": unknown key '", key, "' (expected name, options, weight, label or composite)");
+    bool known = false;
+    for (const char* k : kKeys) known = known || key == k;
+    if (!known)
+      fail(where, ": unknown key '", key,
+           "' (expected name, options, weight, label, composite, from_step, to_step or weight_schedule)");
   }
   const bool composite = json::find(spec, "composite") != nullptr;
   if (composite && (json::find(spec, "name") != nullptr || json::find(spec, "options") != nullptr))
     fail(where, ": give either 'name' (with 'options') or 'composite', not both");
 }
 
-// {"name": ..., "options": ..., "weight": ..., "label": ...} or {"composite": [...], "weight": ..., "label": ...}
+// A trainer step given at `at` (an integer; that it is >= 0 is checked by PartSchedule::validate).
+int64_t step_value(const json::Value& v, const std::string& at) {
+  if (!v.IsInt64()) {
+    fail(at, ": expected a trainer step (an integer), got ", v.IsNumber() ? json::dump(v) : json::type_name(v));
+  }
+  return v.GetInt64();
+}
+
+// "from_step", "to_step" and "weight_schedule" ([[step, weight], ...]) of a part; checked as a whole.
+PartSchedule parse_schedule(const json::Value& spec, const std::string& where) {
+  PartSchedule out;
+  if (const json::Value* v = json::find(spec, "from_step")) out.from_step = step_value(*v, where + ": key 'from_step'");
+  if (const json::Value* v = json::find(spec, "to_step")) out.to_step = step_value(*v, where + ": key 'to_step'");
+  if (const json::Value* v = json::find(spec, "weight_schedule")) {
+    const std::string at = where + ": key 'weight_schedule'";
+    if (!v->IsArray() || v->Empty())
+      fail(at, ": expected a non-empty list of [step, weight] points, got ", json::dump(*v));
+    for (rapidjson::SizeType k = 0; k < v->Size(); ++k) {
+      const json::Value& p = (*v)[k];
+      const std::string pt = str_cat(at, ": point [", k, "]");
+      if (!p.IsArray() || p.Size() != 2 || !p[1].IsNumber())
+        fail(pt, ": expected [step, weight] (an integer and a number), got ", json::dump(p));
+      out.weight_points.emplace_back(step_value(p[0], pt), p[1].GetDouble());
+    }
+  }
+  out.validate(where);
+  return out;
+}
+
+// {"name": ..., "options": ..., "weight": ..., "label": ...} or {"composite": [...], "weight": ..., "label": ...},
+// either with a schedule.
 RewardSpecNode parse_object(const json::Value& spec, const std::string& where) {
   check_object_keys(spec, where);
   RewardSpecNode node;
@@ -82,6 +117,7 @@ RewardSpecNode parse_object(const json::Value& spec, const std::string& where) {
     if (!l->IsString()) fail(where, ": key 'label': expected a string, got ", json::type_name(*l));
     node.label = std::string(l->GetString(), l->GetStringLength());
   }
+  node.schedule = parse_schedule(spec, where);
   return node;
 }
 
@@ -116,8 +152,8 @@ RewardSpecNode parse_reward_spec(const json::Value& spec, const std::string& whe
   if (spec.IsArray()) return parse_composite(spec, where);
   if (!spec.IsObject()) fail(where, ": a reward spec is a name, an array or an object, got ", json::type_name(spec));
   RewardSpecNode node = parse_object(spec, where);
-  if (node.weight == 1.0 && !node.label) return node;
-  // A weight or a label at the top: a composite of this one part (whose label, inside it, may be dropped
+  if (node.weight == 1.0 && !node.label && node.schedule.empty()) return node;
+  // A weight, a label or a schedule at the top: a composite of this one part (whose label, inside it, may be dropped
   // when it is the default, as for any part).
   if (node.label && *node.label == node.default_label()) node.label.reset();
   RewardSpecNode root;

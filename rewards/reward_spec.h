@@ -8,13 +8,17 @@
 //   ["math", {"name": "format", ...}]        a composite of the elements
 //   {"name": N, "options": {...}, "weight": W, "label": L}
 //   {"composite": [...], "weight": W, "label": L}
+// and, on either object form, a schedule by trainer step (composite.h, PartSchedule):
+//   "from_step": S, "to_step": E             the part counts over steps [S, E) only (either may be left out)
+//   "weight_schedule": [[s0, w0], [s1, w1]]  its weight at step s: linear between points, constant outside
 // Nothing is built and no option is read here: a node holds a reward's name with its options object as
 // given, or a composite's parts. The registry builds rewards from the tree (Registry::make_from_json),
 // validates it without building (Registry::validate), writes it back normalised (Registry::normalize), and
 // callers look at the rewards it names (Registry::walk).
 //
-// The tree says what the builder does. A top-level object with a weight or a label becomes a composite of
-// that one part (its score is weight × the reward's, under the label), so a root node never carries either.
+// The tree says what the builder does. A top-level object with a weight, a label or a schedule becomes a
+// composite of that one part (its score is weight × the reward's, under the label), so a root node never
+// carries any of them. Schedule errors (negative steps, to_step <= from_step, unsorted points) name the part.
 // A string inside a composite is a whole spec of its own whose label is the string ("a,b" is a part labelled
 // "a,b"); a part's label equal to its default (the name, or "composite") is dropped, since it changes nothing.
 #pragma once
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "common/json.h"
+#include "rewards/composite.h"
 
 namespace r1::rewards {
 
@@ -33,6 +38,7 @@ struct RewardSpecNode {
   std::vector<RewardSpecNode> parts;  // a composite's parts, in order (never empty)
   double weight = 1.0;                // as a part of a composite
   std::optional<std::string> label;   // as a part of a composite; unset = default_label()
+  PartSchedule schedule;              // as a part of a composite: when it counts, its weight by step
   std::string where;                  // "recipe.json: stages[1] (rl): reward.composite[1]"
 
   bool is_composite() const { return name.empty(); }
