@@ -134,7 +134,7 @@ Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
   return r;
 }
 
-void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* pool) {
+void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* pool, int64_t step) {
   const auto t0 = SteadyClock::now();
   std::vector<rewards::Sample> samples(rollout.completions.size());
   for (size_t i = 0; i < samples.size(); ++i) {
@@ -144,6 +144,7 @@ void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* 
     samples[i].row = rollout.prompts[c.prompt_index]->row.get();
     samples[i].completion_tokens = static_cast<int64_t>(c.generation.tokens.size());
     samples[i].truncated = c.generation.truncated();
+    samples[i].step = step;
   }
   std::vector<rewards::Score> scores = reward.score_batch(samples, pool);
   for (size_t i = 0; i < scores.size(); ++i) rollout.completions[i].score = std::move(scores[i]);

@@ -118,8 +118,10 @@ Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
                          const std::vector<const data::PromptExample*>& prompts, int64_t group_size,
                          const SamplingConfig& sampling, uint64_t seed);
 
-// Scores every completion with the reward (batched on the pool); fills Completion::score and reward_s.
-void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* pool);
+// Scores every completion with the reward (batched on the pool); fills Completion::score and reward_s. `step`
+// is the trainer step the rollout was sampled at (rewards::Sample::step: reward-term schedules read it); -1
+// outside training, where every reward part counts at its base weight.
+void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* pool, int64_t step = -1);
 
 // Errors when a "format" reward in `reward` disagrees with the prompt template about who opens <think>:
 // a template ending in "<think>" needs think_in_prompt true, any other template needs it false (otherwise

@@ -2,6 +2,7 @@
 #include "rl/grpo/collect.h"
 
 #include "common/error.h"
+#include "common/interrupt.h"
 #include "common/seed.h"
 
 namespace r1::rl {
@@ -15,7 +16,7 @@ bool all_rewards_equal(const Completion* first, int64_t group_size) {
 }
 
 // Dynamic sampling: keeps the groups of a scored round that have different rewards, up to the step's need.
-void keep_varied_groups(const GrpoConfig& c, const Rollout& r, StepGroups& out) {
+void keep_varied_groups(const GrpoConfig& c, const Rollout& r, size_t source, StepGroups& out) {
   for (size_t g = 0; g < r.prompts.size() && out.groups_kept < c.prompts_per_step; ++g) {
     ++out.groups_seen;
     const Completion* first = &r.completions[g * static_cast<size_t>(c.group_size)];
@@ -24,8 +25,57 @@ void keep_varied_groups(const GrpoConfig& c, const Rollout& r, StepGroups& out) 
       continue;
     }
     for (int64_t k = 0; k < c.group_size; ++k) out.kept.push_back(first + k);
+    out.kept_source.push_back(source);
     ++out.groups_kept;
   }
+}
+
+// Scores a rollout with its source's reward (and no other) at `step`. A reward error (e.g. `math` on a row
+// without a gold answer) is not a zero score: it stops the stage, naming the stage and the source.
+void score_for_source(Rollout& r, const PromptSource& src, ThreadPool* pool, int64_t step, const std::string& where) {
+  try {
+    score_rollout(r, *src.reward, pool, step);
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const Error& e) {
+    if (src.name().empty()) fail(where, ": reward: ", e.what());
+    fail(where, ": source '", src.name(), "': its reward failed on one of its rows at step ", step, ": ", e.what());
+  }
+}
+
+// Draws n prompts from source i and samples group_size completions for each (a new rollout of the step).
+void sample_source(const GrpoConfig& c, const CollectInputs& in, size_t i, int64_t n, uint64_t seed,
+                       StepGroups& out) {
+  PromptSource& src = in.sources[i];
+  std::vector<const data::PromptExample*> prompts;
+  for (int64_t k = 0; k < n; ++k) {
+    const size_t row = src.draw();
+    out.drawn.emplace_back(i, row);
+    prompts.push_back(&src.examples[row]);
+  }
+  out.rollouts.push_back(std::make_unique<Rollout>(
+      generate_rollout(in.policy, *src.renderer, prompts, c.group_size, c.sampling, seed)));
+  out.rollout_source.push_back(i);
+  out.generate_s += out.rollouts.back()->generate_s;
+  out.sampled_tokens += out.rollouts.back()->generated_tokens;
+}
+
+// Without dynamic sampling: every group of the round is kept, and the round is scored on its own thread
+// while the trainer computes the log-probs.
+void keep_all_and_score_later(const CollectInputs& in, size_t first_rollout, int64_t step, StepGroups& out) {
+  std::vector<std::pair<Rollout*, const PromptSource*>> jobs;
+  for (size_t j = first_rollout; j < out.rollouts.size(); ++j) {
+    Rollout* r = out.rollouts[j].get();
+    jobs.emplace_back(r, &in.sources[out.rollout_source[j]]);
+    for (const auto& comp : r->completions) out.kept.push_back(&comp);
+    out.kept_source.insert(out.kept_source.end(), r->prompts.size(), out.rollout_source[j]);
+    out.groups_kept += static_cast<int64_t>(r->prompts.size());
+    out.groups_seen += static_cast<int64_t>(r->prompts.size());
+  }
+  ThreadPool* pool = &in.pool;
+  out.pending_scores = std::async(std::launch::async, [jobs, pool, step, where = in.where] {
+    for (const auto& [r, src] : jobs) score_for_source(*r, *src, pool, step, where);
+  });
 }
 
 }  // namespace
@@ -44,35 +94,28 @@ const Rollout& StepGroups::owner(const Completion& c) const {
   fail("GRPO: a completion belongs to no rollout of the step (internal error)");
 }
 
-StepGroups collect_groups(const GrpoConfig& c, const CollectInputs& in, int64_t& data_position, uint64_t step_seed) {
+StepGroups collect_groups(const GrpoConfig& c, const CollectInputs& in, int64_t step, uint64_t step_seed) {
   StepGroups out;
   out.group_size = c.group_size;
+  const bool single = !c.named_sources();
   const int64_t rounds = c.dapo.dynamic_sampling ? c.dapo.max_sampling_rounds : 1;
   for (int64_t round = 0; round < rounds && out.groups_kept < c.prompts_per_step; ++round) {
-    std::vector<const data::PromptExample*> prompts;
-    for (int64_t i = out.groups_kept; i < c.prompts_per_step; ++i) {
-      const size_t idx = in.order.at(static_cast<uint64_t>(data_position++));
-      out.data_indices.push_back(idx);
-      prompts.push_back(&in.examples[idx]);
+    const uint64_t round_seed = mix_seed(step_seed, static_cast<uint64_t>(round));
+    const std::vector<int64_t> counts =
+        prompts_per_source(in.sources, c.prompts_per_step - out.groups_kept, step, mix_seed(round_seed, 0));
+    const size_t first_rollout = out.rollouts.size();
+    for (size_t i = 0; i < in.sources.size(); ++i) {
+      if (counts[i] > 0) sample_source(c, in, i, counts[i], single ? round_seed : mix_seed(round_seed, 1 + i), out);
     }
-    auto rollout = std::make_unique<Rollout>(generate_rollout(in.policy, in.renderer, prompts, c.group_size,
-                                                              c.sampling, mix_seed(step_seed, static_cast<uint64_t>(round))));
-    out.generate_s += rollout->generate_s;
-    out.sampled_tokens += rollout->generated_tokens;
-    Rollout* r = rollout.get();
-    out.rollouts.push_back(std::move(rollout));
     if (!c.dapo.dynamic_sampling) {
-      // Nothing needs the scores before the log-prob passes: score concurrently with them.
-      const rewards::Reward* reward = &in.reward;
-      ThreadPool* pool = &in.pool;
-      out.pending_scores = std::async(std::launch::async, [r, reward, pool] { score_rollout(*r, *reward, pool); });
-      for (const auto& comp : r->completions) out.kept.push_back(&comp);
-      out.groups_kept = static_cast<int64_t>(prompts.size());
-      out.groups_seen += out.groups_kept;
-    } else {
-      score_rollout(*r, in.reward, &in.pool);
-      out.reward_s += r->reward_s;
-      keep_varied_groups(c, *r, out);
+      keep_all_and_score_later(in, first_rollout, step, out);
+      continue;
+    }
+    for (size_t j = first_rollout; j < out.rollouts.size(); ++j) {
+      const size_t source = out.rollout_source[j];
+      score_for_source(*out.rollouts[j], in.sources[source], &in.pool, step, in.where);
+      out.reward_s += out.rollouts[j]->reward_s;
+      keep_varied_groups(c, *out.rollouts[j], source, out);
     }
   }
   return out;

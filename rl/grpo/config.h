@@ -1,4 +1,5 @@
-// The settings of a "grpo" stage (rl/stages/grpo.cpp): model, prompts, reward, sampling, batch shape,
+// The settings of a "grpo" stage (rl/stages/grpo.cpp): model, prompts and reward (one `data` + `reward`, or
+// several `sources`, each with its own reward, weight and step range: sources.h), sampling, batch shape,
 // the objective (loss.h), DAPO options, optimizer, MoE balancing and logging/checkpoint cadence. One
 // visit() lists every recipe key with its default; `r1 run --help`-style listings come from it.
 #pragma once
@@ -11,6 +12,7 @@
 #include "common/config_io.h"
 #include "rl/grpo/collapse.h"
 #include "rl/grpo/loss.h"
+#include "rl/grpo/sources.h"
 #include "rl/policy.h"
 #include "rl/rollout.h"
 #include "rl/train_common.h"
@@ -46,6 +48,8 @@ struct GrpoConfig {
   ModelSource model;
   PromptData data;
   RawJson reward;
+  RawJson sources;                   // list of source objects; resolved in place by validate()
+  GrpoSourceConfig source_defaults;  // every key of a source, and its default
   SamplingConfig sampling;
   int64_t steps = 100;
   int64_t prompts_per_step = 16;
@@ -67,11 +71,20 @@ struct GrpoConfig {
   int64_t reward_threads = 0;      // 0: hardware threads
   int64_t threads = 0;             // LibTorch intra-op threads (0: default)
 
+  // Filled by validate(), not keys: the sources in order; the `data` + `reward` form gives one whose name is
+  // empty (no per-source metrics, the data order and checkpoints of a single-source run).
+  std::vector<GrpoSourceConfig> parsed_sources;
+  bool named_sources() const { return !parsed_sources.empty() && !parsed_sources.front().name.empty(); }
+
   template <class V>
   void visit(V& v) {
     v("model", model);
-    v("data", data);
-    v("reward", reward, "reward spec: name, \"a,b\", or {\"composite\": [...]} (see r1 reward list)");
+    v("data", data, "the prompts (one source; or use 'sources')");
+    v("reward", reward, "reward spec: name, \"a,b\", or {\"composite\": [...]} (see r1 reward list); with 'data'");
+    v("sources", sources,
+      "instead of data + reward: a list of prompt sources, each an object with the keys of source_defaults "
+      "(data.path and reward required); a step's prompts are split over the sources active at that step by weight");
+    v("source_defaults", source_defaults, "defaults of every source's keys (a source's own keys override them)");
     v("sampling", sampling);
     v("steps", steps, "trainer steps (each: rollouts, then epochs x minibatches optimizer updates)");
     v("prompts_per_step", prompts_per_step, "prompts (groups) per step");
@@ -93,7 +106,8 @@ struct GrpoConfig {
     v("reward_threads", reward_threads, "threads scoring rewards (0: hardware threads)");
     v("threads", threads, "LibTorch intra-op threads (0: default)");
   }
-  void validate(const std::string& where) const;
+  // Checks every key; resolves `sources` in place (sources.h) and fills parsed_sources.
+  void validate(const std::string& where);
 };
 
 }  // namespace r1::rl

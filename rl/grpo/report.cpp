@@ -46,10 +46,41 @@ std::optional<double> sampled_accuracy(const StepGroups& groups) {
   return n > 0 ? std::optional<double>(sum / n) : std::nullopt;
 }
 
+// With named sources, per source over its kept groups: source/<name>/groups (0 when it had none, e.g.
+// outside its steps), and when it had some source/<name>/reward and source/<name>/accuracy (when its reward
+// has a correctness component), so that e.g. reasoning accuracy and a reward model's score show apart.
+void add_source_metrics(const GrpoConfig& c, const StepGroups& groups, Metrics& m) {
+  if (!c.named_sources()) return;
+  const size_t n = c.parsed_sources.size();
+  std::vector<double> reward(n, 0), correct(n, 0);
+  std::vector<int64_t> group_count(n, 0), completions(n, 0), judged(n, 0);
+  const size_t g_size = static_cast<size_t>(groups.group_size);
+  for (size_t g = 0; g < groups.kept_source.size(); ++g) {
+    const size_t src = groups.kept_source[g];
+    ++group_count[src];
+    for (size_t k = 0; k < g_size; ++k) {
+      const rewards::Score& score = groups.kept[g * g_size + k]->score;
+      reward[src] += score.value;
+      ++completions[src];
+      if (auto ok = correctness(score)) {
+        correct[src] += *ok;
+        ++judged[src];
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const std::string prefix = "source/" + c.parsed_sources[i].name + "/";
+    m.set(prefix + "groups", static_cast<double>(group_count[i]));
+    if (completions[i] > 0) m.set(prefix + "reward", reward[i] / static_cast<double>(completions[i]));
+    if (judged[i] > 0) m.set(prefix + "accuracy", correct[i] / static_cast<double>(judged[i]));
+  }
+}
+
 }  // namespace
 
 void add_rollout_metrics(const GrpoConfig& c, const StepGroups& groups, Metrics& m) {
   add_component_metrics(groups.kept, m);
+  add_source_metrics(c, groups, m);
   double acc_sum = 0, len_sum = 0, len_max = 0, trunc = 0;
   int64_t acc_n = 0;
   for (const auto* comp : groups.kept) {
@@ -83,12 +114,18 @@ void log_step_samples(const GrpoConfig& c, const StepGroups& groups, const std::
   const int64_t kept = static_cast<int64_t>(groups.kept.size());
   const int64_t stride = std::max<int64_t>(1, kept / std::max<int64_t>(1, c.samples_per_log));
   for (int64_t i = 0; i < c.samples_per_log && i < kept; ++i) {
-    const Completion& comp = *groups.kept[static_cast<size_t>(i * stride)];
+    const size_t index = static_cast<size_t>(i * stride);
+    const Completion& comp = *groups.kept[index];
     const Rollout& owner = groups.owner(comp);
     json::Document s(rapidjson::kObjectType);
     auto& a = s.GetAllocator();
     s.AddMember("stage", json::Value(stage.c_str(), a), a);
     s.AddMember("step", json::Value(step), a);
+    if (c.named_sources()) {
+      const size_t group = index / static_cast<size_t>(groups.group_size);
+      const std::string& name = c.parsed_sources[groups.kept_source[group]].name;
+      s.AddMember("source", json::Value(name.c_str(), a), a);
+    }
     s.AddMember("prompt", json::Value(owner.prompt_texts[comp.prompt_index].c_str(), a), a);
     s.AddMember("completion", json::Value(comp.text.c_str(), a), a);
     if (const json::Value* gold = json::find(*owner.prompts[comp.prompt_index]->row, "answer")) {

@@ -1,7 +1,10 @@
 // Phases 4–5 of a GRPO step: what the step reports. step metrics (the reward and each of its components
 // with their std, accuracy, completion lengths, truncation and zero-variance rates, dynamic-sampling
-// counts, timings, rollout throughput) into the step's Metrics, and a few completions with their prompt,
-// gold answer, reward components and finish reason to samples.jsonl.
+// counts, timings, rollout throughput; with named sources per source: source/<name>/{groups,reward,accuracy})
+// into the step's Metrics, and a few completions with their prompt, gold answer, reward components, finish
+// reason (and source, with named sources) to samples.jsonl. A reward part that was not active at the step
+// (a composite part's from_step / to_step) has no component in the scores, so its reward/<label> mean covers
+// the completions it judged and is absent at steps where it judged none.
 #pragma once
 
 #include "rl/grpo/collect.h"

@@ -15,6 +15,7 @@
 #include "common/seed.h"
 #include "rl/grpo/batch.h"
 #include "rl/grpo/collect.h"
+#include "rl/grpo/prompt_sources.h"
 #include "rl/grpo/report.h"
 #include "rl/grpo/update.h"
 #include "rl/trainer.h"
@@ -90,13 +91,13 @@ void train_on_groups(const GrpoConfig& c, const GrpoObjective& objective, Traini
 // seed, so runs that never skip draw exactly what they drew before this policy existed.
 StepGroups collect_with_policy(const GrpoConfig& c, const CollectInputs& in, TrainingSession& s, uint64_t step_seed,
                                const StageContext& ctx, Metrics& m) {
-  std::vector<size_t> skipped_indices;
+  std::vector<std::pair<size_t, size_t>> skipped;
   for (int64_t attempt = 0;; ++attempt) {
     const uint64_t seed = attempt == 0 ? step_seed : mix_seed(step_seed, 1000 + static_cast<uint64_t>(attempt));
-    StepGroups groups = collect_groups(c, in, s.state.data_position, seed);
+    StepGroups groups = collect_groups(c, in, s.state.step, seed);
     if (c.dapo.dynamic_sampling) m.set("empty_attempts", static_cast<double>(attempt + groups.kept.empty()));
     if (!groups.kept.empty() || !c.dapo.dynamic_sampling || c.dapo.empty_step == EmptyStep::kCount) {
-      groups.data_indices.insert(groups.data_indices.begin(), skipped_indices.begin(), skipped_indices.end());
+      groups.drawn.insert(groups.drawn.begin(), skipped.begin(), skipped.end());
       if (groups.kept.empty()) {
         std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group in %ld rounds (every group's "
                      "rewards were equal); the step updates nothing (dapo.empty_step = count)\n",
@@ -114,7 +115,7 @@ StepGroups collect_with_policy(const GrpoConfig& c, const CollectInputs& in, Tra
              "the reward on a few samples (r1 reward score), the prompts' difficulty, or raise group_size");
     std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group; sampling again with new prompts\n",
                  ctx.spec.name.c_str(), static_cast<long>(s.state.step + 1));
-    skipped_indices.insert(skipped_indices.end(), groups.data_indices.begin(), groups.data_indices.end());
+    skipped.insert(skipped.end(), groups.drawn.begin(), groups.drawn.end());
   }
 }
 
@@ -134,7 +135,7 @@ Metrics grpo_step(const GrpoConfig& c, const GrpoObjective& objective, const Col
     m.set("time_update_s", 0.0);
   }
   ++s.state.step;
-  s.log_batch("prompts", groups.data_indices);
+  log_step_prompts(s, in.sources, groups.drawn);
   ref.maybe_reset(c, s.model(), s.state.step);
   add_rollout_metrics(c, groups, m);
   for (const std::string& warning : collapse.observe(groups, m)) {
@@ -152,9 +153,7 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
   const std::string where = ctx.spec.where;
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   Policy policy = load_policy(c.model, ctx, where);
-  const std::vector<data::PromptExample> examples = c.data.load(ctx);
-  const PromptRenderer renderer(c.data, *policy.tokenizer, where);
-  const rewards::RewardPtr reward = make_reward(c.reward, where);
+  std::vector<PromptSource> sources = load_prompt_sources(c, policy, ctx);
   ThreadPool pool(c.reward_threads > 0 ? static_cast<size_t>(c.reward_threads) : 0);
   GrpoObjective objective = c.grpo;
   if (objective.constant_normalizer <= 0) objective.constant_normalizer = static_cast<double>(c.sampling.max_new_tokens);
@@ -165,9 +164,9 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
   TrainingSession s = resume_or_start(std::move(policy), c.optim, ctx);
   Reference ref = initial ? Reference::start(c, *initial, s) : Reference{};
   initial.reset();
+  restore_positions(sources, s);
   const ScheduleConfig schedule = c.optim.schedule_for(c.steps * c.epochs * c.minibatches);
-  data::ShuffledOrder order(examples.size(), ctx.seed);
-  const CollectInputs in{s.policy, renderer, examples, order, *reward, pool};
+  const CollectInputs in{s.policy, sources, pool, where};
   CollapseMonitor collapse(c.collapse);
 
   ProgressBar bar(ctx.spec.name, static_cast<size_t>(c.steps), ctx.quiet);
@@ -179,7 +178,7 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
     }
     bar.update(static_cast<size_t>(s.state.step), m.pick({"reward", "accuracy", "accuracy_sampled", "kl",
                                                           "completion_len_mean", "empty_attempts", "step_s"}));
-    s.state.extra_json = "{\"ref_reset_step\": " + std::to_string(ref.reset_step) + "}";
+    store_positions(sources, ref.reset_step, s.state);
     end_of_step(s, ctx, c.checkpoint, c.steps, [&ref](const std::string& staging) { ref.save_into(staging); });
   }
   bar.finish();
@@ -194,15 +193,25 @@ const std::vector<std::pair<EmptyStep, const char*>>& enum_names(EmptyStep) {
   return names;
 }
 
-void GrpoConfig::validate(const std::string& where) const {
+void GrpoConfig::validate(const std::string& where) {
   model.validate(where);
-  data.validate(where);
-  if (!data.chat_template.empty()) check_chat_template(data.chat_template, model, where + ": data");
-  check_format_reward_matches_prompt(data, reward, where);
+  if (!sources.empty()) {
+    R1_CHECK(json::dump(ConfigWriter::to_document(data)) == json::dump(ConfigWriter::to_document(PromptData{})) &&
+             reward.empty(), where, ": give either 'data' + 'reward' (one prompt source) or 'sources' (several, each "
+             "with its own data and reward), not both");
+    parsed_sources = resolve_grpo_sources(sources, source_defaults, model, steps, where);
+  } else {
+    data.validate(where);
+    if (!data.chat_template.empty()) check_chat_template(data.chat_template, model, where + ": data");
+    check_format_reward_matches_prompt(data, reward, where);
+    R1_CHECK(!reward.empty(), where, ": 'reward' is required (see r1 reward list), or give 'sources'");
+    parsed_sources.assign(1, GrpoSourceConfig{});
+    parsed_sources[0].data = data;
+    parsed_sources[0].reward = reward;
+  }
   sampling.validate(where + ": sampling");
   optim.validate(where);
   grpo.validate(where);
-  R1_CHECK(!reward.empty(), where, ": 'reward' is required (see r1 reward list)");
   R1_CHECK(sampling.temperature > 0, where, ": sampling.temperature must be > 0 in a grpo stage (0 is greedy "
            "decoding: every completion of a group would be the same, so no group has a relative advantage)");
   R1_CHECK(steps > 0 && prompts_per_step > 0 && group_size > 1, where,
