@@ -261,12 +261,8 @@ class CountdownReward : public Reward {
 }  // namespace
 
 void register_countdown_reward(Registry& registry) {
-  RewardInfo info;
-  info.name = "countdown";
-  info.description = "the <answer> equation uses each given number once and equals the target (exact arithmetic)";
-  add_reward<CountdownConfig>(registry, info, [](const CountdownConfig& c, const std::string&) {
-    return std::make_shared<CountdownReward>(c);
-  });
+  add_reward_of<CountdownReward, CountdownConfig>(registry, "countdown",
+      "the <answer> equation uses each given number once and equals the target (exact arithmetic)");
 }
 
 }  // namespace r1::rewards

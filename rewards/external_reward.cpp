@@ -445,12 +445,8 @@ void ExternalConfig::validate(const std::string& where) const {
 }
 
 void register_external_reward(Registry& registry) {
-  RewardInfo info;
-  info.name = "external";
-  info.description = "a reward computed by a long-lived child process speaking JSON lines (any language)";
-  add_reward<ExternalConfig>(registry, info, [](const ExternalConfig& c, const std::string&) {
-    return std::make_shared<ExternalReward>(c);
-  });
+  add_reward_of<ExternalReward, ExternalConfig>(registry, "external",
+      "a reward computed by a long-lived child process speaking JSON lines (any language)");
 }
 
 }  // namespace r1::rewards

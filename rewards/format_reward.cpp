@@ -105,12 +105,8 @@ Score FormatReward::score(const Sample& sample) const {
 }
 
 void register_format_reward(Registry& registry) {
-  RewardInfo info;
-  info.name = "format";
-  info.description = "completion follows the R1-Zero (<think></think><answer></answer>) or R1 template, anchored";
-  add_reward<FormatConfig>(registry, info, [](const FormatConfig& c, const std::string&) {
-    return std::make_shared<FormatReward>(c);
-  });
+  add_reward_of<FormatReward, FormatConfig>(registry, "format",
+      "completion follows the R1-Zero (<think></think><answer></answer>) or R1 template, anchored");
 }
 
 }  // namespace r1::rewards

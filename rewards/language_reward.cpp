@@ -93,12 +93,8 @@ class LanguageReward : public Reward {
 }  // namespace
 
 void register_language_reward(Registry& registry) {
-  RewardInfo info;
-  info.name = "language";
-  info.description = "share of chain-of-thought words in the target language's script (R1 language consistency)";
-  add_reward<LanguageConfig>(registry, info, [](const LanguageConfig& c, const std::string&) {
-    return std::make_shared<LanguageReward>(c);
-  });
+  add_reward_of<LanguageReward, LanguageConfig>(registry, "language",
+      "share of chain-of-thought words in the target language's script (R1 language consistency)");
 }
 
 }  // namespace r1::rewards

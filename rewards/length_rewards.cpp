@@ -144,19 +144,11 @@ class CosineLengthReward : public Reward {
 }  // namespace
 
 void register_length_rewards(Registry& registry) {
-  RewardInfo overlong;
-  overlong.name = "overlong";
-  overlong.description = "DAPO soft overlong punishment: 0 .. -1 over the last cache_length before max_length";
-  add_reward<OverlongConfig>(registry, overlong, [](const OverlongConfig& c, const std::string&) {
-    return std::make_shared<OverlongReward>(c);
-  });
+  add_reward_of<OverlongReward, OverlongConfig>(registry, "overlong",
+      "DAPO soft overlong punishment: 0 .. -1 over the last cache_length before max_length");
 
-  RewardInfo cosine;
-  cosine.name = "cosine_length";
-  cosine.description = "cosine-scaled length reward: short correct answers earn most, short wrong ones lose most";
-  add_reward<CosineConfig>(registry, cosine, [](const CosineConfig& c, const std::string&) {
-    return std::make_shared<CosineLengthReward>(c);
-  });
+  add_reward_of<CosineLengthReward, CosineConfig>(registry, "cosine_length",
+      "cosine-scaled length reward: short correct answers earn most, short wrong ones lose most");
 }
 
 }  // namespace r1::rewards

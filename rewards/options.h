@@ -6,7 +6,8 @@
 // (an unknown or misspelt option, "fallbak", is an error naming the reward and the option, not a silently
 // ignored setting) and validates it; add_reward<Options>() registers a reward so that the same struct gives
 // the registry its option list (`r1 reward list`, docs/rewards.md), its validation without building, and the
-// normalised options of recipe.resolved.json.
+// normalised options of recipe.resolved.json; add_reward_of<Reward, Options>() is the short form for a reward built
+// from its options alone.
 //
 // Row helpers do the same for dataset fields: a missing gold answer is an r1::Error naming the reward and
 // the field, because it is a dataset problem, not a zero score.
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +56,17 @@ void add_reward(Registry& registry, RewardInfo info,
       [](const json::Value& options, const std::string& where) {
         return ConfigWriter::to_document(read_reward_options<Options>(options, where));
       });
+}
+
+// The common case of add_reward: a reward built from its options alone, as `RewardT(options)`.
+template <class RewardT, class Options>
+void add_reward_of(Registry& registry, std::string name, std::string description) {
+  RewardInfo info;
+  info.name = std::move(name);
+  info.description = std::move(description);
+  add_reward<Options>(registry, std::move(info), [](const Options& options, const std::string&) -> RewardPtr {
+    return std::make_shared<RewardT>(options);
+  });
 }
 
 // Row fields. `reward` names the reward for error messages.

@@ -61,7 +61,7 @@ struct ReasoningStepsConfig {
 
 class ReasoningStepsReward : public Reward {
  public:
-  explicit ReasoningStepsReward(double min_steps) : min_steps_(min_steps) {}
+  explicit ReasoningStepsReward(const ReasoningStepsConfig& c) : min_steps_(c.min_steps) {}
   std::string name() const override { return "reasoning_steps"; }
   Score score(const Sample& sample) const override {
     size_t n = count_step_markers(sample.completion);
@@ -79,12 +79,8 @@ class ReasoningStepsReward : public Reward {
 }  // namespace
 
 void register_reasoning_steps_reward(Registry& registry) {
-  RewardInfo info;
-  info.name = "reasoning_steps";
-  info.description = "min(1, step markers / min_steps): \"Step 1:\", \"1.\", bullets, First/Second/Next/Finally";
-  add_reward<ReasoningStepsConfig>(registry, info, [](const ReasoningStepsConfig& c, const std::string&) {
-    return std::make_shared<ReasoningStepsReward>(c.min_steps);
-  });
+  add_reward_of<ReasoningStepsReward, ReasoningStepsConfig>(registry, "reasoning_steps",
+      "min(1, step markers / min_steps): \"Step 1:\", \"1.\", bullets, First/Second/Next/Finally");
 }
 
 }  // namespace r1::rewards

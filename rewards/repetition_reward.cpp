@@ -72,12 +72,8 @@ class RepetitionReward : public Reward {
 }  // namespace
 
 void register_repetition_reward(Registry& registry) {
-  RewardInfo info;
-  info.name = "repetition";
-  info.description = "n-gram repetition penalty: max_penalty * (1 - distinct/all n-grams)";
-  add_reward<RepetitionConfig>(registry, info, [](const RepetitionConfig& c, const std::string&) {
-    return std::make_shared<RepetitionReward>(c);
-  });
+  add_reward_of<RepetitionReward, RepetitionConfig>(registry, "repetition",
+      "n-gram repetition penalty: max_penalty * (1 - distinct/all n-grams)");
 }
 
 }  // namespace r1::rewards

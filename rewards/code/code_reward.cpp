@@ -344,12 +344,8 @@ std::vector<Score> CodeReward::score_batch(const std::vector<Sample>& samples, T
 }
 
 void register_code_reward(Registry& registry) {
-  RewardInfo info;
-  info.name = kReward;
-  info.description = "runs the completion's code against the row's tests in the sandbox (HumanEval, MBPP, stdin/stdout)";
-  add_reward<CodeRewardOptions>(registry, info, [](const CodeRewardOptions& o, const std::string&) {
-    return std::make_shared<CodeReward>(o);
-  });
+  add_reward_of<CodeReward, CodeRewardOptions>(registry, kReward,
+      "runs the completion's code against the row's tests in the sandbox (HumanEval, MBPP, stdin/stdout)");
 }
 
 ReferenceReport check_reference_solutions(const std::string& jsonl_path, CodeRewardOptions options, size_t workers,
