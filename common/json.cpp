@@ -114,28 +114,33 @@ bool get_bool(const Value& obj, const char* key, const std::string& where) {
   return v.GetBool();
 }
 
-std::optional<std::string> opt_string(const Value& obj, const char* key, const std::string& where) {
+namespace {
+
+// The opt_* functions: nullopt when `key` is missing or null, else what `get` (a get_* function) reads.
+template <class T>
+std::optional<T> present(const Value& obj, const char* key, const std::string& where,
+                         T (*get)(const Value&, const char*, const std::string&)) {
   const Value* v = find(obj, key);
   if (v == nullptr || v->IsNull()) return std::nullopt;
-  return get_string(obj, key, where);
+  return get(obj, key, where);
+}
+
+}  // namespace
+
+std::optional<std::string> opt_string(const Value& obj, const char* key, const std::string& where) {
+  return present(obj, key, where, get_string);
 }
 
 std::optional<double> opt_double(const Value& obj, const char* key, const std::string& where) {
-  const Value* v = find(obj, key);
-  if (v == nullptr || v->IsNull()) return std::nullopt;
-  return get_double(obj, key, where);
+  return present(obj, key, where, get_double);
 }
 
 std::optional<int64_t> opt_int(const Value& obj, const char* key, const std::string& where) {
-  const Value* v = find(obj, key);
-  if (v == nullptr || v->IsNull()) return std::nullopt;
-  return get_int(obj, key, where);
+  return present(obj, key, where, get_int);
 }
 
 std::optional<bool> opt_bool(const Value& obj, const char* key, const std::string& where) {
-  const Value* v = find(obj, key);
-  if (v == nullptr || v->IsNull()) return std::nullopt;
-  return get_bool(obj, key, where);
+  return present(obj, key, where, get_bool);
 }
 
 std::vector<int64_t> opt_int_list(const Value& obj, const char* key, const std::string& where) {
