@@ -32,8 +32,7 @@ int32_t Tree::add_op(Kind kind, std::vector<int32_t> kids, std::string text, uin
   return add(std::move(n));
 }
 
-int32_t Tree::copy_from(const Tree& from, int32_t node) {
-  const Node& src = from.at(node);
+Node Tree::adopt(const Tree& from, const Node& src) {
   Node n;
   n.kind = src.kind;
   n.flags = src.flags;
@@ -43,6 +42,12 @@ int32_t Tree::copy_from(const Tree& from, int32_t node) {
     numbers.push_back(from.numbers[static_cast<size_t>(src.number)]);
     n.number = static_cast<int32_t>(numbers.size() - 1);
   }
+  return n;
+}
+
+int32_t Tree::copy_from(const Tree& from, int32_t node) {
+  const Node& src = from.at(node);
+  Node n = adopt(from, src);
   n.kids.reserve(src.kids.size());
   for (int32_t k : src.kids) n.kids.push_back(copy_from(from, k));
   return add(std::move(n));
@@ -88,6 +93,30 @@ void render_operand(const Tree& t, int32_t i, std::string& out) {
   }
 }
 
+// Sums, products, quotients, powers, a ± b, ratios: the operands with `sep` between them.
+void render_operands(const Tree& t, const Node& n, const char* sep, std::string& out) {
+  for (size_t k = 0; k < n.kids.size(); ++k) {
+    if (k) out += sep;
+    render_operand(t, n.kids[k], out);
+  }
+}
+
+// What stands between the operands of a sum, product, quotient, power or a ± b.
+const char* operator_text(Kind k) {
+  if (k == Kind::Add) return " + ";
+  if (k == Kind::Mul) return "*";
+  if (k == Kind::Div) return "/";
+  if (k == Kind::Pow) return "^";
+  return " +- ";  // PlusMinus
+}
+
+// Function arguments, tuples, sets, intervals: the elements between `open` and `close`.
+void render_bracketed(const Tree& t, const Node& n, const char* open, const char* close, std::string& out) {
+  out += open;
+  render_list(t, n, ", ", out);
+  out += close;
+}
+
 void render(const Tree& t, int32_t i, std::string& out) {
   const Node& n = t.at(i);
   switch (n.kind) {
@@ -104,62 +133,35 @@ void render(const Tree& t, int32_t i, std::string& out) {
       out += "\"" + n.text + "\"";
       return;
     case Kind::Add:
-      for (size_t k = 0; k < n.kids.size(); ++k) {
-        if (k) out += " + ";
-        render_operand(t, n.kids[k], out);
-      }
-      return;
     case Kind::Mul:
-      for (size_t k = 0; k < n.kids.size(); ++k) {
-        if (k) out += "*";
-        render_operand(t, n.kids[k], out);
-      }
-      return;
     case Kind::Div:
-      render_operand(t, n.kids[0], out);
-      out += "/";
-      render_operand(t, n.kids[1], out);
-      return;
     case Kind::Pow:
-      render_operand(t, n.kids[0], out);
-      out += "^";
-      render_operand(t, n.kids[1], out);
+    case Kind::PlusMinus:
+      render_operands(t, n, operator_text(n.kind), out);
       return;
     case Kind::Neg:
       out += "-";
       render_operand(t, n.kids[0], out);
       return;
     case Kind::Func:
-      out += n.text + "(";
-      render_list(t, n, ", ", out);
-      out += ")";
+      out += n.text;
+      render_bracketed(t, n, "(", ")", out);
       return;
     case Kind::Percent:
       render_operand(t, n.kids[0], out);
       out += "%";
       return;
-    case Kind::PlusMinus:
-      render_operand(t, n.kids[0], out);
-      out += " +- ";
-      render_operand(t, n.kids[1], out);
-      return;
     case Kind::Tuple:
-      out += "(";
-      render_list(t, n, ", ", out);
-      out += ")";
+      render_bracketed(t, n, "(", ")", out);
       return;
     case Kind::Set:
-      out += "{";
-      render_list(t, n, ", ", out);
-      out += "}";
+      render_bracketed(t, n, "{", "}", out);
       return;
     case Kind::List:
       render_list(t, n, ", ", out);
       return;
     case Kind::Interval:
-      out += (n.flags & kLeftOpen) ? "(" : "[";
-      render_list(t, n, ", ", out);
-      out += (n.flags & kRightOpen) ? ")" : "]";
+      render_bracketed(t, n, (n.flags & kLeftOpen) ? "(" : "[", (n.flags & kRightOpen) ? ")" : "]", out);
       return;
     case Kind::Union:
       render_list(t, n, " U ", out);
@@ -175,10 +177,7 @@ void render(const Tree& t, int32_t i, std::string& out) {
       return;
     }
     case Kind::Ratio:
-      for (size_t k = 0; k < n.kids.size(); ++k) {
-        if (k) out += ":";
-        render_operand(t, n.kids[k], out);
-      }
+      render_operands(t, n, ":", out);
       if (!n.text.empty()) out += " " + n.text;
       return;
     case Kind::Relation:

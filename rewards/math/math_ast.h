@@ -77,6 +77,9 @@ struct Tree {
   int32_t add_number(mpq_class value, bool decimal);
   int32_t add_leaf(Kind kind, std::string text);
   int32_t add_op(Kind kind, std::vector<int32_t> kids, std::string text = {}, uint8_t flags = 0);
+  // A node of `from` made a node of this tree, without its kids: its fields, and a Number's value copied
+  // into `numbers`. Not added yet.
+  Node adopt(const Tree& from, const Node& src);
   // Copies the subtree at `node` of `from` into this tree and returns its new index.
   int32_t copy_from(const Tree& from, int32_t node);
 };

@@ -529,15 +529,7 @@ class Comparer {
       if (minus) b = dst.add_op(Kind::Neg, {b});
       return dst.add_op(Kind::Add, {a, b});
     }
-    Node copy;
-    copy.kind = n.kind;
-    copy.flags = n.flags;
-    copy.cols = n.cols;
-    copy.text = n.text;
-    if (n.kind == Kind::Number) {
-      dst.numbers.push_back(src.numbers[static_cast<size_t>(n.number)]);
-      copy.number = static_cast<int32_t>(dst.numbers.size() - 1);
-    }
+    Node copy = dst.adopt(src, n);
     for (int32_t k : n.kids) copy.kids.push_back(copy_expanded(src, k, mask, counter, dst));
     return dst.add(std::move(copy));
   }

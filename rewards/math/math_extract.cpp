@@ -152,18 +152,21 @@ struct FormulaScanner {
   std::string_view text;
   size_t no_display_dollar = 0, no_display_bracket = 0, no_inline_paren = 0;
 
+  // A display formula whose two-character opener is at `i`, up to `closer` (two characters).
+  bool display(size_t i, const char* closer, size_t& no_close_before, Span& s) {
+    if (i < no_close_before) return false;
+    const size_t close = text.find(closer, i + 2);
+    if (close == npos) {
+      no_close_before = text.size();
+      return false;
+    }
+    s = {i + 2, close, close + 2};
+    return true;
+  }
+
   bool at(size_t i, Span& s) {
     size_t n = text.size();
-    if (text[i] == '\\' && i + 1 < n && text[i + 1] == '[') {
-      if (i < no_display_bracket) return false;
-      size_t close = text.find("\\]", i + 2);
-      if (close == npos) {
-        no_display_bracket = n;
-        return false;
-      }
-      s = {i + 2, close, close + 2};
-      return true;
-    }
+    if (text[i] == '\\' && i + 1 < n && text[i + 1] == '[') return display(i, "\\]", no_display_bracket, s);
     if (text[i] == '\\' && i + 1 < n && text[i + 1] == '(') {
       if (i < no_inline_paren) return false;
       for (size_t j = i + 2; j + 1 < n; ++j) {
@@ -180,16 +183,7 @@ struct FormulaScanner {
       return false;
     }
     if (text[i] != '$' || (i > 0 && text[i - 1] == '\\')) return false;
-    if (i + 1 < n && text[i + 1] == '$') {
-      if (i < no_display_dollar) return false;
-      size_t close = text.find("$$", i + 2);
-      if (close == npos) {
-        no_display_dollar = n;
-        return false;
-      }
-      s = {i + 2, close, close + 2};
-      return true;
-    }
+    if (i + 1 < n && text[i + 1] == '$') return display(i, "$$", no_display_dollar, s);
     if (i > 0 && is_digit(text[i - 1])) return false;  // "5$" is a price
     for (size_t j = i + 1; j < n; ++j) {
       char c = text[j];

@@ -166,26 +166,23 @@ class Parser {
     advance();
   }
 
-  int32_t add(Node n) {
+  void check_room() {
     if (tree_.nodes.size() >= limits_.max_nodes) fail("expression too large");
+  }
+  int32_t add(Node n) {
+    check_room();
     return tree_.add(std::move(n));
   }
   int32_t leaf(Kind kind, std::string text) {
-    Node n;
-    n.kind = kind;
-    n.text = std::move(text);
-    return add(std::move(n));
+    check_room();
+    return tree_.add_leaf(kind, std::move(text));
   }
   int32_t op(Kind kind, std::vector<int32_t> kids, std::string text = {}, uint8_t flags = 0) {
-    Node n;
-    n.kind = kind;
-    n.kids = std::move(kids);
-    n.text = std::move(text);
-    n.flags = flags;
-    return add(std::move(n));
+    check_room();
+    return tree_.add_op(kind, std::move(kids), std::move(text), flags);
   }
   int32_t number(mpq_class value, bool decimal) {
-    if (tree_.nodes.size() >= limits_.max_nodes) fail("expression too large");
+    check_room();
     return tree_.add_number(std::move(value), decimal);
   }
   int32_t integer(long v) { return number(mpq_class(v), false); }
@@ -316,22 +313,7 @@ class Parser {
   int32_t parse_sum() {
     DepthGuard guard(*this);
     std::vector<int32_t> terms;
-    const Token& first = peek();
-    if (is_op(first, "+")) {
-      advance();
-      terms.push_back(parse_product());
-    } else if (is_op(first, "-")) {
-      advance();
-      terms.push_back(op(Kind::Neg, {parse_product()}));
-    } else if (is_cmd(first, "pm") || is_cmd(first, "mp")) {
-      bool minus = first.text == "mp";
-      advance();
-      int32_t t = parse_product();
-      terms.push_back(op(Kind::PlusMinus, {integer(0), minus ? op(Kind::Neg, {t}) : t}));
-    } else {
-      terms.push_back(parse_product());
-    }
-    for (;;) {
+    for (bool first = true;; first = false) {
       const Token& t = peek();
       if (is_op(t, "+")) {
         advance();
@@ -340,11 +322,14 @@ class Parser {
         advance();
         terms.push_back(op(Kind::Neg, {parse_product()}));
       } else if (is_cmd(t, "pm") || is_cmd(t, "mp")) {
+        // a ± b; a leading ± is 0 ± b.
         bool minus = t.text == "mp";
         advance();
-        int32_t left = combine_sum(terms);
+        int32_t left = first ? integer(0) : combine_sum(terms);
         int32_t right = parse_product();
         terms.assign(1, op(Kind::PlusMinus, {left, minus ? op(Kind::Neg, {right}) : right}));
+      } else if (first) {
+        terms.push_back(parse_product());
       } else {
         break;
       }
