@@ -3,7 +3,7 @@
 
 #include "common/error.h"
 #include "model/tokenizer/tokenizer_pretokenizer.h"
-#include "model/tokenizer/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_steps.h"
 #include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
@@ -129,27 +129,13 @@ class StripDecoder : public Decoder {
 
 class ReplaceDecoder : public Decoder {
  public:
-  ReplaceDecoder(std::string literal, std::unique_ptr<Regex> regex, std::string content)
-      : literal_(std::move(literal)), regex_(std::move(regex)), content_(std::move(content)) {}
+  ReplaceDecoder(Pattern pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
-    for (std::string& t : tokens) {
-      const std::vector<Span> matches = regex_ ? regex_->find_all(t) : find_literal(t, literal_);
-      if (matches.empty()) continue;
-      std::string out;
-      size_t prev = 0;
-      for (const Span& m : matches) {
-        out.append(t, prev, m.first - prev);
-        out += content_;
-        prev = m.second;
-      }
-      out.append(t, prev, std::string::npos);
-      t = std::move(out);
-    }
+    for (std::string& t : tokens) replace_matches(t, pattern_, content_);
   }
 
  private:
-  std::string literal_;
-  std::unique_ptr<Regex> regex_;
+  Pattern pattern_;
   std::string content_;
 };
 
@@ -191,15 +177,6 @@ class SequenceDecoder : public Decoder {
   std::vector<std::unique_ptr<Decoder>> parts_;
 };
 
-std::pair<std::string, std::unique_ptr<Regex>> read_pattern(const json::Value& v, const std::string& where) {
-  const json::Value& pattern = json::get(v, "pattern", where);
-  if (const auto* lit = json::find(pattern, "String")) {
-    R1_CHECK(lit->IsString(), where, ".pattern.String: expected a string");
-    return {std::string(lit->GetString(), lit->GetStringLength()), nullptr};
-  }
-  return {"", std::make_unique<Regex>(json::get_string(pattern, "Regex", where + ".pattern"), where + ".pattern.Regex")};
-}
-
 }  // namespace
 
 std::unique_ptr<Decoder> make_decoder(const json::Value& v, const std::string& where) {
@@ -217,8 +194,8 @@ std::unique_ptr<Decoder> make_decoder(const json::Value& v, const std::string& w
     return std::make_unique<StripDecoder>(content, static_cast<size_t>(start), static_cast<size_t>(stop));
   }
   if (type == "Replace") {
-    auto [literal, regex] = read_pattern(v, where);
-    return std::make_unique<ReplaceDecoder>(literal, std::move(regex), json::get_string(v, "content", where));
+    Pattern pattern = read_pattern(v, where);
+    return std::make_unique<ReplaceDecoder>(std::move(pattern), json::get_string(v, "content", where));
   }
   if (type == "Metaspace") {
     const std::string replacement = json::opt_string(v, "replacement", where).value_or("\xE2\x96\x81");
@@ -228,14 +205,7 @@ std::unique_ptr<Decoder> make_decoder(const json::Value& v, const std::string& w
     return std::make_unique<MetaspaceDecoder>(replacement, strip_first);
   }
   if (type == "Sequence") {
-    const json::Value& list = json::get(v, "decoders", where);
-    R1_CHECK(list.IsArray(), where, ".decoders: expected an array, got ", json::type_name(list));
-    std::vector<std::unique_ptr<Decoder>> parts;
-    for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
-      auto part = make_decoder(list[i], str_cat(where, ".decoders[", i, "]"));
-      if (part) parts.push_back(std::move(part));
-    }
-    return std::make_unique<SequenceDecoder>(std::move(parts));
+    return std::make_unique<SequenceDecoder>(read_sequence<Decoder>(v, "decoders", where, make_decoder));
   }
   fail(where, ": unsupported decoder type '", type,
        "' (supported: ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace, Sequence)");

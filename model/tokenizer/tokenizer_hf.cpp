@@ -81,8 +81,7 @@ void HfTokenizer::read_post_processor(const json::Value& v, const std::string& w
     Template t;
     t.prefix.push_back(special_id(json::get(v, "cls", where), "cls"));
     t.suffix.push_back(special_id(json::get(v, "sep", where), "sep"));
-    template_.prefix.insert(template_.prefix.begin(), t.prefix.begin(), t.prefix.end());
-    template_.suffix.insert(template_.suffix.end(), t.suffix.begin(), t.suffix.end());
+    template_.wrap_in(t);
     return;
   }
   if (type == "TemplateProcessing") {
@@ -111,8 +110,7 @@ void HfTokenizer::read_post_processor(const json::Value& v, const std::string& w
       }
     }
     R1_CHECK(seen_sequence, where, ".single: the template has no Sequence piece");
-    template_.prefix.insert(template_.prefix.begin(), t.prefix.begin(), t.prefix.end());
-    template_.suffix.insert(template_.suffix.end(), t.suffix.begin(), t.suffix.end());
+    template_.wrap_in(t);
     return;
   }
   if (type == "Sequence") {

@@ -40,6 +40,11 @@ class HfTokenizer : public Tokenizer {
   // Ids added around the sequence by the post-processor.
   struct Template {
     std::vector<int32_t> prefix, suffix;
+    // Puts `outer`'s ids around these (each processor of a Sequence wraps what the earlier ones added).
+    void wrap_in(const Template& outer) {
+      prefix.insert(prefix.begin(), outer.prefix.begin(), outer.prefix.end());
+      suffix.insert(suffix.end(), outer.suffix.begin(), outer.suffix.end());
+    }
   };
   void read_post_processor(const json::Value& v, const std::string& where);
   const std::string* token_of(int64_t id) const;

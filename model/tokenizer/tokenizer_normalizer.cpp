@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "model/tokenizer/tokenizer_regex.h"
+#include "model/tokenizer/tokenizer_steps.h"
 #include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
@@ -153,25 +153,11 @@ class Prepend : public Normalizer {
 
 class Replace : public Normalizer {
  public:
-  Replace(std::string literal, std::unique_ptr<Regex> regex, std::string content)
-      : literal_(std::move(literal)), regex_(std::move(regex)), content_(std::move(content)) {}
-  void normalize(std::string& s) const override {
-    const std::vector<Span> matches = regex_ ? regex_->find_all(s) : find_literal(s, literal_);
-    if (matches.empty()) return;
-    std::string out;
-    size_t prev = 0;
-    for (const Span& m : matches) {
-      out.append(s, prev, m.first - prev);
-      out += content_;
-      prev = m.second;
-    }
-    out.append(s, prev, std::string::npos);
-    s = std::move(out);
-  }
+  Replace(Pattern pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
+  void normalize(std::string& s) const override { replace_matches(s, pattern_, content_); }
 
  private:
-  std::string literal_;
-  std::unique_ptr<Regex> regex_;
+  Pattern pattern_;
   std::string content_;
 };
 
@@ -217,24 +203,11 @@ std::unique_ptr<Normalizer> make_normalizer(const json::Value& v, const std::str
   }
   if (type == "Prepend") return std::make_unique<Prepend>(json::get_string(v, "prepend", where));
   if (type == "Replace") {
-    const json::Value& pattern = json::get(v, "pattern", where);
-    const std::string content = json::get_string(v, "content", where);
-    if (const auto* lit = json::find(pattern, "String")) {
-      R1_CHECK(lit->IsString(), where, ".pattern.String: expected a string");
-      return std::make_unique<Replace>(std::string(lit->GetString(), lit->GetStringLength()), nullptr, content);
-    }
-    const std::string re = json::get_string(pattern, "Regex", where + ".pattern");
-    return std::make_unique<Replace>("", std::make_unique<Regex>(re, where + ".pattern.Regex"), content);
+    Pattern pattern = read_pattern(v, where);
+    return std::make_unique<Replace>(std::move(pattern), json::get_string(v, "content", where));
   }
   if (type == "Sequence") {
-    const json::Value& list = json::get(v, "normalizers", where);
-    R1_CHECK(list.IsArray(), where, ".normalizers: expected an array, got ", json::type_name(list));
-    std::vector<std::unique_ptr<Normalizer>> parts;
-    for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
-      auto part = make_normalizer(list[i], str_cat(where, ".normalizers[", i, "]"));
-      if (part) parts.push_back(std::move(part));
-    }
-    return std::make_unique<Sequence>(std::move(parts));
+    return std::make_unique<Sequence>(read_sequence<Normalizer>(v, "normalizers", where, make_normalizer));
   }
   fail(where, ": unsupported normalizer type '", type,
        "' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace, Sequence)");

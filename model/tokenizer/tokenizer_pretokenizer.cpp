@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "model/tokenizer/tokenizer_steps.h"
 #include "model/tokenizer/tokenizer_utf8.h"
 
 namespace r1::model {
@@ -34,17 +35,14 @@ void split_pieces(std::vector<Piece>& pieces, SplitBehavior behavior, bool inver
 
 class SplitPre : public PreTokenizer {
  public:
-  SplitPre(std::string literal, std::unique_ptr<Regex> regex, SplitBehavior behavior, bool invert)
-      : literal_(std::move(literal)), regex_(std::move(regex)), behavior_(behavior), invert_(invert) {}
+  SplitPre(Pattern pattern, SplitBehavior behavior, bool invert)
+      : pattern_(std::move(pattern)), behavior_(behavior), invert_(invert) {}
   void apply(std::vector<Piece>& pieces) const override {
-    split_pieces(pieces, behavior_, invert_, [this](const std::string& s) {
-      return regex_ ? regex_->find_all(s) : find_literal(s, literal_);
-    });
+    split_pieces(pieces, behavior_, invert_, [this](const std::string& s) { return pattern_.find_all(s); });
   }
 
  private:
-  std::string literal_;
-  std::unique_ptr<Regex> regex_;
+  Pattern pattern_;
   SplitBehavior behavior_;
   bool invert_;
 };
@@ -120,7 +118,9 @@ class SequencePre : public PreTokenizer {
 
 std::unique_ptr<PreTokenizer> regex_split(const std::string& pattern, SplitBehavior behavior, bool invert,
                                           const std::string& where) {
-  return std::make_unique<SplitPre>("", std::make_unique<Regex>(pattern, where), behavior, invert);
+  Pattern p;
+  p.regex = std::make_unique<Regex>(pattern, where);
+  return std::make_unique<SplitPre>(std::move(p), behavior, invert);
 }
 
 }  // namespace
@@ -220,14 +220,10 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json::Value& v, const std
   R1_CHECK(v.IsObject(), where, ": expected an object or null, got ", json::type_name(v));
   const std::string type = json::get_string(v, "type", where);
   if (type == "Split") {
-    const json::Value& pattern = json::get(v, "pattern", where);
+    Pattern pattern = read_pattern(v, where);
     const SplitBehavior behavior = parse_split_behavior(json::get_string(v, "behavior", where), where + ".behavior");
     const bool invert = json::opt_bool(v, "invert", where).value_or(false);
-    if (const auto* lit = json::find(pattern, "String")) {
-      R1_CHECK(lit->IsString(), where, ".pattern.String: expected a string");
-      return std::make_unique<SplitPre>(std::string(lit->GetString(), lit->GetStringLength()), nullptr, behavior, invert);
-    }
-    return regex_split(json::get_string(pattern, "Regex", where + ".pattern"), behavior, invert, where + ".pattern.Regex");
+    return std::make_unique<SplitPre>(std::move(pattern), behavior, invert);
   }
   if (type == "ByteLevel") {
     return std::make_unique<ByteLevelPre>(json::opt_bool(v, "add_prefix_space", where).value_or(true),
@@ -253,14 +249,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json::Value& v, const std
     return std::make_unique<MetaspacePre>(replacement, prepend, json::opt_bool(v, "split", where).value_or(true));
   }
   if (type == "Sequence") {
-    const json::Value& list = json::get(v, "pretokenizers", where);
-    R1_CHECK(list.IsArray(), where, ".pretokenizers: expected an array, got ", json::type_name(list));
-    std::vector<std::unique_ptr<PreTokenizer>> parts;
-    for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
-      auto part = make_pre_tokenizer(list[i], str_cat(where, ".pretokenizers[", i, "]"));
-      if (part) parts.push_back(std::move(part));
-    }
-    return std::make_unique<SequencePre>(std::move(parts));
+    return std::make_unique<SequencePre>(read_sequence<PreTokenizer>(v, "pretokenizers", where, make_pre_tokenizer));
   }
   fail(where, ": unsupported pre_tokenizer type '", type,
        "' (supported: Split, ByteLevel, Digits, Metaspace, Whitespace, WhitespaceSplit, Sequence)");
