@@ -16,26 +16,7 @@ constexpr int kWarpsPerCta = 8;
 template <typename T>
 __global__ void __launch_bounds__(256) quantize_act_kernel(const T* __restrict__ x, int64_t M, int64_t K,
                                                            uint8_t* __restrict__ q, float* __restrict__ scale) {
-  const int64_t kb_count = ceil_div(K, 128);
-  const int64_t chunk = static_cast<int64_t>(blockIdx.x) * kWarpsPerCta + threadIdx.x / 32;  // (row, kb)
-  if (chunk >= M * kb_count) return;
-  const int64_t row = chunk / kb_count, kb = chunk % kb_count;
-  const int lane = threadIdx.x % 32;
-  float v[4];
-  float amax = 0.f;
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const int64_t col = kb * 128 + lane * 4 + i;
-    v[i] = col < K ? to_f32(x[row * K + col]) : 0.f;
-    amax = fmaxf(amax, fabsf(v[i]));
-  }
-  const float s = fp8_block_scale(warp_max(amax));
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const int64_t col = kb * 128 + lane * 4 + i;
-    if (col < K) q[row * K + col] = fp8_encode(v[i] / s);
-  }
-  if (lane == 0) scale[row * kb_count + kb] = s;
+  quantize_rows_1x128(M, K, [x, K](int64_t row, int64_t col) { return to_f32(x[row * K + col]); }, q, scale);
 }
 
 // Two passes over the block (amax, then encode): the second pass re-reads from L1/L2. Holding the 64

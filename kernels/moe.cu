@@ -186,30 +186,11 @@ cudaError_t unpermute_weights(const void* y, int64_t y_rows, int64_t D, const in
 template <typename T>
 __global__ void __launch_bounds__(256) swiglu_quant_kernel(const T* __restrict__ x, int64_t P, int64_t I,
                                                            uint8_t* __restrict__ q, float* __restrict__ scale) {
-  const int64_t kb_count = ceil_div(I, 128);
-  const int64_t chunk = static_cast<int64_t>(blockIdx.x) * 8 + threadIdx.x / 32;
-  if (chunk >= P * kb_count) return;
-  const int64_t row = chunk / kb_count, kb = chunk % kb_count;
-  const int lane = threadIdx.x % 32;
-  float h[4];
-  float amax = 0.f;
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const int64_t col = kb * 128 + lane * 4 + i;
-    h[i] = 0.f;
-    if (col < I) {
-      const float g = to_f32(x[row * 2 * I + col]), u = to_f32(x[row * 2 * I + I + col]);
-      h[i] = g / (1.f + expf(-g)) * u;
-    }
-    amax = fmaxf(amax, fabsf(h[i]));
-  }
-  const float s = fp8_block_scale(warp_max(amax));
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const int64_t col = kb * 128 + lane * 4 + i;
-    if (col < I) q[row * I + col] = fp8_encode(h[i] / s);
-  }
-  if (lane == 0) scale[row * kb_count + kb] = s;
+  const auto swiglu = [x, I](int64_t row, int64_t col) {  // silu(gate) * up of row `row`, [gate | up] halves
+    const float g = to_f32(x[row * 2 * I + col]), u = to_f32(x[row * 2 * I + I + col]);
+    return g / (1.f + expf(-g)) * u;
+  };
+  quantize_rows_1x128(P, I, swiglu, q, scale);
 }
 
 }  // namespace

@@ -59,4 +59,33 @@ __device__ __forceinline__ float warp_max(float v) {
   return v;
 }
 
+// The 1x128 quantisation of a [rows, cols] matrix whose elements value(row, col) gives (fp32): one warp per
+// (row, 128-column block), eight warps to a 256-thread CTA, each lane holding 4 values (zeros past the row's
+// end); the block's amax by shuffles, its scale, the codes into q ([rows, cols]) and the scale into scale
+// ([rows, ceil(cols/128)]). The body of every kernel that quantises activations.
+template <class Value>
+__device__ __forceinline__ void quantize_rows_1x128(int64_t rows, int64_t cols, Value value, uint8_t* __restrict__ q,
+                                                    float* __restrict__ scale) {
+  const int64_t kb_count = ceil_div(cols, 128);
+  const int64_t chunk = static_cast<int64_t>(blockIdx.x) * 8 + threadIdx.x / 32;  // (row, kb)
+  if (chunk >= rows * kb_count) return;
+  const int64_t row = chunk / kb_count, kb = chunk % kb_count;
+  const int lane = threadIdx.x % 32;
+  float v[4];
+  float amax = 0.f;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int64_t col = kb * 128 + lane * 4 + i;
+    v[i] = col < cols ? value(row, col) : 0.f;
+    amax = fmaxf(amax, fabsf(v[i]));
+  }
+  const float s = fp8_block_scale(warp_max(amax));
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int64_t col = kb * 128 + lane * 4 + i;
+    if (col < cols) q[row * cols + col] = fp8_encode(v[i] / s);
+  }
+  if (lane == 0) scale[row * kb_count + kb] = s;
+}
+
 }  // namespace r1::kernels::cuda
