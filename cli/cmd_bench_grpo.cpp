@@ -40,7 +40,7 @@ struct BenchArgs {
 
 struct Shape {
   std::string name;
-  const char* config;
+  std::string config;
   int64_t prompts, group, max_new;  // defaults
 };
 
@@ -80,8 +80,7 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
   r.group = a.group > 0 ? a.group : s.group;
   r.max_new = a.max_new > 0 ? a.max_new : s.max_new;
   r.params = shape_parameters(s.config, "r1 bench grpo: " + s.name);
-  const std::string dir = path_join(root, s.name);
-  make_dirs(dir);
+  const std::string dir = shape_dir(root, s.name);
   const std::string recipe = path_join(dir, "recipe.json");
   write_file_atomic(recipe, recipe_json(s, a, r.prompts, r.group, r.max_new));
   rl::RunOptions opts;
@@ -168,17 +167,11 @@ void print_json(const std::vector<Result>& results, const BenchArgs& a) {
 }
 
 void run_bench(const BenchArgs& a) {
-  R1_CHECK(a.model == "tiny" || a.model == "100m" || a.model == "all", "--model: expected tiny, 100m or all");
   R1_CHECK(a.steps >= 1 && a.warmup >= 0, "--steps must be >= 1 and --warmup >= 0");
   if (a.threads > 0) at::set_num_threads(a.threads);
-  std::vector<Shape> shapes;
-  if (a.model != "100m") shapes.push_back({"tiny", kTinyConfig, 8, 8, 64});
-  if (a.model != "tiny") shapes.push_back({"100m", k100mConfig, 2, 4, 32});
-  const std::vector<Result> results = with_bench_root("grpo", a.keep, [&](const std::string& root) {
-    std::vector<Result> out;
-    for (const auto& s : shapes) out.push_back(run_shape(s, a, root));
-    return out;
-  });
+  const std::vector<Result> results =
+      run_shapes("grpo", a.model, a.keep, Shape{"tiny", kTinyConfig, 8, 8, 64}, Shape{"100m", k100mConfig, 2, 4, 32},
+                 [&](const Shape& s, const std::string& root) { return run_shape(s, a, root); });
   if (a.json) print_json(results, a);
   else print_table(results, a);
 }

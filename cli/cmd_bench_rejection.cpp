@@ -38,7 +38,7 @@ struct BenchArgs {
 
 struct Shape {
   std::string name;
-  const char* config;
+  std::string config;
   int64_t prompts, samples, max_new, batch;  // defaults
 };
 
@@ -58,8 +58,7 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
   r.max_new = a.max_new > 0 ? a.max_new : s.max_new;
   r.batch = a.batch > 0 ? a.batch : s.batch;
   r.params = shape_parameters(s.config, "r1 bench rejection: " + s.name);
-  const std::string dir = path_join(root, s.name);
-  make_dirs(dir);
+  const std::string dir = shape_dir(root, s.name);
   std::string prompts;
   for (int64_t i = 0; i < r.prompts; ++i) {
     prompts += "{\"id\": " + std::to_string(i) + ", \"prompt\": \"What is " + std::to_string(17 * i % 97) + " + " +
@@ -142,16 +141,10 @@ void print(const std::vector<Result>& results, const BenchArgs& a) {
 }
 
 void run_bench(const BenchArgs& a) {
-  R1_CHECK(a.model == "tiny" || a.model == "100m" || a.model == "all", "--model: expected tiny, 100m or all");
   if (a.threads > 0) at::set_num_threads(a.threads);
-  std::vector<Shape> shapes;
-  if (a.model != "100m") shapes.push_back({"tiny", kTinyConfig, 64, 8, 64, 16});
-  if (a.model != "tiny") shapes.push_back({"100m", k100mConfig, 8, 4, 32, 8});
-  const std::vector<Result> results = with_bench_root("rejection", a.keep, [&](const std::string& root) {
-    std::vector<Result> out;
-    for (const auto& s : shapes) out.push_back(run_shape(s, a, root));
-    return out;
-  });
+  const std::vector<Result> results = run_shapes(
+      "rejection", a.model, a.keep, Shape{"tiny", kTinyConfig, 64, 8, 64, 16}, Shape{"100m", k100mConfig, 8, 4, 32, 8},
+      [&](const Shape& s, const std::string& root) { return run_shape(s, a, root); });
   print(results, a);
 }
 

@@ -69,6 +69,19 @@ std::string with_reasons(const std::string& line, const json::Value& row, const 
   return json::dump(copy);
 }
 
+// Reads the optional string field `key` of a row into `out` (left as it is when the field is missing or null);
+// false with `error` set when it is not a string.
+bool read_optional_text(const json::Value& row, const char* key, std::string_view& out, std::string& error) {
+  const json::Value* v = json::find(row, key);
+  if (v == nullptr || v->IsNull()) return true;
+  if (!v->IsString()) {
+    error = std::string("field '") + key + "' is not a string";
+    return false;
+  }
+  out = std::string_view(v->GetString(), v->GetStringLength());
+  return true;
+}
+
 // The sample of a row, or an error message.
 bool read_sample(const json::Value& row, FilterInput& in, std::string& error) {
   const json::Value* completion = json::find(row, "completion");
@@ -77,20 +90,8 @@ bool read_sample(const json::Value& row, FilterInput& in, std::string& error) {
     return false;
   }
   in.completion = std::string_view(completion->GetString(), completion->GetStringLength());
-  if (const json::Value* p = json::find(row, "prompt"); p != nullptr && !p->IsNull()) {
-    if (!p->IsString()) {
-      error = "field 'prompt' is not a string";
-      return false;
-    }
-    in.prompt = std::string_view(p->GetString(), p->GetStringLength());
-  }
-  if (const json::Value* t = json::find(row, "target_lang"); t != nullptr && !t->IsNull()) {
-    if (!t->IsString()) {
-      error = "field 'target_lang' is not a string";
-      return false;
-    }
-    in.target_lang = std::string_view(t->GetString(), t->GetStringLength());
-  }
+  if (!read_optional_text(row, "prompt", in.prompt, error)) return false;
+  if (!read_optional_text(row, "target_lang", in.target_lang, error)) return false;
   if (const json::Value* t = json::find(row, "truncated"); t != nullptr && !t->IsNull()) {
     if (!t->IsBool()) {
       error = "field 'truncated' is not true/false";
