@@ -1,8 +1,10 @@
 // Running the real `r1` binary from a test: `run_r1_cli("tokenize --text hi")` returns the exit status,
 // stdout and stderr separately (stderr goes through a per-process temp file). Shared by the CLI tests of
-// every suite (R1_BINARY is defined for all test targets).
+// every suite (R1_BINARY is defined for all test targets). CliTest is a fixture for such tests: skipped
+// when the binary has not been built, with a scratch directory per test (scratch_dir.h).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "common/fs.h"
+#include "scratch_dir.h"
 
 namespace r1::testing {
 
@@ -35,5 +38,18 @@ inline CliResult run_r1_cli(const std::string& args) {
   fs::remove(err_file);
   return r;
 }
+
+// Skips when the binary has not been built (a suite's target does not depend on it; scripts/test.sh builds
+// everything first); dir_ is a fresh directory per test and file() writes inputs into it.
+class CliTest : public ScratchDirTest {
+ protected:
+  using Result = CliResult;
+  static Result run(const std::string& args) { return run_r1_cli(args); }
+
+  void SetUp() override {
+    if (!std::filesystem::exists(R1_BINARY)) GTEST_SKIP() << "r1 binary not built: " << R1_BINARY;
+    ScratchDirTest::SetUp();
+  }
+};
 
 }  // namespace r1::testing

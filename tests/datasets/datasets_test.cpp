@@ -2,6 +2,8 @@
 // dataset readers on the shared data formats and on malformed lines, the deterministic data order.
 #include <gtest/gtest.h>
 
+#include "scratch_dir.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -16,13 +18,7 @@
 namespace r1::data {
 namespace {
 
-std::string tmp_file(const std::string& name, const std::string& content) {
-  auto dir = std::filesystem::temp_directory_path() / ("r1_datasets_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / name).string();
-  std::ofstream(path) << content;
-  return path;
-}
+using r1::testing::scratch_file;
 
 PromptDatasetSpec spec(const std::string& path, const std::string& format = "jsonl", int64_t limit = -1,
                        const std::string& question_key = "") {
@@ -219,7 +215,7 @@ TEST(PromptDataset, Gsm8kMathCountdownMgsmFromSharedData) {
 }
 
 TEST(PromptDataset, MalformedLinesNameFileAndLine) {
-  std::string path = tmp_file("bad.jsonl", "{\"prompt\": \"a\", \"answer\": 1}\n{\"prompt\": 3}\nnot json\n");
+  std::string path = scratch_file("bad.jsonl", "{\"prompt\": \"a\", \"answer\": 1}\n{\"prompt\": 3}\nnot json\n");
   try {
     load_prompt_dataset(spec(path));
     FAIL();
@@ -231,27 +227,27 @@ TEST(PromptDataset, MalformedLinesNameFileAndLine) {
   auto rows = load_prompt_dataset(skipping);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(json::get_string(*rows[0].row, "answer", "t"), "1");
-  std::string gsm = tmp_file("gsm.jsonl", "{\"question\": \"q\", \"answer\": \"no marker\"}\n");
+  std::string gsm = scratch_file("gsm.jsonl", "{\"question\": \"q\", \"answer\": \"no marker\"}\n");
   EXPECT_THROW(load_prompt_dataset(spec(gsm, "gsm8k")), Error);
   EXPECT_THROW(load_prompt_dataset(spec(path, "parquet")), Error);
 }
 
 TEST(SftDataset, ChatAndPromptCompletionAndErrors) {
-  std::string path = tmp_file("chat.jsonl",
-                              "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", "
-                              "\"content\": \"yo\"}]}\n{\"prompt\": \"p\", \"completion\": \"c\"}\n");
+  std::string path = scratch_file("chat.jsonl",
+                                  "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", "
+                                  "\"content\": \"yo\"}]}\n{\"prompt\": \"p\", \"completion\": \"c\"}\n");
   auto convs = load_chat_jsonl(path);
   ASSERT_EQ(convs.size(), 2u);
   EXPECT_EQ(convs[1].messages[1].role, "assistant");
   EXPECT_EQ(convs[1].messages[1].content, "c");
-  std::string bad = tmp_file("chat_bad.jsonl",
-                             "{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}\n{\"messages\": [{\"role\": "
-                             "\"user\", \"content\": \"only user\"}]}\n");
+  std::string bad = scratch_file("chat_bad.jsonl",
+                                 "{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}\n{\"messages\": [{\"role\": "
+                                 "\"user\", \"content\": \"only user\"}]}\n");
   EXPECT_THROW(load_chat_jsonl(bad), Error);
   size_t skipped = 0;
   EXPECT_TRUE(load_chat_jsonl(bad, true, &skipped).empty());
   EXPECT_EQ(skipped, 2u);
-  auto texts = load_text_jsonl(tmp_file("t.jsonl", "{\"text\": \"abc\"}\n"));
+  auto texts = load_text_jsonl(scratch_file("t.jsonl", "{\"text\": \"abc\"}\n"));
   EXPECT_EQ(texts, std::vector<std::string>{"abc"});
 }
 

@@ -97,15 +97,20 @@ std::vector<Filter> check(const std::string& completion, const std::string& targ
 
 // ---- mixed_language ---------------------------------------------------------------------------------
 
-TEST(MixedLanguage, ChineseInAnEnglishCotAtSeveralShares) {
+// 100-word CoTs in `lang` with 0, 10, 50 and 90% of their words in `foreign`: counted, and mixed above 10%
+// (default threshold 0.9: a share below it is mixed; 10% foreign is exactly at the line and passes).
+void expect_shares_judged(const std::string& lang, const char* foreign) {
   for (size_t pct : {0, 10, 50, 90}) {
-    const std::string cot = mixed_text("en", 100, pct);
-    const LanguageShare share = language_share(cot, rewards::scripts_of_language("en"), true);
+    const std::string cot = mixed_text(lang, 100, pct);
+    const LanguageShare share = language_share(cot, rewards::scripts_of_language(lang), true);
     EXPECT_EQ(share.words, 100u) << pct;
     EXPECT_EQ(share.in_target, 100u - pct) << pct;
-    // default threshold 0.9: a share below it is mixed; 10% foreign is exactly at the line and passes
-    EXPECT_EQ(has(check(think(cot)), Filter::MixedLanguage), pct > 10) << pct << "% Chinese\n" << cot;
+    EXPECT_EQ(has(check(think(cot), lang), Filter::MixedLanguage), pct > 10) << pct << "% " << foreign << "\n" << cot;
   }
+}
+
+TEST(MixedLanguage, ChineseInAnEnglishCotAtSeveralShares) {
+  expect_shares_judged("en", "Chinese");
   FilterOptions strict;
   strict.mixed_language.min_target_share = 0.95;
   EXPECT_TRUE(has(check(think(mixed_text("en", 100, 10)), "en", strict), Filter::MixedLanguage));
@@ -114,13 +119,7 @@ TEST(MixedLanguage, ChineseInAnEnglishCotAtSeveralShares) {
 }
 
 TEST(MixedLanguage, EnglishInAChineseCotAtSeveralShares) {
-  for (size_t pct : {0, 10, 50, 90}) {
-    const std::string cot = mixed_text("zh", 100, pct);
-    const LanguageShare share = language_share(cot, rewards::scripts_of_language("zh"), true);
-    EXPECT_EQ(share.words, 100u) << pct;
-    EXPECT_EQ(share.in_target, 100u - pct) << pct;
-    EXPECT_EQ(has(check(think(cot), "zh"), Filter::MixedLanguage), pct > 10) << pct << "% English\n" << cot;
-  }
+  expect_shares_judged("zh", "English");
   // 90% English in a "Chinese" CoT is 10% Chinese in an English one: the target decides
   EXPECT_FALSE(has(check(think(mixed_text("zh", 100, 90)), "en"), Filter::MixedLanguage));
 }

@@ -1,6 +1,8 @@
 // Tests for recipe loading, --set overrides and config validation (unknown keys, wrong types).
 #include <gtest/gtest.h>
 
+#include "scratch_dir.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -15,11 +17,7 @@ namespace {
 using r1::testing::error_of;
 
 std::string write_recipe(const std::string& name, const std::string& text) {
-  auto dir = std::filesystem::temp_directory_path() / ("r1_recipe_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / name).string();
-  std::ofstream(path) << text;
-  return path;
+  return r1::testing::scratch_file(name, text);
 }
 
 const char* kRecipe = R"(// r1 run x.json

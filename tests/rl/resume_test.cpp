@@ -44,15 +44,20 @@ void write_data(const std::string& dir) {
   write_text(dir + "/corpus.jsonl", corpus);
 }
 
-std::string grpo_recipe(const std::string& dir, int steps) {
+// Writes the data and dir/file, a recipe of one stage on the tiny model: {"name": name, "type": type,
+// "model": ..., keys}; returns its path.
+std::string one_stage_recipe(const std::string& dir, const std::string& file, int seed, const std::string& name,
+                             const std::string& type, const std::string& keys) {
   write_data(dir);
-  const std::string path = dir + "/grpo.json";
-  write_text(path, R"({
-  // kill -9 / --resume acceptance test
-  "seed": 11,
-  "stages": [{
-    "name": "zero", "type": "grpo",
-    "model": )" + tiny_model_json() + R"(,
+  const std::string path = dir + "/" + file;
+  write_text(path, "{\"seed\": " + std::to_string(seed) + ", \"stages\": [{\"name\": \"" + name + "\", \"type\": \"" +
+                       type + "\", \"model\": " + tiny_model_json() + ",\n" + keys + "}]}\n");
+  return path;
+}
+
+// The kill -9 / --resume acceptance recipes.
+std::string grpo_recipe(const std::string& dir, int steps) {
+  return one_stage_recipe(dir, "grpo.json", 11, "zero", "grpo", R"(
     "data": {"path": ")" + dir + R"(/prompts.jsonl"},
     "reward": {"composite": [{"name": "math"}, {"name": "format"},
                              {"name": "repetition", "options": {"ngram_size": 1}}]},
@@ -61,28 +66,16 @@ std::string grpo_recipe(const std::string& dir, int steps) {
     "epochs": 1, "minibatches": 2, "grpo": {"beta": 0.04},
     "optim": {"lr": 0.01, "warmup_steps": 1}, "ref_reset_every": 3,
     "save_every": 1, "keep_last": 0, "samples_every": 2,
-    "threads": 1, "reward_threads": 1
-  }]
-})");
-  return path;
+    "threads": 1, "reward_threads": 1)");
 }
 
 std::string pretrain_recipe(const std::string& dir, int steps, const std::string& schedule = "cosine") {
-  write_data(dir);
-  const std::string path = dir + "/pretrain.json";
-  write_text(path, R"({
-  "seed": 3,
-  "stages": [{
-    "name": "base", "type": "pretrain",
-    "model": )" + tiny_model_json() + R"(,
+  return one_stage_recipe(dir, "pretrain.json", 3, "base", "pretrain", R"(
     "data": ")" + dir + R"(/corpus.jsonl",
     "steps": )" + std::to_string(steps) + R"(, "batch_size": 5, "max_len": 48, "mtp_weight": 0.3,
     "moe": {"bias_update_speed": 0.01},
     "optim": {"lr": 0.003, "warmup_steps": 2, "schedule": ")" + schedule + R"("},
-    "save_every": 1, "keep_last": 0, "threads": 1
-  }]
-})");
-  return path;
+    "save_every": 1, "keep_last": 0, "threads": 1)");
 }
 
 int64_t latest_step(const std::string& stage_dir) {
@@ -124,6 +117,21 @@ int64_t run_and_kill(const std::string& recipe, const std::string& run_dir, cons
   return latest_step(stage_dir);
 }
 
+// The uninterrupted run of the recipe (dir/ref), then the same recipe killed with SIGKILL after checkpoint
+// `kill_after` of `stage` and resumed (dir/run): `k` is the checkpoint it resumed from (before the last of
+// `steps`), `resumed` the resumed run.
+void run_killed_and_resumed(const std::string& dir, const std::string& recipe, const std::string& stage,
+                            int64_t kill_after, int64_t steps, int64_t& k, RunResult& resumed) {
+  RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
+  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
+  k = run_and_kill(recipe, dir + "/run", stage, kill_after);
+  ASSERT_GE(k, kill_after);
+  ASSERT_LT(k, steps);
+  resumed = run_r1({"run", recipe, "--output", dir + "/run", "--quiet", "--resume"}, dir + "/resumed.log");
+  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+}
+
 void expect_same_tensors(const std::string& a_file, const std::string& b_file, double tol) {
   model::SafetensorsFile a(a_file), b(b_file);
   ASSERT_EQ(a.tensors().size(), b.tensors().size());
@@ -158,17 +166,11 @@ TEST(Resume, GrpoKilledWithSigkillResumesExactly) {
   const std::string dir = scratch_dir();
   const int steps = 10;  // several steps left after the kill point, so the kill lands mid-run even on a busy machine
   const std::string recipe = grpo_recipe(dir, steps);
-  RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
-  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
-
   const std::string run = dir + "/run";
+  int64_t k = 0;
+  RunResult resumed;
   // Killed after the reference reset of step 3, so the resume must restore the reset reference too.
-  const int64_t k = run_and_kill(recipe, run, "zero", 4);
-  ASSERT_GE(k, 4);
-  ASSERT_LT(k, steps);
-  RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume"}, dir + "/resumed.log");
-  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  ASSERT_NO_FATAL_FAILURE(run_killed_and_resumed(dir, recipe, "zero", 4, steps, k, resumed));
   EXPECT_NE(resumed.output.find("step-" + std::string(6 - std::to_string(k).size(), '0') + std::to_string(k)),
             std::string::npos)
       << resumed.output;
@@ -210,16 +212,10 @@ TEST(Resume, PretrainKilledWithSigkillResumesExactly) {
   const std::string dir = scratch_dir();
   const int steps = 8;
   const std::string recipe = pretrain_recipe(dir, steps);
-  RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
-  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
-
   const std::string run = dir + "/run";
-  const int64_t k = run_and_kill(recipe, run, "base", 3);
-  ASSERT_GE(k, 3);
-  ASSERT_LT(k, steps);
-  RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume"}, dir + "/resumed.log");
-  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  int64_t k = 0;
+  RunResult resumed;
+  ASSERT_NO_FATAL_FAILURE(run_killed_and_resumed(dir, recipe, "base", 3, steps, k, resumed));
 
   // The loss of each step is a function of the batch (data position) and the weights: equal losses after k
   // mean the same data order, weights, optimizer moments, schedule and MoE bias.

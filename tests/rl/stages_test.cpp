@@ -376,16 +376,24 @@ void register_mixed_reward() {
   (void)once;
 }
 
+// Writes write_mixed_prompts(rows, mixed_every) to dir/prompts.jsonl and dir/file: a recipe of one grpo stage
+// `stage` on the tiny model over those prompts, judged by test_mixed, with the rest of its keys `keys`.
+std::string mixed_grpo_recipe(const std::string& dir, const std::string& file, int seed, const std::string& stage,
+                              int rows, int mixed_every, const std::string& keys) {
+  write_mixed_prompts(dir + "/prompts.jsonl", rows, mixed_every);
+  const std::string recipe = dir + "/" + file;
+  write_text(recipe, "{\"seed\": " + std::to_string(seed) + ", \"stages\": [{\"name\": \"" + stage +
+                         "\", \"type\": \"grpo\", \"model\": " + tiny_model_json() + ", \"data\": {\"path\": \"" + dir +
+                         "/prompts.jsonl\"}, \"reward\": \"test_mixed\",\n" + keys + "}]}");
+  return recipe;
+}
+
 TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
   register_mixed_reward();
   const std::string dir = scratch_dir();
-  write_mixed_prompts(dir + "/prompts.jsonl", 24, 3);
-  const std::string recipe = dir + "/dyn.json";
-  write_text(recipe, R"({"seed": 5, "stages": [
-    {"name": "zero", "type": "grpo", "model": )" + tiny_model_json() + R"(,
-     "data": {"path": ")" + dir + R"(/prompts.jsonl"}, "reward": "test_mixed",
+  const std::string recipe = mixed_grpo_recipe(dir, "dyn.json", 5, "zero", 24, 3, R"(
      "sampling": {"max_new_tokens": 4}, "steps": 4, "prompts_per_step": 2, "group_size": 4,
-     "dapo": {"dynamic_sampling": true, "max_sampling_rounds": 3}, "threads": 1, "reward_threads": 1}]})");
+     "dapo": {"dynamic_sampling": true, "max_sampling_rounds": 3}, "threads": 1, "reward_threads": 1)");
   RunOptions options;
   options.output_dir = dir + "/run";
   options.quiet = true;
@@ -426,15 +434,10 @@ TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
 // A grpo recipe with dynamic sampling over `rows` prompts of which those with i % mixed_every == 0 have mixed
 // rewards (test_mixed), one group per step and one sampling round, so steps often keep no group.
 std::string empty_step_recipe(const std::string& dir, int rows, int mixed_every, const std::string& dapo_extra) {
-  write_mixed_prompts(dir + "/prompts.jsonl", rows, mixed_every);
-  const std::string recipe = dir + "/empty.json";
-  write_text(recipe, R"({"seed": 9, "stages": [
-    {"name": "zero", "type": "grpo", "model": )" + tiny_model_json() + R"(,
-     "data": {"path": ")" + dir + R"(/prompts.jsonl"}, "reward": "test_mixed",
+  return mixed_grpo_recipe(dir, "empty.json", 9, "zero", rows, mixed_every, R"(
      "sampling": {"max_new_tokens": 3}, "steps": 3, "prompts_per_step": 1, "group_size": 2,
      "dapo": {"dynamic_sampling": true, "max_sampling_rounds": 1)" + dapo_extra + R"(},
-     "threads": 1, "reward_threads": 1}]})");
-  return recipe;
+     "threads": 1, "reward_threads": 1)");
 }
 
 TEST(RunRecipe, CheckValidatesEveryStageAndRunsNothing) {
@@ -536,15 +539,11 @@ TEST(Grpo, EmptyStepsAreSkippedCountedOrFailAsTheRecipeSays) {
 TEST(Grpo, SequenceBalanceLossAndSamplerTrainerLogprobGapAreLogged) {
   register_mixed_reward();
   const std::string dir = scratch_dir();
-  write_mixed_prompts(dir + "/prompts.jsonl", 8, 1);
-  const std::string recipe = dir + "/bal.json";
   // Temperature 0.7 and two minibatches: the trainer's pi_old (a separate pass) must match the sampler's
   // tempered log-probs up to float rounding.
-  write_text(recipe, R"({"seed": 3, "stages": [
-    {"name": "rl", "type": "grpo", "model": )" + tiny_model_json() + R"(,
-     "data": {"path": ")" + dir + R"(/prompts.jsonl"}, "reward": "test_mixed",
+  const std::string recipe = mixed_grpo_recipe(dir, "bal.json", 3, "rl", 8, 1, R"(
      "sampling": {"max_new_tokens": 6, "temperature": 0.7}, "steps": 2, "prompts_per_step": 2, "group_size": 4,
-     "minibatches": 2, "moe": {"seq_aux_alpha": 0.01}, "threads": 1, "reward_threads": 1}]})");
+     "minibatches": 2, "moe": {"seq_aux_alpha": 0.01}, "threads": 1, "reward_threads": 1)");
   RunOptions options;
   options.output_dir = dir + "/run";
   options.quiet = true;

@@ -21,8 +21,36 @@ namespace {
 using testing::contains;
 using testing::host_processes_with;
 using testing::quick_limits;
+using testing::request_for;
 using testing::run_program;
 using testing::unique_token;
+
+// A non-blocking socket of `type` (SOCK_STREAM: listening) bound to the host's loopback at a free port.
+struct LoopbackServer {
+  int fd = -1;
+  int port = 0;
+};
+LoopbackServer loopback_server(int type) {
+  LoopbackServer s;
+  s.fd = socket(AF_INET, type | SOCK_NONBLOCK, 0);
+  if (s.fd < 0) return s;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return s;
+  if (type == SOCK_STREAM && listen(s.fd, 4) != 0) return s;
+  socklen_t len = sizeof addr;
+  getsockname(s.fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  s.port = ntohs(addr.sin_port);
+  return s;
+}
+
+// A C++ program that calls getpid through the raw system-call gate `gate` (an asm statement that leaves the
+// result in r) and prints what it got.
+Result run_raw_getpid(const std::string& gate) {
+  return run_program("cpp", "#include <cstdio>\nint main(){ long r; " + gate + "; std::printf(\"got %ld\\n\", r); }\n",
+                     quick_limits(20.0));
+}
 
 TEST(Adversarial, ForkBombIsContainedAndLeavesNothing) {
   const std::string marker = unique_token("r1-forkbomb");
@@ -165,45 +193,33 @@ TEST(Adversarial, FillingTheTmpfsFailsInsideOnly) {
 }
 
 TEST(Adversarial, NoConnectionToAServerOnTheHostLoopback) {
-  const int server = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  ASSERT_GE(server, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(server, 4), 0);
-  socklen_t len = sizeof addr;
-  getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
+  const LoopbackServer server = loopback_server(SOCK_STREAM);
+  ASSERT_GE(server.fd, 0);
+  ASSERT_GT(server.port, 0);  // bound and listening
   const Result r = run_program("python",
                                "import socket\nfor host in ('127.0.0.1', 'localhost', '::1'):\n    try:\n"
-                               "        socket.create_connection((host, " + std::to_string(port) + "), timeout=2)\n"
+                               "        socket.create_connection((host, " + std::to_string(server.port) + "), timeout=2)\n"
                                "        print('CONNECTED', host)\n    except OSError as e:\n        print('refused', host, e.errno)\n",
                                quick_limits());
   ASSERT_EQ(r.status, Status::ok) << r.message;
   EXPECT_FALSE(contains(r.run().stdout_data, "CONNECTED")) << r.run().stdout_data;
-  EXPECT_LT(accept(server, nullptr, nullptr), 0);  // nothing ever arrived
-  close(server);
+  EXPECT_LT(accept(server.fd, nullptr, nullptr), 0);  // nothing ever arrived
+  close(server.fd);
 }
 
 TEST(Adversarial, NoDatagramReachesTheHostLoopback) {
-  const int server = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-  ASSERT_GE(server, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len);
+  const LoopbackServer server = loopback_server(SOCK_DGRAM);
+  ASSERT_GE(server.fd, 0);
+  ASSERT_GT(server.port, 0);  // bound
   const Result r = run_program("python",
                                "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ntry:\n"
-                               "    s.sendto(b'leak', ('127.0.0.1', " + std::to_string(ntohs(addr.sin_port)) + "))\n"
+                               "    s.sendto(b'leak', ('127.0.0.1', " + std::to_string(server.port) + "))\n"
                                "    print('sent')\nexcept OSError as e:\n    print('failed', e.errno)\n",
                                quick_limits());
   ASSERT_EQ(r.status, Status::ok) << r.message;
   char buf[16];
-  EXPECT_LT(recv(server, buf, sizeof buf, 0), 0);
-  close(server);
+  EXPECT_LT(recv(server.fd, buf, sizeof buf, 0), 0);
+  close(server.fd);
 }
 
 TEST(Adversarial, NoNetworkInterfacesButADownLoopback) {
@@ -256,9 +272,7 @@ TEST(Adversarial, CallerEnvironmentIsInvisible) {
 }
 
 TEST(Adversarial, ListedEnvironmentVariablesArePassed) {
-  Request request;
-  request.language = "bash";
-  request.source = "echo \"$WANTED\" \"${UNWANTED:-absent}\"\n";
+  Request request = request_for("bash", "echo \"$WANTED\" \"${UNWANTED:-absent}\"\n");
   request.env = {{"WANTED", "yes"}};
   setenv("UNWANTED", "leaked", 1);
   const Result r = run(request);
@@ -403,10 +417,8 @@ TEST(Adversarial, CapabilitiesAreGoneAndNoNewPrivsIsSet) {
 TEST(Adversarial, ForeignSyscallAbiKillsTheProcess) {
   // x32 getpid (the syscall instruction with __X32_SYSCALL_BIT): the filter speaks only the native ABI,
   // so the process must die with SIGSYS instead of reaching an unfiltered syscall table.
-  const Result r = run_program("cpp",
-                               "#include <cstdio>\nint main(){ long r; asm volatile(\"syscall\" : \"=a\"(r) : \"a\"(0x40000000L | 39) : "
-                               "\"rcx\", \"r11\", \"memory\"); std::printf(\"got %ld\\n\", r); }\n",
-                               quick_limits(20.0));
+  const Result r =
+      run_raw_getpid("asm volatile(\"syscall\" : \"=a\"(r) : \"a\"(0x40000000L | 39) : \"rcx\", \"r11\", \"memory\")");
   EXPECT_EQ(r.status, Status::runtime_error) << r.message;
   EXPECT_EQ(r.run().signal, SIGSYS);
   EXPECT_EQ(r.run().stdout_data, "");
@@ -414,10 +426,7 @@ TEST(Adversarial, ForeignSyscallAbiKillsTheProcess) {
 
 TEST(Adversarial, I386SyscallGateDoesNotGetThrough) {
   // int 0x80 (i386 getpid): SIGSYS from the filter, or SIGSEGV on kernels built without IA32 emulation.
-  const Result r = run_program("cpp",
-                               "#include <cstdio>\nint main(){ long r; asm volatile(\"int $0x80\" : \"=a\"(r) : \"a\"(20L) : "
-                               "\"memory\"); std::printf(\"got %ld\\n\", r); }\n",
-                               quick_limits(20.0));
+  const Result r = run_raw_getpid("asm volatile(\"int $0x80\" : \"=a\"(r) : \"a\"(20L) : \"memory\")");
   EXPECT_EQ(r.status, Status::runtime_error) << r.message;
   EXPECT_TRUE(r.run().signal == SIGSYS || r.run().signal == SIGSEGV) << r.run().signal;
   EXPECT_EQ(r.run().stdout_data, "");

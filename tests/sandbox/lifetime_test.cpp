@@ -34,10 +34,7 @@ using testing::zombies_below;
 // The cheapest run the sandbox offers: bash's `exit` (no compile step, no interpreter start-up beyond
 // bash's own, no output).
 Request cheapest_request() {
-  Request request;
-  request.language = "bash";
-  request.source = "exit 0\n";
-  request.limits = testing::quick_limits();
+  Request request = testing::request_for("bash", "exit 0\n", testing::quick_limits());
   return request;
 }
 
@@ -156,10 +153,8 @@ constexpr const char* kChildUnsafeEnv = "R1_LIFETIME_TEST_UNSAFE";
 // its own, waits until that process is on the host's process table, and exits with the run in flight.
 int exit_with_a_run_in_flight(const std::string& marker, Isolation isolation) {
   Pool pool(1);
-  Request request;
-  request.language = "bash";
-  request.source = "(exec -a " + marker + " sleep 1000) &\nexec sleep 1000\n";
-  request.limits = testing::quick_limits(1000.0);
+  Request request = testing::request_for("bash", "(exec -a " + marker + " sleep 1000) &\nexec sleep 1000\n",
+                                         testing::quick_limits(1000.0));
   request.isolation = isolation;
   std::future<Result> in_flight = pool.submit(request);
   for (int i = 0; i < 600 && testing::host_processes_with(marker).empty(); ++i) usleep(100 * 1000);

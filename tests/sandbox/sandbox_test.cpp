@@ -27,6 +27,7 @@ namespace {
 
 using testing::contains;
 using testing::quick_limits;
+using testing::request_for;
 using testing::run_program;
 
 TEST(Sandbox, PythonHelloWorld) {
@@ -63,10 +64,7 @@ TEST(Sandbox, EachInputIsARunOfTheSameProgram) {
 // isolation mode. Threads spinning beside the run made it rarer there, not likelier (they slow the
 // programs down as much as the helper), so there are none.
 void expect_each_run_gets_its_own_output(Isolation isolation) {
-  Request request;
-  request.language = "bash";
-  request.source = "read a; echo \"$a\"; echo \"e$a\" >&2\n";
-  request.limits = quick_limits(30.0);
+  Request request = request_for("bash", "read a; echo \"$a\"; echo \"e$a\" >&2\n", quick_limits(30.0));
   request.isolation = isolation;
   for (int i = 0; i < 200; ++i) request.inputs.push_back(std::to_string(i) + "\n");
   const Result r = run(request);
@@ -94,9 +92,7 @@ TEST(SandboxUnsafeMode, EachOfManyQuickRunsGetsExactlyItsOwnOutput) {
 }
 
 TEST(Sandbox, StopOnFailureSkipsTheRest) {
-  Request request;
-  request.language = "bash";
-  request.source = "read a; exit $a\n";
+  Request request = request_for("bash", "read a; exit $a\n");
   request.inputs = {"0\n", "3\n", "0\n"};
   request.stop_on_failure = true;
   const Result r = run(request);
@@ -108,10 +104,9 @@ TEST(Sandbox, StopOnFailureSkipsTheRest) {
 }
 
 TEST(Sandbox, FilesInTheWorkDir) {
-  Request request;
-  request.language = "python";
-  request.source = "import os, helper\nprint(helper.VALUE, open('data/in.txt').read().strip())\n"
-                   "open('out.txt', 'w').write('x' * 1000)\nprint(os.path.getsize('out.txt'), os.getcwd())\n";
+  Request request = request_for("python",
+                                "import os, helper\nprint(helper.VALUE, open('data/in.txt').read().strip())\n"
+                                "open('out.txt', 'w').write('x' * 1000)\nprint(os.path.getsize('out.txt'), os.getcwd())\n");
   request.files = {{"helper.py", "VALUE = 7\n", false}, {"data/in.txt", "from a file\n", false}};
   const Result r = run(request);
   ASSERT_EQ(r.status, Status::ok) << r.message << r.run().stderr_data;
@@ -173,9 +168,7 @@ TEST(Sandbox, ArgumentsArePassed) {
 }
 
 TEST(Sandbox, Fd3CarriesTheCallersBytesOnly) {
-  Request request;
-  request.language = "python";
-  request.source = "import os\nprint(os.read(3, 100))\n";
+  Request request = request_for("python", "import os\nprint(os.read(3, 100))\n");
   request.fd3_data = "per-run-secret";
   const Result r = run(request);
   ASSERT_EQ(r.status, Status::ok) << r.message << r.run().stderr_data;
@@ -198,9 +191,7 @@ TEST(Sandbox, ZygoteMatchesAFreshInterpreter) {
       "raise SystemExit('bye')\n";
   std::string outputs[2];
   for (int zygote = 0; zygote < 2; ++zygote) {
-    Request request;
-    request.language = "python";
-    request.source = probe;
+    Request request = request_for("python", probe);
     request.args = {"x y"};
     request.env = {{"EXTRA", "1"}};
     request.allow_zygote = zygote == 1;
@@ -223,9 +214,7 @@ TEST(Sandbox, ZygoteFlushesOutputOfReopenedStdout) {
 }
 
 TEST(Sandbox, ExecPathStillWorksForPython) {
-  Request request;
-  request.language = "python";
-  request.source = "import sys\nprint(sys.orig_argv)\n";
+  Request request = request_for("python", "import sys\nprint(sys.orig_argv)\n");
   request.allow_zygote = false;
   const Result r = run(request);
   ASSERT_EQ(r.status, Status::ok) << r.message;
@@ -325,9 +314,8 @@ TEST(SandboxPool, ConcurrencyNeverExceedsTheWorkerCount) {
 }
 
 TEST(SandboxUnsafeMode, RlimitsOnlyIsOptInAndSaysSoLoudly) {
-  Request request;
-  request.language = "python";
-  request.source = "import os\nopen('f', 'w').write('x')\nprint(os.getcwd().startswith('/tmp/r1-sandbox-'))\n";
+  Request request =
+      request_for("python", "import os\nopen('f', 'w').write('x')\nprint(os.getcwd().startswith('/tmp/r1-sandbox-'))\n");
   request.isolation = Isolation::rlimits_only;
   const Result r = run(request);
   ASSERT_EQ(r.status, Status::ok) << r.message;
@@ -338,10 +326,7 @@ TEST(SandboxUnsafeMode, RlimitsOnlyIsOptInAndSaysSoLoudly) {
 
 TEST(SandboxUnsafeMode, LimitsStillApplyAndTheTreeIsKilled) {
   const std::string marker = testing::unique_token("r1-unsafe-leftover");
-  Request request;
-  request.language = "bash";
-  request.source = "(exec -a " + marker + " sleep 1000) &\nsleep 100\n";
-  request.limits = quick_limits(1.0);
+  Request request = request_for("bash", "(exec -a " + marker + " sleep 1000) &\nsleep 100\n", quick_limits(1.0));
   request.isolation = Isolation::rlimits_only;
   const Result r = run(request);
   EXPECT_EQ(r.status, Status::timeout) << r.message;
@@ -363,9 +348,7 @@ int child_without_user_namespaces() {
   };
   sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) return 10;
-  Request request;
-  request.language = "bash";
-  request.source = "echo hi\n";
+  Request request = request_for("bash", "echo hi\n");
   const Result refused = run(request);
   if (refused.status != Status::sandbox_error || !contains(refused.message, "namespaces") ||
       !contains(refused.message, "rlimits-only")) {

@@ -16,12 +16,18 @@
 
 namespace r1::sandbox::testing {
 
-inline Result run_program(const std::string& language, const std::string& source, Limits limits = {},
-                          std::vector<std::string> inputs = {}, std::vector<std::string> args = {}) {
+// A request to run `source` in `language` under `limits`; the caller sets the rest.
+inline Request request_for(const std::string& language, const std::string& source, Limits limits = {}) {
   Request r;
   r.language = language;
   r.source = source;
   r.limits = limits;
+  return r;
+}
+
+inline Result run_program(const std::string& language, const std::string& source, Limits limits = {},
+                          std::vector<std::string> inputs = {}, std::vector<std::string> args = {}) {
+  Request r = request_for(language, source, limits);
   r.inputs = std::move(inputs);
   r.args = std::move(args);
   return run(r);

@@ -6,6 +6,8 @@
 // without the generation prompt; the written keys, the kept keys, and the choice of special tokens.
 // The Jinja half skips when python3 or jinja2 is missing (scripts/install-deps.sh installs python3-jinja2).
 #include <gtest/gtest.h>
+
+#include "scratch_dir.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,18 +59,12 @@ std::vector<Conversation> conversations() {
   };
 }
 
-class ChatMetadata : public ::testing::Test {
+class ChatMetadata : public r1::testing::ScratchDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("r1_chat_meta_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    ScratchDirTest::SetUp();
     fs::create_directories(dir_ / "src");
   }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-  std::string path(const std::string& rel) const { return (dir_ / rel).string(); }
   // A byte-level tokenizer with the given specials in `rel`, plus a tokenizer_config.json when given.
   std::unique_ptr<Tokenizer> source(const std::vector<std::string>& specials, const std::string& config = "",
                                     const std::string& rel = "src") {
@@ -85,7 +81,6 @@ class ChatMetadata : public ::testing::Test {
     r1::model::write_chat_tokenizer_dir(path(rel), out, chat, *tok);
     return out;
   }
-  fs::path dir_;
 };
 
 r1::json::Document config_of(const std::string& dir) { return r1::json::parse_file(dir + "/tokenizer_config.json"); }

@@ -15,27 +15,8 @@
 
 namespace {
 
-namespace fs = std::filesystem;
-
-using Result = r1::testing::CliResult;
-Result run(const std::string& args) { return r1::testing::run_r1_cli(args); }
-
-class Cli : public ::testing::Test {
+class Cli : public r1::testing::CliTest {
  protected:
-  void SetUp() override {
-    if (!fs::exists(R1_BINARY)) GTEST_SKIP() << "r1 binary not built: " << R1_BINARY;
-    dir_ = fs::temp_directory_path() / ("r1_cli_tok_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-  std::string file(const std::string& name, const std::string& content) {
-    const std::string p = (dir_ / name).string();
-    r1::write_file_atomic(p, content);
-    return p;
-  }
-  fs::path dir_;
   const std::string qwen_ = std::string(R1_TEST_DATA) + "/tokenizers/bpe_qwen2_regex";
   const std::string spm_ = std::string(R1_TEST_DATA) + "/tokenizers/spm_unigram";
 };

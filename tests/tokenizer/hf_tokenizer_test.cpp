@@ -4,6 +4,8 @@
 // for its tiny model, tokenizer_config.json handling, copying tokenizer files, and sentencepiece specifics.
 #include <gtest/gtest.h>
 
+#include "scratch_dir.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -176,17 +178,12 @@ TEST(ByteLevelFile, EveryByteIsItsOwnIdAndSpecialsFollow) {
   EXPECT_THROW(r1::model::make_byte_level_tokenizer_json({""}), r1::Error);
 }
 
-class TokenizerFiles : public ::testing::Test {
+class TokenizerFiles : public r1::testing::ScratchDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("r1_tok_files_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    ScratchDirTest::SetUp();
     fs::create_directories(dir_ / "src");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& rel) const { return (dir_ / rel).string(); }
-  fs::path dir_;
 };
 
 TEST_F(TokenizerFiles, ConfigGivesSpecialIdsAndChatTemplate) {

@@ -20,28 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using Result = r1::testing::CliResult;
-Result run(const std::string& args) { return r1::testing::run_r1_cli(args); }
-
-class TokenizerTrainCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!fs::exists(R1_BINARY)) GTEST_SKIP() << "r1 binary not built: " << R1_BINARY;
-    dir_ = fs::temp_directory_path() / ("r1_tok_train_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-  std::string file(const std::string& name, const std::string& content) {
-    const std::string p = (dir_ / name).string();
-    r1::write_file_atomic(p, content);
-    return p;
-  }
-  fs::path dir_;
-};
+using TokenizerTrainCli = r1::testing::CliTest;
 
 TEST_F(TokenizerTrainCli, TrainsAndWritesALoadableDirectory) {
   std::string jsonl;
