@@ -79,8 +79,8 @@ double time_scoring(const std::string& final_dir, const Result& r) {
   const rl::RewardModelReward reward(o, "r1 bench reward_model");
   std::vector<rewards::Sample> samples(static_cast<size_t>(r.rows));
   for (int64_t i = 0; i < r.rows; ++i) {
-    samples[static_cast<size_t>(i)].prompt = text_of(i, r.len / 8);
-    samples[static_cast<size_t>(i)].completion = text_of(i + 7, r.len / 2);
+    samples[static_cast<size_t>(i)].prompt = text_of(i, r.len / 10);  // the training rows' lengths
+    samples[static_cast<size_t>(i)].completion = text_of(i + 7, r.len / 10);
   }
   const auto t0 = std::chrono::steady_clock::now();
   reward.score_batch(samples, nullptr);

@@ -9,6 +9,7 @@
 #include "rewards/format_reward.h"
 #include "rewards/options.h"
 #include "rewards/registry.h"
+#include "rl/run_rewards.h"
 #include "rl/stage.h"
 
 namespace r1::rl {
@@ -173,9 +174,10 @@ void check_format_reward_matches_prompt(const PromptData& data, const RawJson& r
   });
 }
 
-rewards::RewardPtr make_reward(const RawJson& spec, const std::string& where) {
+rewards::RewardPtr make_reward(const RawJson& spec, const StageContext& ctx, const std::string& where) {
   R1_CHECK(!spec.empty(), where, ": 'reward' is required (a name, \"a,b\", or a JSON spec; see r1 reward list)");
-  json::Document doc = json::parse(spec.text, where + ": reward");
+  ensure_rl_rewards();
+  const json::Document doc = resolve_stage_refs_in_spec(json::parse(spec.text, where + ": reward"), ctx);
   return rewards::Registry::global().make_from_json(doc, where + ": reward");
 }
 

@@ -130,8 +130,9 @@ void score_rollout(Rollout& rollout, const rewards::Reward& reward, ThreadPool* 
 // names the format reward's place in the spec. Chat templates are not checked.
 void check_format_reward_matches_prompt(const PromptData& data, const RawJson& reward, const std::string& where);
 
-// The reward from a recipe's "reward" value (RawJson), or an error naming `where`.
-rewards::RewardPtr make_reward(const RawJson& spec, const std::string& where);
+// The reward from a recipe's "reward" value (RawJson), or an error naming `where`. "stage:NAME" strings in its
+// options (e.g. a reward_model's path) are resolved to the stage's output first (rl/run_rewards.h).
+rewards::RewardPtr make_reward(const RawJson& spec, const StageContext& ctx, const std::string& where);
 
 // The accuracy signal of one score: its first component whose name ends in "correct" ("math/correct",
 // "code/correct", ...), nullopt when the reward has none.

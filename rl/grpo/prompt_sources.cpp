@@ -36,7 +36,7 @@ std::vector<PromptSource> load_prompt_sources(const GrpoConfig& c, const Policy&
     s.renderer = std::make_unique<PromptRenderer>(cfg.data, *policy.tokenizer, where);
     const uint64_t order_seed = cfg.name.empty() ? ctx.seed : mix_seed(ctx.seed, name_hash(cfg.name));
     s.order = data::ShuffledOrder(s.examples.size(), order_seed);
-    s.reward = make_reward(cfg.reward, where);
+    s.reward = make_reward(cfg.reward, ctx, where);
     out.push_back(std::move(s));
   }
   return out;

@@ -111,7 +111,7 @@ std::string run_evaluate(const EvalConfig& c, StageContext& ctx) {
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   const auto models = model_list(c.models, ctx.spec.where);
   const std::vector<data::PromptExample> examples = c.data.load(ctx);
-  const rewards::RewardPtr reward = make_reward(c.reward, ctx.spec.where);
+  const rewards::RewardPtr reward = make_reward(c.reward, ctx, ctx.spec.where);
   ThreadPool pool(c.reward_threads > 0 ? static_cast<size_t>(c.reward_threads) : 0);
   std::vector<ModelReport> reports;
   for (const auto& [name, path] : models) {

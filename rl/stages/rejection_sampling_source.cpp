@@ -24,7 +24,7 @@ SourceRunner::SourceRunner(const RejectionSamplingConfig& c, const RsSourceConfi
     : c_(c), s_(s), index_(index), policy_(policy), ctx_(ctx), pool_(pool),
       renderer_(s.data, *policy.tokenizer, ctx.spec.where + ": sources[" + std::to_string(index) + "]"),
       filter_(c.filters), filters_passed_(enabled_filter_names(c.filters)) {
-  if (!s.reward.empty()) reward_ = make_reward(s.reward, ctx.spec.where + ": sources[" + std::to_string(index) + "]");
+  if (!s.reward.empty()) reward_ = make_reward(s.reward, ctx, ctx.spec.where + ": sources[" + std::to_string(index) + "]");
 }
 
 bool SourceRunner::run_batch(std::vector<PromptItem>& batch, SourceStats& stats, const std::function<int64_t()>& room,

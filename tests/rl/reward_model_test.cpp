@@ -306,6 +306,53 @@ TEST(RewardModelStage, PointwiseLearnsLabels) {
   cleanup_if_passed(dir);
 }
 
+// R1's last stage in miniature: a reward model trained in the run judges a general source's completions (summary
+// part, batch z-score) from step 1 on, while the reasoning source keeps math + format; the stage:rm path is
+// resolved inside the grpo stage.
+TEST(RewardModelStage, AllScenarioRlScoresTheGeneralSourceWithTheTrainedRewardModel) {
+  const std::string dir = scratch_dir();
+  write_text(dir + "/pairs.jsonl", complete_vs_truncated(64, 0, 3).train);
+  std::string math, chat;
+  for (int i = 0; i < 8; ++i) {
+    math += "{\"prompt\": \"" + std::to_string(i) + " + 1\", \"answer\": \"" + std::to_string(i + 1) + "\"}\n";
+    chat += "{\"prompt\": \"say hello to " + std::to_string(i) + "\"}\n";
+  }
+  write_text(dir + "/math.jsonl", math);
+  write_text(dir + "/chat.jsonl", chat);
+  const std::string recipe = dir + "/recipe.json";
+  write_text(recipe, R"({"seed": 2, "stages": [
+    {"name": "rm", "type": "reward_model",
+     "model": {"init_config": )" + qwen2_rm_config(264) + R"(, "byte_level_tokenizer": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]},
+     "chat_template": "chatml", "score_part": "summary", "data": ")" + dir + R"(/pairs.jsonl", "steps": 4,
+     "batch_size": 8, "max_len": 96, "threads": 1, "optim": {"lr": 0.003}},
+    {"name": "rl", "type": "grpo", "model": )" + tiny_model_json() + R"(,
+     "sources": [
+       {"name": "reasoning", "data": {"path": ")" + dir + R"(/math.jsonl"}, "reward": "math,format"},
+       {"name": "general", "data": {"path": ")" + dir + R"(/chat.jsonl"}, "from_step": 1,
+        "reward": {"composite": [{"name": "reward_model", "options": {"path": "stage:rm", "score_part": "summary",
+                                                                       "normalize": "batch", "clip": 3}},
+                                 {"name": "format", "weight": 0.5}]}}],
+     "sampling": {"max_new_tokens": 6}, "steps": 3, "prompts_per_step": 2, "group_size": 2, "threads": 1,
+     "reward_threads": 1}]})");
+  const std::string run = dir + "/run";
+  const RunResult r = run_r1({"run", recipe, "--output", run, "--quiet"}, dir + "/log.txt");
+  ASSERT_TRUE(r.exited && r.code == 0) << r.output;
+  const auto metrics = metrics_by_step(run, "rl");
+  ASSERT_EQ(metrics.size(), 3u);
+  EXPECT_FALSE(metrics.at(1).HasMember("reward/reward_model"));  // the general source starts at step index 1
+  for (int64_t step : {2, 3}) {
+    const json::Document& m = metrics.at(step);
+    EXPECT_TRUE(m.HasMember("reward/reward_model")) << "step " << step;
+    EXPECT_TRUE(m.HasMember("reward/reward_model/raw")) << "step " << step;
+    EXPECT_LE(std::abs(m["reward/reward_model"].GetDouble()), 3.0);  // clipped z-scores
+    EXPECT_TRUE(m.HasMember("source/general/reward") && m.HasMember("source/reasoning/accuracy"));
+  }
+  // The resolved recipe keeps the reference; the run resolved it to the rm stage's final/.
+  const std::string resolved = read_text(run + "/recipe.resolved.json");
+  EXPECT_NE(resolved.find("\"path\": \"stage:rm\""), std::string::npos);
+  cleanup_if_passed(dir);
+}
+
 TEST(RewardModelStage, RecipeErrorsNameTheKey) {
   const std::string dir = scratch_dir();
   auto check = [&](const std::string& extra, const std::string& expected) {
