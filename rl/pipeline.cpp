@@ -46,7 +46,8 @@ const std::vector<StageType>& stage_table() {
        fields_of<PretrainConfig>, true},
       {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage,
        fields_of<SftConfig>, true},
-      {"grpo", "GRPO reinforcement learning with rule rewards (R1-Zero / reasoning RL)", make_grpo_stage,
+      {"grpo", "GRPO reinforcement learning: R1-Zero / reasoning RL, or all-scenario RL with several prompt sources, each with "
+       "its own reward (rule rewards, reward models) and step range", make_grpo_stage,
        fields_of<GrpoConfig>, true},
       {"evaluate", "accuracy / format rate / reward of one or more models on a held-out prompt set",
        make_evaluate_stage, fields_of<EvalConfig>},
