@@ -6,8 +6,8 @@
 # e.g. --set stages.rl.steps=10 or --output DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-R1_BUILD_TARGET=r1 bash scripts/build.sh
+bash scripts/install-deps.sh --main-job
+R1_BUILD_TARGET=r1 bash scripts/build.sh -DR1_BUILD_TESTS=OFF
 args=()
 if [[ -f runs/tiny_r1_zero/state.json && " $* " != *" --output "* ]]; then args+=(--resume); fi
 ./build/cli/r1 run recipes/tiny_r1_zero.json "${args[@]}" "$@"

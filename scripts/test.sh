@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/build.sh -DR1_BUILD_TESTS=ON  # ON again after a scripts/run-tiny.sh build turned it off
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 900
