@@ -34,7 +34,11 @@ std::pair<size_t, size_t> line_col(std::string_view text, size_t offset) {
 
 Document parse(std::string_view text, const std::string& origin, bool allow_comments) {
   Document doc;
-  constexpr unsigned kStrict = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseNanAndInfFlag;
+  // Iterative parsing: the recursive parser's stack depth grows with the nesting, so one JSONL line of a few
+  // hundred thousand '[' overflowed the stack (found by tests/fuzz/preference_fuzz.cpp); this one keeps its
+  // stack on the heap and accepts the same texts.
+  constexpr unsigned kStrict =
+      rapidjson::kParseFullPrecisionFlag | rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag;
   constexpr unsigned kLoose = kStrict | rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag;
   if (allow_comments) {
     doc.Parse<kLoose>(text.data(), text.size());

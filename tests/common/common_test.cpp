@@ -37,6 +37,20 @@ TEST(Json, CommentsOnlyWhenAllowed) {
   EXPECT_THROW(json::parse(text, "x", false), Error);
 }
 
+TEST(Json, DeepNestingParsesWithoutOverflowingTheStack) {
+  // One JSONL line of nested brackets used to recurse once per level in the parser (a stack overflow, found by
+  // tests/fuzz/preference_fuzz.cpp); the iterative parser keeps its stack on the heap.
+  const size_t depth = 1000000;
+  const std::string closed = std::string(depth, '[') + std::string(depth, ']');
+  EXPECT_TRUE(json::parse(closed, "deep.jsonl:1").IsArray());
+  try {
+    json::parse(std::string(depth, '['), "deep.jsonl:2");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("deep.jsonl:2:1:1000001"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Json, TypedAccessErrorsNameTheKey) {
   auto doc = json::parse(R"({"beta": "high", "n": 3, "ids": [1, 2]})", "r.json");
   try {
