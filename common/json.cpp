@@ -1,7 +1,15 @@
 // See json.h.
 #include "common/json.h"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
 #include <rapidjson/error/en.h>
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -32,22 +40,92 @@ std::pair<size_t, size_t> line_col(std::string_view text, size_t offset) {
 
 }  // namespace
 
+namespace {
+
+// The SAX events of the reader, forwarded to a Document, except numbers: the reader hands them over as text
+// (kParseNumbersAsStringsFlag) and they are converted here. rapidjson 1.1's own conversion reads far out of
+// bounds on some long mantissas with large negative exponents ("8888888888888888833.3...E-381", found by
+// tests/fuzz/preference_fuzz.cpp) and on exponents such as 1e-700; strtod is exact and bounded. Integers that fit
+// int64 / uint64 stay integers, others become doubles, as rapidjson does; a number too big for a double (1e400)
+// is an error, as in rapidjson.
+struct NumberConvertingHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, NumberConvertingHandler> {
+  Document& doc;
+  std::string error;  // set when a number cannot be stored
+
+  explicit NumberConvertingHandler(Document& d) : doc(d) {}
+  bool Null() { return doc.Null(); }
+  bool Bool(bool b) { return doc.Bool(b); }
+  bool Int(int i) { return doc.Int(i); }
+  bool Uint(unsigned i) { return doc.Uint(i); }
+  bool Int64(int64_t i) { return doc.Int64(i); }
+  bool Uint64(uint64_t i) { return doc.Uint64(i); }
+  bool Double(double d) { return doc.Double(d); }
+  bool String(const char* str, rapidjson::SizeType length, bool copy) { return doc.String(str, length, copy); }
+  bool StartObject() { return doc.StartObject(); }
+  bool Key(const char* str, rapidjson::SizeType length, bool copy) { return doc.Key(str, length, copy); }
+  bool EndObject(rapidjson::SizeType members) { return doc.EndObject(members); }
+  bool StartArray() { return doc.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return doc.EndArray(elements); }
+
+  bool RawNumber(const char* str, rapidjson::SizeType length, bool /*copy*/) {
+    const std::string text(str, length);
+    if (text == "NaN" || text == "-NaN") return doc.Double(std::numeric_limits<double>::quiet_NaN());
+    if (text == "Infinity" || text == "-Infinity") {
+      return doc.Double(text[0] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
+    }
+    if (text.find_first_of(".eE") == std::string::npos) {
+      errno = 0;
+      char* end = nullptr;
+      if (text[0] == '-') {
+        const long long v = std::strtoll(text.c_str(), &end, 10);
+        if (errno == 0 && *end == '\0') return doc.Int64(v);
+      } else {
+        const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+        if (errno == 0 && *end == '\0') return doc.Uint64(v);
+      }
+    }
+    errno = 0;
+    const double d = std::strtod(text.c_str(), nullptr);
+    if (errno == ERANGE && std::isinf(d)) {
+      error = "number too big to be stored in a double: " + text.substr(0, 40) + (text.size() > 40 ? "..." : "");
+      return false;
+    }
+    return doc.Double(d);
+  }
+};
+
+template <unsigned kFlags>
+rapidjson::ParseResult parse_into(Document& doc, std::string_view text, std::string& error) {
+  rapidjson::ParseResult result;
+  auto generate = [&](Document& d) {
+    NumberConvertingHandler handler(d);
+    rapidjson::Reader reader;
+    rapidjson::MemoryStream bytes(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);  // skips a UTF-8 BOM
+    result = reader.Parse<kFlags | rapidjson::kParseNumbersAsStringsFlag>(stream, handler);
+    error = handler.error;
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  return result;
+}
+
+}  // namespace
+
 Document parse(std::string_view text, const std::string& origin, bool allow_comments) {
   Document doc;
   // Iterative parsing: the recursive parser's stack depth grows with the nesting, so one JSONL line of a few
   // hundred thousand '[' overflowed the stack (found by tests/fuzz/preference_fuzz.cpp); this one keeps its
-  // stack on the heap and accepts the same texts.
-  constexpr unsigned kStrict =
-      rapidjson::kParseFullPrecisionFlag | rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag;
+  // stack on the heap and accepts the same texts. Numbers: see NumberConvertingHandler.
+  constexpr unsigned kStrict = rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag;
   constexpr unsigned kLoose = kStrict | rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag;
-  if (allow_comments) {
-    doc.Parse<kLoose>(text.data(), text.size());
-  } else {
-    doc.Parse<kStrict>(text.data(), text.size());
-  }
-  if (doc.HasParseError()) {
-    auto [line, col] = line_col(text, doc.GetErrorOffset());
-    fail(origin, ":", line, ":", col, ": invalid JSON: ", rapidjson::GetParseError_En(doc.GetParseError()));
+  std::string number_error;
+  const rapidjson::ParseResult result = allow_comments ? parse_into<kLoose>(doc, text, number_error)
+                                                       : parse_into<kStrict>(doc, text, number_error);
+  if (result.IsError()) {
+    auto [line, col] = line_col(text, result.Offset());
+    fail(origin, ":", line, ":", col, ": invalid JSON: ",
+         number_error.empty() ? rapidjson::GetParseError_En(result.Code()) : number_error.c_str());
   }
   return doc;
 }

@@ -1,6 +1,9 @@
 // Tests for common/: JSON errors with locations, JSONL bad-line handling, atomic writes, thread pool.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -49,6 +52,37 @@ TEST(Json, DeepNestingParsesWithoutOverflowingTheStack) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("deep.jsonl:2:1:1000001"), std::string::npos) << e.what();
   }
+}
+
+TEST(Json, NumbersAreConvertedExactlyAndSafely) {
+  // rapidjson 1.1's own conversion read far out of bounds on this line (found by tests/fuzz/preference_fuzz.cpp);
+  // strtod converts it (it underflows to 0 after the 19-digit mantissa).
+  const json::Document tiny = json::parse(
+      "[8888888888888888833.33333000000000013339999999999999999999998888888888883E-381, 1e-700, -2.5e-3]", "n.jsonl:1");
+  EXPECT_GE(tiny[0].GetDouble(), 0.0);
+  EXPECT_LT(tiny[0].GetDouble(), 1e-300);
+  EXPECT_EQ(tiny[1].GetDouble(), 0.0);
+  EXPECT_EQ(tiny[2].GetDouble(), -0.0025);
+  const json::Document ints = json::parse(
+      "[3, -3, 4294967296, 18446744073709551615, -9223372036854775808, 18446744073709551616, 0.1, NaN, -Infinity]",
+      "n.jsonl:2");
+  EXPECT_TRUE(ints[0].IsInt() && ints[0].GetInt() == 3);
+  EXPECT_TRUE(ints[1].IsInt() && ints[1].GetInt() == -3);
+  EXPECT_TRUE(ints[2].IsInt64() && ints[2].GetInt64() == 4294967296LL);
+  EXPECT_TRUE(ints[3].IsUint64() && ints[3].GetUint64() == 18446744073709551615ULL);
+  EXPECT_TRUE(ints[4].IsInt64() && ints[4].GetInt64() == std::numeric_limits<int64_t>::min());
+  EXPECT_TRUE(ints[5].IsDouble() && ints[5].GetDouble() == 18446744073709551616.0);  // beyond uint64: a double
+  EXPECT_EQ(ints[6].GetDouble(), 0.1);  // correctly rounded
+  EXPECT_TRUE(std::isnan(ints[7].GetDouble()));
+  EXPECT_EQ(ints[8].GetDouble(), -std::numeric_limits<double>::infinity());
+  try {
+    json::parse("{\"x\": 1e400}", "n.jsonl:3");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("n.jsonl:3:1:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("oo big to be stored in"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(json::parse("\xEF\xBB\xBF{\"a\": 1}", "bom.json").IsObject());  // a UTF-8 BOM is skipped
 }
 
 TEST(Json, TypedAccessErrorsNameTheKey) {

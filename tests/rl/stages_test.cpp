@@ -418,7 +418,9 @@ TEST(Grpo, DynamicSamplingTrainsOnlyOnGroupsWithMixedRewardsAndRefills) {
     EXPECT_DOUBLE_EQ(m["zero_variance_groups"].GetDouble(), static_cast<double>(sampled - mixed) / sampled);
     EXPECT_LE(sampled, 2 * 3);
     // Fewer than 2 kept: all 3 rounds ran, rounds 2 and 3 each sampling at least the 2 - mixed missing.
-    if (mixed < 2) EXPECT_GE(sampled, 2 + 2 * (2 - mixed)) << "step " << step;
+    if (mixed < 2) {
+      EXPECT_GE(sampled, 2 + 2 * (2 - mixed)) << "step " << step;
+    }
     refilled |= sampled > 2;
     if (mixed > 0) {
       // Kept groups are half right; the sampled accuracy also counts the dropped all-zero groups.
