@@ -183,15 +183,26 @@ class Scorer {
     try {
       scores = reward_->score_batch(samples, &pool_);
     } catch (const Error&) {
-      // Find the line(s) at fault one by one, so the error names them.
+      // Find the line(s) at fault one by one, so the error names them; then score the others again as one batch,
+      // since a reward may depend on its batch (a reward model's batch z-score). No line at fault: the batch
+      // itself failed, and its error stands.
       scores.assign(batch_.size(), Score{});
+      std::vector<Sample> good;
+      std::vector<size_t> good_lines;
       for (size_t k = 0; k < batch_.size(); ++k) {
         try {
-          scores[k] = reward_->score(samples[k]);
+          reward_->score(samples[k]);
+          good.push_back(samples[k]);
+          good_lines.push_back(k);
         } catch (const Error& e) {
           ok[k] = false;
           bad(batch_[k]->number, e.what());
         }
+      }
+      if (good.size() == samples.size()) throw;
+      if (!good.empty()) {
+        const std::vector<Score> again = reward_->score_batch(good, &pool_);
+        for (size_t i = 0; i < good.size(); ++i) scores[good_lines[i]] = again[i];
       }
     }
     for (size_t k = 0; k < batch_.size(); ++k) {

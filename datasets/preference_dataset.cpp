@@ -23,11 +23,11 @@ std::vector<ChatMessage> turns(const json::Value& row, const char* key, const ch
   return out;
 }
 
-bool assistant_only(const std::vector<ChatMessage>& messages) {
+bool has_user_turn(const std::vector<ChatMessage>& messages) {
   for (const ChatMessage& m : messages) {
-    if (m.role != "assistant") return false;
+    if (m.role == "user") return true;
   }
-  return true;
+  return false;
 }
 
 // The conversation a response (row[key]) makes with the prompt turns (see the header's rules).
@@ -35,9 +35,9 @@ std::vector<ChatMessage> conversation(const std::vector<ChatMessage>& prompt, bo
                                       const char* key, const std::string& where) {
   std::vector<ChatMessage> response = turns(row, key, "assistant", where);
   std::vector<ChatMessage> out;
-  if (assistant_only(response)) {
-    R1_CHECK(has_prompt, where, ": '", key, "' holds only assistant turns, so the row needs a 'prompt' (a string or "
-             "a message list)");
+  if (!has_user_turn(response)) {
+    R1_CHECK(has_prompt, where, ": '", key, "' has no user turn, so the row needs a 'prompt' (a string or a message "
+             "list)");
     out = prompt;
   }
   out.insert(out.end(), response.begin(), response.end());

@@ -6,9 +6,9 @@
 // P, C, R and A are each a string or a list of {"role", "content"} messages, the shapes common preference sets
 // use (TRL's "explicit prompt" form, UltraFeedback-binarized, HH-RLHF as conversations):
 //   * P a string: one user turn; P a list: those turns; P absent: C and R must be whole conversations.
-//   * C / R / A a string: one assistant turn after P. A list holding only assistant turns: those turns after P.
-//     A list with any user or system turn: a whole conversation on its own (P, when given, is then not added
-//     again; UltraFeedback-binarized repeats the prompt inside chosen/rejected).
+//   * C / R / A a string: one assistant turn after P. A list without a user turn: those turns after P.
+//     A list with a user turn: a whole conversation on its own (P, when given, is then not added again;
+//     UltraFeedback-binarized repeats the prompt inside chosen/rejected).
 // Every resulting conversation must end with an assistant turn (the text the reward model judges). Malformed
 // lines (bad JSON, missing keys, wrong types, unknown roles, a label outside [0, 1]) are r1::Error naming
 // file:line and the key, or are counted and skipped with skip_bad_lines.

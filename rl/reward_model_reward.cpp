@@ -17,6 +17,32 @@ const std::vector<std::pair<RmNormalize, const char*>>& enum_names(RmNormalize) 
   return names;
 }
 
+const std::vector<std::pair<RmScorePart, const char*>>& enum_names(RmScorePart) {
+  static const std::vector<std::pair<RmScorePart, const char*>> names = {
+      {RmScorePart::kAsTrained, "as_trained"}, {RmScorePart::kAll, "all"}, {RmScorePart::kSummary, "summary"}};
+  return names;
+}
+
+namespace {
+
+// How the model was trained to read (final/r1_reward_model.json), or nothing for a model without that file.
+struct TrainedSettings {
+  ScorePart part = ScorePart::kAll;
+  int64_t max_len = 0;
+};
+
+TrainedSettings trained_settings(const std::string& dir) {
+  TrainedSettings out;
+  const std::string path = path_join(dir, kRewardModelSettingsFile);
+  if (!path_exists(path)) return out;
+  const json::Document doc = json::parse_file(path);
+  out.part = enum_from_name<ScorePart>(json::get_string(doc, "score_part", path), path + ": score_part");
+  out.max_len = json::opt_int(doc, "max_len", path).value_or(0);
+  return out;
+}
+
+}  // namespace
+
 void RewardModelOptions::validate(const std::string& where) const {
   R1_CHECK(!path.empty(), where, ": option 'path' is required (a reward model directory, e.g. a reward_model "
            "stage's final/, or stage:NAME in a recipe)");
@@ -37,11 +63,19 @@ RewardModelReward::RewardModelReward(const RewardModelOptions& options, const st
   R1_CHECK(model_->config().is_sequence_classifier(), at, ": '", options.path, "' holds a causal LM, not a reward "
            "model (config.json's architectures must be a *ForSequenceClassification class; train one with a "
            "reward_model stage)");
+  R1_CHECK(model_->config().num_labels == 1, at, ": '", options.path, "' is a classifier with ",
+           model_->config().num_labels, " labels; a reward model has one (num_labels 1, or an id2label of one entry)");
   model_->set_requires_grad(false);
   tokenizer_ = model::Tokenizer::load(options.path);
-  const int64_t max_len = options.max_len > 0 ? options.max_len : model_->config().max_position_embeddings;
+  const TrainedSettings trained = trained_settings(options.path);
+  const ScorePart part = options.score_part == RmScorePart::kAsTrained ? trained.part
+                         : options.score_part == RmScorePart::kSummary ? ScorePart::kSummary
+                                                                       : ScorePart::kAll;
+  const int64_t max_len = options.max_len > 0   ? options.max_len
+                          : trained.max_len > 0 ? trained.max_len
+                                                : model_->config().max_position_embeddings;
   encoder_ = std::make_unique<RmEncoder>(RmEncoder{*tokenizer_, model::ChatTemplate::resolve(options.chat_template, *tokenizer_),
-                                                   options.score_part, max_len, rm_pad_id(*model_, at)});
+                                                   part, max_len, rm_pad_id(*model_, at)});
 }
 
 rewards::Score RewardModelReward::score(const rewards::Sample& sample) const {

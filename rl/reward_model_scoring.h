@@ -31,6 +31,10 @@
 namespace r1::rl {
 
 enum class ScorePart { kAll, kSummary };
+
+// The file a reward_model stage writes into final/ with how the model was trained to read its input:
+// {"mode", "score_part", "max_len"}; the reward_model reward's defaults follow it.
+inline constexpr const char* kRewardModelSettingsFile = "r1_reward_model.json";
 const std::vector<std::pair<ScorePart, const char*>>& enum_names(ScorePart);
 
 // The text after the last "</think>" of a response (leading white space dropped), or the whole text without one.

@@ -188,6 +188,18 @@ void write_eval_json(const RewardModelConfig& c, const RmTally& tally, int64_t s
   write_file_atomic(path_join(ctx.dir, "eval.json"), json::dump(doc, /*pretty=*/true) + "\n");
 }
 
+// final/r1_reward_model.json: how the model reads its input, so the reward_model reward scores as it was trained
+// (rl/reward_model_reward.h: score_part "as_trained", max_len 0).
+void write_training_settings(const RewardModelConfig& c, const std::string& final_dir) {
+  json::Document doc;
+  doc.SetObject();
+  auto& a = doc.GetAllocator();
+  doc.AddMember("mode", json::Value(enum_name(c.mode), a), a);
+  doc.AddMember("score_part", json::Value(enum_name(c.score_part), a), a);
+  doc.AddMember("max_len", json::Value(c.max_len), a);
+  write_file_atomic(path_join(final_dir, kRewardModelSettingsFile), json::dump(doc, /*pretty=*/true) + "\n");
+}
+
 std::string run_reward_model(const RewardModelConfig& c, StageContext& ctx) {
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   Policy policy = reward_model_policy(c, ctx);
@@ -228,7 +240,9 @@ std::string run_reward_model(const RewardModelConfig& c, StageContext& ctx) {
     end_of_step(s, ctx, c.checkpoint, c.steps);
   }
   bar.finish();
-  return finish_stage(s, ctx);
+  const std::string final_dir = finish_stage(s, ctx);
+  write_training_settings(c, final_dir);
+  return final_dir;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "error_of.h"
 #include "model/tokenizer/chat_template.h"
 #include "model/tokenizer/tokenizer.h"
+#include "rl/reward_model_reward.h"
 #include "rl/reward_model_scoring.h"
 #include "run_util.h"
 
@@ -89,6 +90,11 @@ TEST(PreferenceRows, StringsMessageListsAndWholeConversations) {
   p = pair_of(R"({"chosen": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
                   "rejected": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "b"}]})");
   EXPECT_EQ(p.rejected[1].content, "b");
+  // A response list without a user turn follows the prompt (a system turn alone does not make it a conversation).
+  p = pair_of(R"({"prompt": "q", "chosen": [{"role": "system", "content": "s"}, {"role": "assistant", "content": "a"}],
+                  "rejected": "b"})");
+  ASSERT_EQ(p.chosen.size(), 3u);
+  EXPECT_EQ(p.chosen[0].content, "q");
   const data::PointwiseExample e =
       data::parse_pointwise_example(json::parse(R"({"prompt": "q", "response": "a", "label": true})", "t"), "s.jsonl:1");
   EXPECT_DOUBLE_EQ(e.label, 1.0);
@@ -98,7 +104,7 @@ TEST(PreferenceRows, StringsMessageListsAndWholeConversations) {
 TEST(PreferenceRows, ErrorsNameTheLineAndTheKey) {
   EXPECT_NE(error_of([] { pair_of(R"({"prompt": "q", "chosen": "a"})"); }).find("p.jsonl:3: missing required key 'rejected'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { pair_of(R"({"chosen": "a", "rejected": "b"})"); }).find("needs a 'prompt'"), std::string::npos);
+  EXPECT_NE(error_of([] { pair_of(R"({"chosen": "a", "rejected": "b"})"); }).find("has no user turn, so the row needs a 'prompt'"), std::string::npos);
   EXPECT_NE(error_of([] { pair_of(R"({"prompt": "q", "chosen": 3, "rejected": "b"})"); }).find("p.jsonl:3: chosen"),
             std::string::npos);
   EXPECT_NE(error_of([] { pair_of(R"({"prompt": "q", "chosen": [{"role": "robot", "content": "a"}], "rejected": "b"})"); })
@@ -246,6 +252,9 @@ TEST(RewardModelStage, LearnsCompleteOverTruncatedAndScoresThroughTheReward) {
   const std::string tensors = read_text(final_dir + "/model.safetensors").substr(0, 4096);
   EXPECT_NE(tensors.find("\"score.weight\""), std::string::npos);
   EXPECT_EQ(tensors.find("lm_head"), std::string::npos);
+  const json::Document settings = json::parse(read_text(final_dir + "/r1_reward_model.json"), "settings");
+  EXPECT_EQ(std::string(settings["score_part"].GetString()), "all");
+  EXPECT_EQ(settings["max_len"].GetInt64(), 128);
 
   // `r1 reward score` with the reward_model reward ranks the held-out pairs as eval.json says.
   std::string lines;
@@ -329,8 +338,8 @@ TEST(RewardModelStage, AllScenarioRlScoresTheGeneralSourceWithTheTrainedRewardMo
      "sources": [
        {"name": "reasoning", "data": {"path": ")" + dir + R"(/math.jsonl"}, "reward": "math,format"},
        {"name": "general", "data": {"path": ")" + dir + R"(/chat.jsonl"}, "from_step": 1,
-        "reward": {"composite": [{"name": "reward_model", "options": {"path": "stage:rm", "score_part": "summary",
-                                                                       "normalize": "batch", "clip": 3}},
+        "reward": {"composite": [{"name": "reward_model", "options": {"path": "stage:rm", "normalize": "batch",
+                                                                       "clip": 3}},
                                  {"name": "format", "weight": 0.5}]}}],
      "sampling": {"max_new_tokens": 6}, "steps": 3, "prompts_per_step": 2, "group_size": 2, "threads": 1,
      "reward_threads": 1}]})");
@@ -350,6 +359,17 @@ TEST(RewardModelStage, AllScenarioRlScoresTheGeneralSourceWithTheTrainedRewardMo
   // The resolved recipe keeps the reference; the run resolved it to the rm stage's final/.
   const std::string resolved = read_text(run + "/recipe.resolved.json");
   EXPECT_NE(resolved.find("\"path\": \"stage:rm\""), std::string::npos);
+  // score_part as_trained (the default) reads the stage's "summary" from final/r1_reward_model.json: the reasoning
+  // before </think> does not change the score; asked for "all", it does.
+  RewardModelOptions o;
+  o.path = run + "/stages/rm/final";
+  const RewardModelReward as_trained(o, "test");
+  o.score_part = RmScorePart::kAll;
+  const RewardModelReward all(o, "test");
+  rewards::Sample with_reasoning{"1 + 1", "<think>one and one</think> The answer is 2.", nullptr};
+  rewards::Sample summary_only{"1 + 1", "The answer is 2.", nullptr};
+  EXPECT_EQ(as_trained.score(with_reasoning).value, as_trained.score(summary_only).value);
+  EXPECT_NE(all.score(with_reasoning).value, all.score(summary_only).value);
   cleanup_if_passed(dir);
 }
 
