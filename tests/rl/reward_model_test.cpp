@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <signal.h>
 
 #include <cmath>
 #include <random>
@@ -370,6 +371,48 @@ TEST(RewardModelStage, AllScenarioRlScoresTheGeneralSourceWithTheTrainedRewardMo
   rewards::Sample summary_only{"1 + 1", "The answer is 2.", nullptr};
   EXPECT_EQ(as_trained.score(with_reasoning).value, as_trained.score(summary_only).value);
   EXPECT_NE(all.score(with_reasoning).value, all.score(summary_only).value);
+  cleanup_if_passed(dir);
+}
+
+// Ctrl-C checkpoints the step in flight; --resume continues with the same rows (the data position and the score
+// head travel in the checkpoint), so every step's metrics and the final eval equal an uninterrupted run's.
+TEST(RewardModelStage, InterruptedRunResumesExactly) {
+  const std::string dir = scratch_dir();
+  const PreferenceData d = complete_vs_truncated(60, 20, 9);
+  write_text(dir + "/pairs.jsonl", d.train);
+  write_text(dir + "/heldout.jsonl", d.heldout);
+  const int steps = 30;
+  const std::string recipe = dir + "/recipe.json";
+  write_text(recipe, R"({"seed": 4, "stages": [
+    {"name": "rm", "type": "reward_model",
+     "model": {"init_config": )" + qwen2_rm_config(264) + R"(, "byte_level_tokenizer": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]},
+     "chat_template": "chatml", "data": ")" + dir + R"(/pairs.jsonl", "eval_data": ")" + dir + R"(/heldout.jsonl",
+     "steps": 30, "batch_size": 8, "micro_batch_size": 3, "max_len": 96, "eval_every": 10, "threads": 1,
+     "save_every": 0, "save_every_minutes": 0, "optim": {"lr": 0.003}}]})");
+  const RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
+  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
+
+  const std::string run = dir + "/run";
+  const pid_t pid = spawn_r1({"run", recipe, "--output", run, "--quiet"}, dir + "/interrupted.log");
+  ASSERT_TRUE(wait_for_logged_steps(pid, run, "rm", 3)) << read_text(dir + "/interrupted.log");
+  ::kill(pid, SIGINT);
+  const RunResult interrupted = wait_r1(pid, dir + "/interrupted.log");
+  ASSERT_TRUE(interrupted.exited && interrupted.code == 128 + SIGINT) << interrupted.output;
+  const size_t done = metrics_by_step(run, "rm").size();
+  ASSERT_LT(done, static_cast<size_t>(steps));
+  const RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume"}, dir + "/resumed.log");
+  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  auto a = metrics_by_step(dir + "/ref", "rm");
+  auto b = metrics_by_step(run, "rm");
+  ASSERT_EQ(b.size(), static_cast<size_t>(steps));
+  for (int64_t step = 1; step <= steps; ++step) {
+    for (const char* key : {"loss", "accuracy", "reward_mean", "margin_mean", "grad_norm", "lr"}) {
+      const double x = a[step][key].GetDouble(), y = b[step][key].GetDouble();
+      EXPECT_NEAR(x, y, 1e-6 * (1 + std::abs(x))) << "step " << step << " " << key << " (interrupted after " << done << ")";
+    }
+  }
+  EXPECT_EQ(read_text(dir + "/ref/stages/rm/eval.json"), read_text(run + "/stages/rm/eval.json"));
   cleanup_if_passed(dir);
 }
 
