@@ -5,9 +5,12 @@
 
 #include <stdlib.h>
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -72,6 +75,24 @@ auto with_bench_root(const std::string& what, const std::string& keep, F run) ->
     throw;
   }
 }
+
+// The options every shape bench takes (bench grpo, rejection, reward_model): which shapes, threads, where runs are
+// kept, JSON output. A command's own arguments derive from it.
+struct ShapeBenchOptions {
+  std::string model;
+  int threads = 0;
+  std::string keep;
+  bool json = false;
+
+  explicit ShapeBenchOptions(std::string default_model) : model(std::move(default_model)) {}
+  void add_to(CLI::App& cmd, const char* json_help = "print the figures as JSON instead of a table") {
+    cmd.add_option("--model", model, "tiny | 100m | all");
+    cmd.add_option("--threads", threads, "LibTorch intra-op threads (0 = LibTorch default)");
+    cmd.add_option("--keep", keep, "keep the recipes and run directories under this directory (default: a temp dir, "
+                                   "removed)");
+    cmd.add_flag("--json", json, json_help);
+  }
+};
 
 // A shape's run directory, root/name, made.
 inline std::string shape_dir(const std::string& root, const std::string& name) {

@@ -28,14 +28,11 @@
 namespace r1::cli {
 namespace {
 
-struct BenchArgs {
-  std::string model = "all";
+struct BenchArgs : ShapeBenchOptions {
+  BenchArgs() : ShapeBenchOptions("all") {}
   int64_t prompts = 0, group = 0, max_new = 0;  // 0: the shape's default
   int64_t steps = 3, warmup = 1, micro_batch = 0;
-  int threads = 0;
   double beta = 0.001;
-  std::string keep;
-  bool json = false;
 };
 
 struct Shape {
@@ -181,17 +178,14 @@ void run_bench(const BenchArgs& a) {
 void add_grpo_bench_commands(CLI::App& bench) {
   auto a = std::make_shared<BenchArgs>();
   CLI::App* cmd = bench.add_subcommand("grpo", "Time breakdown and tokens/s of a GRPO training step (tiny and ~100M models)");
-  cmd->add_option("--model", a->model, "tiny | 100m | all");
   cmd->add_option("--prompts", a->prompts, "prompts per step (0: 8 for tiny, 2 for 100m)");
   cmd->add_option("--group", a->group, "completions per prompt, G (0: 8 for tiny, 4 for 100m)");
   cmd->add_option("--max-new-tokens", a->max_new, "new tokens per completion (0: 64 for tiny, 32 for 100m)");
   cmd->add_option("--steps", a->steps, "measured steps (the median is reported)");
   cmd->add_option("--warmup", a->warmup, "steps run before the measured ones");
   cmd->add_option("--micro-batch", a->micro_batch, "sequences per forward/backward in the update (0: the whole batch)");
-  cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (0 = LibTorch default)");
   cmd->add_option("--beta", a->beta, "KL coefficient (0 skips the reference pass)");
-  cmd->add_option("--keep", a->keep, "keep the recipes and run directories under this directory (default: a temp dir, removed)");
-  cmd->add_flag("--json", a->json, "print the medians as JSON instead of a table");
+  a->add_to(*cmd, "print the medians as JSON instead of a table");
   cmd->callback([a] { run_bench(*a); });
 }
 

@@ -28,12 +28,9 @@
 namespace r1::cli {
 namespace {
 
-struct BenchArgs {
-  std::string model = "tiny";
+struct BenchArgs : ShapeBenchOptions {
+  BenchArgs() : ShapeBenchOptions("tiny") {}
   int64_t prompts = 0, samples = 0, max_new = 0, batch = 0;  // 0: the shape's default
-  int threads = 0;
-  std::string keep;
-  bool json = false;
 };
 
 struct Shape {
@@ -154,14 +151,11 @@ void add_rejection_bench_commands(CLI::App& bench) {
   auto a = std::make_shared<BenchArgs>();
   CLI::App* cmd = bench.add_subcommand(
       "rejection", "samples/s and kept/s of the rejection_sampling stage (tiny and ~100M random models)");
-  cmd->add_option("--model", a->model, "tiny | 100m | all");
   cmd->add_option("--prompts", a->prompts, "prompts (0: 64 for tiny, 8 for 100m)");
   cmd->add_option("--samples", a->samples, "samples per prompt (0: 8 for tiny, 4 for 100m)");
   cmd->add_option("--max-new-tokens", a->max_new, "new tokens per sample (0: 64 for tiny, 32 for 100m)");
   cmd->add_option("--batch-prompts", a->batch, "prompts per generate call (0: 16 for tiny, 8 for 100m)");
-  cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (0 = LibTorch default)");
-  cmd->add_option("--keep", a->keep, "keep the recipes and run directories under this directory (default: a temp dir, removed)");
-  cmd->add_flag("--json", a->json, "print the figures as JSON instead of a table");
+  a->add_to(*cmd);
   cmd->callback([a] { run_bench(*a); });
 }
 

@@ -27,12 +27,9 @@
 namespace r1::cli {
 namespace {
 
-struct BenchArgs {
-  std::string model = "tiny";
+struct BenchArgs : ShapeBenchOptions {
+  BenchArgs() : ShapeBenchOptions("tiny") {}
   int64_t steps = 0, batch = 0, len = 0, rows = 0;  // 0: the shape's default
-  int threads = 0;
-  std::string keep;
-  bool json = false;
 };
 
 struct Shape {
@@ -172,14 +169,11 @@ void add_reward_model_bench_commands(CLI::App& bench) {
   auto a = std::make_shared<BenchArgs>();
   CLI::App* cmd = bench.add_subcommand(
       "reward_model", "reward-model training tokens/s and scoring rows/s (tiny and ~100M random backbones)");
-  cmd->add_option("--model", a->model, "tiny | 100m | all");
   cmd->add_option("--steps", a->steps, "training steps (0: 10 for tiny, 4 for 100m)");
   cmd->add_option("--batch", a->batch, "pairs per step (0: 16 for tiny, 4 for 100m)");
   cmd->add_option("--len", a->len, "about this many tokens per sequence (0: 128)");
   cmd->add_option("--rows", a->rows, "rows scored (0: 256 for tiny, 32 for 100m)");
-  cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (0 = LibTorch default)");
-  cmd->add_option("--keep", a->keep, "keep the recipes and run directories under this directory (default: a temp dir, removed)");
-  cmd->add_flag("--json", a->json, "print the figures as JSON instead of a table");
+  a->add_to(*cmd);
   cmd->callback([a] { run_bench(*a); });
 }
 
