@@ -114,7 +114,7 @@ struct RmTally {
   }
 };
 
-// Scores of rows [r0, r1) of `rows` (given by index): first and second [b] (second undefined pointwise).
+// Scores of the rows: first and second [b] (second undefined pointwise), in one forward over their sequences.
 std::pair<at::Tensor, at::Tensor> score_rows(const model::CausalLM& model, const std::vector<const RmRow*>& rows,
                                              RmMode mode, int64_t pad_id, int64_t& tokens) {
   std::vector<const std::vector<int64_t>*> seqs;
