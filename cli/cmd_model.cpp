@@ -98,7 +98,8 @@ void run_info(const std::string& dir) {
   std::printf("architecture: %s (%s)\n", config.architecture.c_str(), config.model_type.c_str());
   std::printf("parameters:   %s total, %s activated per token (%.1f%%), %s in embeddings%s\n",
               with_commas(pc.total).c_str(), with_commas(pc.activated).c_str(), 100.0 * pc.activated / pc.total,
-              with_commas(pc.embedding).c_str(), config.tie_word_embeddings ? " (tied)" : "");
+              with_commas(pc.embedding).c_str(),
+              config.tie_word_embeddings && !config.is_sequence_classifier() ? " (tied)" : "");
   if (config.num_nextn_predict_layers > 0) {
     if (has_mtp) {
       std::printf("MTP module:   %s parameters (layer %lld)\n", with_commas(pc.mtp).c_str(),
@@ -119,6 +120,18 @@ void run_logits(const std::string& dir, const std::string& input, const std::str
   auto [ids, mask] = read_inputs(input);
   check_vocab(ids, m->config().vocab_size, input);
   at::NoGradGuard no_grad;
+  if (m->config().is_sequence_classifier()) {
+    // A reward model / classifier: the score head at every position [B, T, L] and, as HF's
+    // *ForSequenceClassification returns them, the scores at each row's last non-pad token [B, L].
+    const at::Tensor per_token = m->logits(m->forward(ids, mask).hidden).contiguous();
+    const at::Tensor scores = m->sequence_scores(ids, mask).contiguous();
+    model::save_safetensors(output, {{"logits", per_token}, {"scores", scores}});
+    std::fprintf(stderr, "wrote %s: logits [%lld, %lld, %lld] (score head per token), scores [%lld, %lld]\n",
+                 output.c_str(), static_cast<long long>(per_token.size(0)), static_cast<long long>(per_token.size(1)),
+                 static_cast<long long>(per_token.size(2)), static_cast<long long>(scores.size(0)),
+                 static_cast<long long>(scores.size(1)));
+    return;
+  }
   at::Tensor logits = m->logits(m->forward(ids, mask).hidden).contiguous();  // [B, T, V] fp32
   const int64_t T = ids.size(1);
   at::Tensor lp = T > 1 ? at::log_softmax(logits.narrow(1, 0, T - 1), -1).gather(-1, ids.narrow(1, 1, T - 1).unsqueeze(-1)).squeeze(-1)
@@ -237,7 +250,7 @@ void add_model_commands(CLI::App& app) {
     cmd->callback([dir] { run_info(*dir); });
   }
   {
-    auto* cmd = app.add_subcommand("logits", "Write the logits and next-token log-probs of token sequences");
+    auto* cmd = app.add_subcommand("logits", "Write the logits and next-token log-probs of token sequences (a reward model: its scores)");
     struct Args {
       std::string model, input, output, dtype = "float32";
       int threads = 0;

@@ -17,6 +17,7 @@
 
 #include "datasets/preference_dataset.h"
 #include "error_of.h"
+#include "model/safetensors.h"
 #include "model/tokenizer/chat_template.h"
 #include "model/tokenizer/tokenizer.h"
 #include "rl/reward_model_reward.h"
@@ -276,6 +277,26 @@ TEST(RewardModelStage, LearnsCompleteOverTruncatedAndScoresThroughTheReward) {
     EXPECT_TRUE(scores[2 * i]["components"].HasMember("raw"));
   }
   EXPECT_NEAR(right / 100.0, eval["accuracy"].GetDouble(), 0.011);
+
+  // `r1 logits` on the reward model writes HF's pooled scores: the first held-out pair, encoded as the reward
+  // encodes it and right-padded into one batch, scores what the reward scored.
+  auto tok = model::Tokenizer::load(final_dir);
+  const json::Document cfg = json::parse(read_text(final_dir + "/config.json"), "config.json");
+  const int64_t pad = cfg["pad_token_id"].GetInt64();
+  const RmEncoder encoder{*tok, model::ChatTemplate::resolve("", *tok), ScorePart::kAll, 128, pad};
+  const auto& [prompt0, pair0] = d.heldout_rows[0];
+  const std::vector<int64_t> a = encoder.encode({{"user", prompt0}, {"assistant", pair0.first}}, "chosen").ids;
+  const std::vector<int64_t> b = encoder.encode({{"user", prompt0}, {"assistant", pair0.second}}, "rejected").ids;
+  const RmBatch batch = rm_batch({&a, &b}, pad, at::kCPU);
+  model::save_safetensors(dir + "/ids.safetensors", {{"input_ids", batch.input_ids}});
+  const RunResult logits = run_r1({"logits", "--model", final_dir, "--input", dir + "/ids.safetensors", "--output",
+                                   dir + "/scores.safetensors"}, dir + "/logits.log");
+  ASSERT_TRUE(logits.exited && logits.code == 0) << logits.output;
+  model::Checkpoint out(dir + "/scores.safetensors");
+  const at::Tensor s = out.load("scores");  // [2, 1]
+  ASSERT_EQ(s.sizes(), (at::IntArrayRef{2, 1}));
+  EXPECT_NEAR(s[0][0].item<double>(), scores[0]["components"]["raw"].GetDouble(), 1e-4);
+  EXPECT_NEAR(s[1][0].item<double>(), scores[1]["components"]["raw"].GetDouble(), 1e-4);
   cleanup_if_passed(dir);
 }
 
