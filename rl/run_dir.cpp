@@ -10,6 +10,12 @@
 
 namespace r1::rl {
 
+namespace {
+double unix_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 void Metrics::set(const std::string& name, double value) {
   auto it = index_.find(name);
   if (it == index_.end()) {
@@ -78,8 +84,8 @@ void RunDir::log_metrics(const std::string& stage, int64_t step, const Metrics& 
   auto& a = doc.GetAllocator();
   doc.AddMember("stage", json::Value(stage.c_str(), a), a);
   doc.AddMember("step", json::Value(step), a);
-  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  doc.AddMember("time", json::Value(std::round(now * 1000) / 1000), a);
+  const double now = std::round(unix_seconds() * 1000) / 1000;
+  doc.AddMember("time", json::Value(now), a);
   for (const auto& [name, value] : metrics.items()) {
     json::Value v;
     if (std::isfinite(value)) {
@@ -90,6 +96,20 @@ void RunDir::log_metrics(const std::string& stage, int64_t step, const Metrics& 
     doc.AddMember(json::Value(name.c_str(), a), v, a);
   }
   metrics_->write_line(doc);
+  auto tb = tensorboard_.find(stage);
+  tensorboard::EventFileWriter& events =
+      tb != tensorboard_.end() ? *tb->second : new_tensorboard_session(stage, step, now);
+  events.write_scalars(step, metrics.items(), now);  // non-finite values stay NaN / ±inf (TensorBoard shows them)
+}
+
+tensorboard::EventFileWriter& RunDir::new_tensorboard_session(const std::string& stage, int64_t start_step,
+                                                              double now) {
+  auto& writer = tensorboard_[stage];
+  writer.reset();  // the previous session's file is complete
+  writer = std::make_unique<tensorboard::EventFileWriter>(
+      path_join(path("tensorboard"), tensorboard::safe_run_dir(stage)));
+  writer->write_session_start(start_step, now);
+  return *writer;
 }
 
 void RunDir::log_sample(const json::Value& sample) { samples_->write_line(sample); }
@@ -111,6 +131,8 @@ void RunDir::forget_steps_after(const std::string& stage, int64_t step) {
   filter_jsonl(path("samples.jsonl"), keep);
   metrics_ = std::make_unique<JsonlWriter>(path("metrics.jsonl"));
   samples_ = std::make_unique<JsonlWriter>(path("samples.jsonl"));
+  // TensorBoard drops what it read of the forgotten steps when it reaches this START (see run_dir.h).
+  new_tensorboard_session(stage, step + 1, unix_seconds());
 }
 
 bool RunDir::stage_completed(const std::string& stage) const { return completed_.count(stage) > 0; }

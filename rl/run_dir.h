@@ -4,12 +4,23 @@
 //     recipe.resolved.json   the recipe after --set, with every stage's fields resolved (defaults included)
 //     metrics.jsonl          one line per step of every stage: {"stage", "step", "time", ...metrics}
 //     samples.jsonl          a few prompts with completions and reward components per logging interval
+//     tensorboard/<stage>/   TensorBoard event files (events.out.tfevents.<unix seconds>.<host>) holding every
+//                            scalar of metrics.jsonl on the same steps: `tensorboard --logdir <run>/tensorboard`
 //     state.json             which stages are complete and where their outputs are (for --resume)
 //     stages/<name>/         per stage: checkpoints/step-000010/ (HF dir + trainer state), final/ (HF dir),
 //                            and stage-specific files (generated data, evaluation reports)
 // state.json is rewritten atomically after each stage completes; metrics and samples are append-only and
 // flushed per line, so a run killed at any moment loses at most the step in flight; a resumed stage first
 // drops the lines it logged after the checkpoint it resumes from (they are logged again).
+//
+// TensorBoard, and how a resume keeps its curves straight: event files cannot be trimmed like metrics.jsonl
+// (TensorBoard may be reading them), so each stage writes a new event file per process — one "session" — opened
+// at its first log_metrics or at forget_steps_after, and each file starts with a SessionLog START event at the
+// first step that session may log: forget_steps_after(stage, k) writes START at k + 1, a first log_metrics at
+// step s writes START at s. TensorBoard's event accumulator, on a START at step s, purges every event it has
+// read with step >= s, which are exactly the steps metrics.jsonl drops; the new file's name sorts after the old
+// ones (tensorboard.h), so it is read after them. A fresh stage's START purges nothing. The stage name is the
+// run name (evaluate's "<stage>/<model>" becomes a nested run), made path-safe by tensorboard::safe_run_dir.
 #pragma once
 
 #include <map>
@@ -19,6 +30,7 @@
 #include <vector>
 
 #include "common/jsonl.h"
+#include "common/tensorboard.h"
 
 namespace r1::rl {
 
@@ -63,10 +75,13 @@ class RunDir {
 
  private:
   void save_state() const;
+  // Opens a new event file (a new session) for `stage` with a START event at `start_step`.
+  tensorboard::EventFileWriter& new_tensorboard_session(const std::string& stage, int64_t start_step, double now);
 
   std::string root_;
   std::unique_ptr<JsonlWriter> metrics_, samples_;
   std::map<std::string, std::string> completed_;  // stage → output path
+  std::map<std::string, std::unique_ptr<tensorboard::EventFileWriter>> tensorboard_;  // stage → this session's file
 };
 
 }  // namespace r1::rl
