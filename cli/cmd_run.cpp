@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/interrupt.h"
 #include "rl/pipeline.h"
 
@@ -16,7 +17,7 @@ void add_run_commands(CLI::App& app) {
   for (const auto& [name, description] : rl::stage_types()) types += "\n  " + name + ": " + description;
   CLI::App* cmd = app.add_subcommand(
       "run", "Run a recipe (a JSON list of stages) into a run directory: metrics.jsonl, samples.jsonl, "
-             "checkpoints, the resolved recipe.\nStage types:" + types);
+             "checkpoints, the resolved recipe, and report.html at the end (see r1 report).\nStage types:" + types);
   auto recipe = std::make_shared<std::string>();
   auto options = std::make_shared<rl::RunOptions>();
   auto help_stage = std::make_shared<std::string>();
@@ -42,7 +43,10 @@ void add_run_commands(CLI::App& app) {
     if (recipe->empty()) throw Error("r1 run: a recipe file is required (or --help-stage TYPE)");
     install_interrupt_handlers();  // Ctrl-C / SIGTERM: checkpoint the step in flight, then stop
     std::string dir = rl::run_recipe(*recipe, *options);
-    if (!options->check_only) std::printf("run directory: %s\n", dir.c_str());
+    if (options->check_only) return;
+    std::printf("run directory: %s\n", dir.c_str());
+    const std::string report = path_join(dir, "report.html");  // written by run_recipe (rl/report/report.h)
+    if (path_exists(report)) std::printf("report: %s\n", report.c_str());
   });
 }
 

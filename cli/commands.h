@@ -16,6 +16,7 @@ void add_reward_commands(CLI::App& app);     // reward list | score             
 void add_sandbox_commands(CLI::App& app);    // sandbox run                       (cmd_sandbox.cpp)
 void add_run_commands(CLI::App& app);        // run RECIPE                        (cmd_run.cpp)
 void add_data_commands(CLI::App& app);       // data filter                       (cmd_data.cpp)
+void add_report_commands(CLI::App& app);     // report RUN_DIR                    (cmd_report.cpp)
 // Benchmarks hang under `r1 bench <name>`; each file adds its own child to the "bench" subcommand.
 void add_bench_commands(CLI::App& bench);    // bench model | grpo | ...          (cmd_bench.cpp)
 void add_kernel_bench_commands(CLI::App& bench);   // bench kernels              (cmd_bench_kernels.cpp)

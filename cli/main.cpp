@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   r1::cli::add_sandbox_commands(app);
   r1::cli::add_run_commands(app);
   r1::cli::add_data_commands(app);
+  r1::cli::add_report_commands(app);
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (figures go to BENCHMARKS.md)");
   bench->require_subcommand(1);
   r1::cli::add_bench_commands(*bench);

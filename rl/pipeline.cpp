@@ -8,6 +8,7 @@
 #include "common/fs.h"
 #include "common/interrupt.h"
 #include "common/seed.h"
+#include "rl/report/report.h"
 #include "rl/stage.h"
 #include "rl/stages/distill.h"
 #include "rl/stages/reward_model.h"
@@ -214,6 +215,18 @@ void write_resolved_recipe(const Recipe& recipe, const std::string& recipe_path,
   write_file_atomic(resolved_path, resolved_text);
 }
 
+// Writes RUN_DIR/report.html (rl/report/report.h) after the last stage, or after a failed or interrupted
+// one (then saying so on stderr). A report that cannot be written is a warning: it never replaces the
+// run's own outcome.
+void write_report_quietly(const std::string& root, bool partial) {
+  try {
+    const std::string path = report::write_report(root);
+    if (partial) std::fprintf(stderr, "report of the run so far: %s\n", path.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: the run report was not written: %s\n", e.what());
+  }
+}
+
 }  // namespace
 
 std::string resolve_recipe(const std::string& recipe_path, const RunOptions& options) {
@@ -252,10 +265,15 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
   try {
     run_stages(recipe, stages, types, run, options);
   } catch (const Interrupted& e) {
+    write_report_quietly(run.root(), true);
     std::string command = "r1 run " + recipe_path + " --output " + run.root() + " --resume";
     for (const auto& o : options.overrides) command += " --set '" + o + "'";
     throw Interrupted(str_cat(e.what(), "\ncontinue with: ", command), e.signal());
+  } catch (...) {
+    write_report_quietly(run.root(), true);
+    throw;
   }
+  write_report_quietly(run.root(), false);
   return run.root();
 }
 
