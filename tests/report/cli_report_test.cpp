@@ -1,5 +1,6 @@
-// `r1 report` through the real binary (skipped when it is not built): writes RUN_DIR/report.html or --output
-// and prints its path; a missing directory is a usage error.
+// `r1 report` and `r1 run` through the real binary (skipped when it is not built): `r1 report` writes
+// RUN_DIR/report.html or --output and prints its path, a missing directory is a usage error; `r1 run` writes
+// the page at its end, and after a failed stage.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -35,6 +36,33 @@ TEST_F(CliReportTest, WritesThePageAndPrintsItsPath) {
   r = run("report " + path("missing"));
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("missing"), std::string::npos);
+}
+
+// `r1 run` writes the page after its last stage and prints its path; after a failed stage too (stderr).
+// Two stages that need no model: a few generated documents, then a tokenizer on them or on a broken file.
+TEST_F(CliReportTest, RunWritesTheReportAtTheEndAndAfterAFailure) {
+  const std::string run_dir = path("run"), broken_dir = path("broken");
+  file("bad.jsonl", "{\"text\": \"ok\"}\nnot json\n");
+  auto recipe = [&](const std::string& out, const std::string& data) {
+    return "{\"name\": \"report_cli\", \"output_dir\": \"" + out + "\", \"seed\": 1, \"stages\": ["
+           "{\"name\": \"data\", \"type\": \"synthetic_arithmetic\", \"corpus_size\": 50, \"train_size\": 10, "
+           "\"heldout_size\": 5}, {\"name\": \"tok\", \"type\": \"train_tokenizer\", \"data\": [\"" + data +
+           "\"], \"vocab_size\": 300}]}";
+  };
+  Result r = run("run " + file("ok.json", recipe(run_dir, "stage:data/corpus.jsonl")) + " --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("run directory: " + run_dir + "\nreport: " + run_dir + "/report.html\n"), std::string::npos)
+      << r.out;
+  const std::string page = read_file(run_dir + "/report.html");
+  EXPECT_NE(page.find("<td>synthetic_arithmetic</td><td>completed</td>"), std::string::npos);
+  EXPECT_NE(page.find("<td>train_tokenizer</td><td>completed</td>"), std::string::npos);
+
+  r = run("run " + file("bad.json", recipe(broken_dir, path("bad.jsonl"))) + " --quiet");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("report of the run so far: " + broken_dir + "/report.html"), std::string::npos) << r.err;
+  const std::string partial = read_file(broken_dir + "/report.html");
+  EXPECT_NE(partial.find("<td>synthetic_arithmetic</td><td>completed</td>"), std::string::npos);
+  EXPECT_NE(partial.find("<td>train_tokenizer</td><td>not completed</td>"), std::string::npos);
 }
 
 }  // namespace
