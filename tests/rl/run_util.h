@@ -46,6 +46,18 @@ inline std::string tiny_model_json(const char* specials = kR1Specials) {
   return std::string(R"({"init_config": )") + tiny_config_json() + R"(, "byte_level_tokenizer": )" + specials + "}";
 }
 
+// dir/corpus.jsonl (12 texts "i + i = 2i") and dir/prompts.jsonl (12 prompts "i + 2" with their answers): the
+// data of the short two- and three-stage runs.
+inline void write_corpus_and_prompts(const std::string& dir) {
+  std::string corpus, prompts;
+  for (int i = 0; i < 12; ++i) {
+    corpus += "{\"text\": \"" + std::to_string(i) + " + " + std::to_string(i) + " = " + std::to_string(2 * i) + "\"}\n";
+    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 2\", \"answer\": \"" + std::to_string(i + 2) + "\"}\n";
+  }
+  std::ofstream(dir + "/corpus.jsonl", std::ios::binary) << corpus;
+  std::ofstream(dir + "/prompts.jsonl", std::ios::binary) << prompts;
+}
+
 // A fresh scratch directory per test: <tmp>/r1_<suite>_<test>_<pid>.
 inline std::string scratch_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

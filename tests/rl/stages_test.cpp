@@ -604,13 +604,7 @@ TEST(RunDir, ForgetStepsAfterDropsOnlyTheResumedStagesLaterLines) {
 
 TEST(RunDir, HoldsMetricsWithDiagnosticsSamplesAndTheResolvedRecipe) {
   const std::string dir = scratch_dir();
-  std::string corpus, prompts;
-  for (int i = 0; i < 12; ++i) {
-    corpus += "{\"text\": \"" + std::to_string(i) + " + " + std::to_string(i) + " = " + std::to_string(2 * i) + "\"}\n";
-    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 2\", \"answer\": \"" + std::to_string(i + 2) + "\"}\n";
-  }
-  write_text(dir + "/corpus.jsonl", corpus);
-  write_text(dir + "/prompts.jsonl", prompts);
+  write_corpus_and_prompts(dir);
   const std::string recipe = dir + "/two.json";
   write_text(recipe, R"({
   "name": "two_stages", "seed": 4,

@@ -136,13 +136,7 @@ TEST(RunDirTensorBoard, ForgetStepsAfterStartsANewFileWhoseStartPurgesTheForgott
 
 TEST(RunDirTensorBoard, EveryStageOfARunWritesItsMetricsAsScalarsOnTheSameSteps) {
   const std::string dir = scratch_dir();
-  std::string corpus, prompts;
-  for (int i = 0; i < 12; ++i) {
-    corpus += "{\"text\": \"" + std::to_string(i) + " + " + std::to_string(i) + " = " + std::to_string(2 * i) + "\"}\n";
-    prompts += "{\"prompt\": \"" + std::to_string(i) + " + 2\", \"answer\": \"" + std::to_string(i + 2) + "\"}\n";
-  }
-  write_text(dir + "/corpus.jsonl", corpus);
-  write_text(dir + "/prompts.jsonl", prompts);
+  write_corpus_and_prompts(dir);
   const std::string recipe = dir + "/three.json";
   write_text(recipe, R"({"seed": 5, "stages": [
     {"name": "base", "type": "pretrain", "model": )" + tiny_model_json() + R"(, "data": ")" + dir + R"(/corpus.jsonl",
