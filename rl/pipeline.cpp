@@ -19,6 +19,7 @@
 #include "rl/stages/rejection_sampling.h"
 #include "rl/stages/sft.h"
 #include "rl/stages/synthetic_arithmetic.h"
+#include "rl/stages/synthetic_r1.h"
 #include "rl/stages/train_tokenizer.h"
 
 namespace r1::rl {
@@ -41,6 +42,8 @@ const std::vector<StageType>& stage_table() {
   static const std::vector<StageType> table = {
       {"synthetic_arithmetic", "write the tiny pipeline's arithmetic corpus, RL prompts and held-out set",
        make_synthetic_arithmetic_stage, fields_of<SyntheticArithmeticConfig>},
+      {"synthetic_r1", "write the full tiny R1 world: bilingual arithmetic, cold-start rows, general prompts, preference pairs",
+       make_synthetic_r1_stage, fields_of<SyntheticR1Config>},
       {"train_tokenizer", "train a byte-level BPE tokenizer.json on text JSONL", make_train_tokenizer_stage,
        fields_of<TrainTokenizerConfig>},
       {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage,

@@ -6,22 +6,40 @@
 #include "datasets/arithmetic.h"
 
 namespace r1::rl {
-namespace {
+data::ArithmeticConfig SyntheticArithmeticConfig::problem_config() const {
+  data::ArithmeticConfig config;
+  config.max_digits = static_cast<int>(max_digits);
+  config.add_weight = add_weight;
+  config.sub_weight = sub_weight;
+  config.mul_weight = mul_weight;
+  config.pad_operands = pad_operands;
+  return config;
+}
 
-std::string json_escape_line(const std::vector<std::pair<std::string, std::string>>& fields) {
+std::string SyntheticArithmeticConfig::corpus_document(const data::ArithmeticProblem& problem, int64_t index) const {
+  const data::TranscriptOptions transcript{static_cast<int>(max_framing), static_cast<int>(max_noise_words), follow_rate,
+                                           static_cast<int>(tag_names)};
+  int64_t total_weight = 0;
+  for (int64_t w : style_weights) total_weight += w;
+  // Style by a deterministic walk over the weights.
+  const uint64_t h = data::stable_hash(problem.question + "#style" + std::to_string(index));
+  int64_t pick = static_cast<int64_t>(h % static_cast<uint64_t>(total_weight));
+  int style = 0;
+  while (pick >= style_weights[style]) pick -= style_weights[style++];
+  return data::arithmetic_document(problem, style, h, transcript);
+}
+
+std::string json_line(const std::vector<std::pair<std::string, std::string>>& fields) {
   json::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   for (const auto& [k, v] : fields) doc.AddMember(json::Value(k.c_str(), a), json::Value(v.c_str(), a), a);
   return json::dump(doc);
 }
 
+namespace {
+
 std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx) {
-  data::ArithmeticConfig config;
-  config.max_digits = static_cast<int>(c.max_digits);
-  config.add_weight = c.add_weight;
-  config.sub_weight = c.sub_weight;
-  config.mul_weight = c.mul_weight;
-  config.pad_operands = c.pad_operands;
+  const data::ArithmeticConfig config = c.problem_config();
   const uint64_t seed = c.seed >= 0 ? static_cast<uint64_t>(c.seed) : ctx.seed;
 
   // The train side of the split feeds the corpus (a stream that may repeat questions when the space is
@@ -31,23 +49,14 @@ std::string run_synthetic(const SyntheticArithmeticConfig& c, StageContext& ctx)
   auto train_problems = data::arithmetic_problems(config, seed ^ 0x5EEDull, static_cast<size_t>(c.train_size), false);
   auto heldout = data::arithmetic_problems(config, seed, static_cast<size_t>(c.heldout_size), true);
 
-  const data::TranscriptOptions transcript{static_cast<int>(c.max_framing), static_cast<int>(c.max_noise_words),
-                                           c.follow_rate, static_cast<int>(c.tag_names)};
-  int64_t total_weight = 0;
-  for (int64_t w : c.style_weights) total_weight += w;
   std::string corpus, train, test;
   for (int64_t i = 0; i < c.corpus_size; ++i) {
-    // Style by a deterministic walk over the weights.
-    const uint64_t h = data::stable_hash(corpus_problems[i].question + "#style" + std::to_string(i));
-    int64_t pick = static_cast<int64_t>(h % static_cast<uint64_t>(total_weight));
-    int style = 0;
-    while (pick >= c.style_weights[style]) pick -= c.style_weights[style++];
-    corpus += json_escape_line({{"text", data::arithmetic_document(corpus_problems[i], style, h, transcript)}}) + "\n";
+    corpus += json_line({{"text", c.corpus_document(corpus_problems[i], i)}}) + "\n";
   }
   for (const auto& p : train_problems) {
-    train += json_escape_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";
+    train += json_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";
   }
-  for (const auto& p : heldout) test += json_escape_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";
+  for (const auto& p : heldout) test += json_line({{"prompt", p.question}, {"answer", p.answer}}) + "\n";
   write_file_atomic(path_join(ctx.dir, "corpus.jsonl"), corpus);
   write_file_atomic(path_join(ctx.dir, "train.jsonl"), train);
   write_file_atomic(path_join(ctx.dir, "heldout.jsonl"), test);

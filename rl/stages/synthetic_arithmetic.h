@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "datasets/arithmetic.h"
 #include "rl/stage.h"
 
 namespace r1::rl {
@@ -44,7 +45,15 @@ struct SyntheticArithmeticConfig {
     v("seed", seed, "-1: derived from the recipe seed");
   }
   void validate(const std::string& where) const;
+
+  data::ArithmeticConfig problem_config() const;
+  // The base-corpus document of the `index`-th corpus problem: a style drawn by the weights from a hash of the
+  // question and the index (so a document is a pure function of both).
+  std::string corpus_document(const data::ArithmeticProblem& problem, int64_t index) const;
 };
+
+// One JSONL line of string fields, in the given order.
+std::string json_line(const std::vector<std::pair<std::string, std::string>>& fields);
 
 std::unique_ptr<Stage> make_synthetic_arithmetic_stage(const StageSpec& spec);
 
