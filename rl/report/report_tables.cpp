@@ -2,6 +2,8 @@
 // its metrics lines, and a generic rendering of any JSON object as nested tables.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <functional>
 
 #include "rl/report/html.h"
 #include "rl/report/report_parts.h"
@@ -24,17 +26,36 @@ std::string scalar_text(const json::Value& v) {
 
 bool is_scalar(const json::Value& v) { return !v.IsObject() && !v.IsArray(); }
 
-const char* const kEvalHeader =
-    "<tr><th>model</th><th>accuracy</th><th>format rate</th><th>reward</th><th>mean length (tokens)</th>"
-    "<th>truncated</th><th>completions</th><th>checkpoint</th></tr>\n";
+std::string format_fixed3(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.3f", v);
+  return buf;
+}
 
-// One row of the models table; `best` marks the highest accuracy.
-std::string eval_row(const std::string& name, double acc, double fmt, double reward, double len, double trunc,
-                     double completions, const std::string& path, bool best) {
+const char* const kEvalHeader =
+    "<tr><th>model</th><th>accuracy</th><th>format rate</th><th>reward</th><th>language</th><th>rm score</th>"
+    "<th>mean length (tokens)</th><th>truncated</th><th>completions</th><th>checkpoint</th></tr>\n";
+
+// The values of one row of the models table (NaN: n/a).
+struct EvalRowValues {
+  double acc, fmt, reward, language, rm_score, len, trunc, completions;
+};
+
+EvalRowValues eval_row_values(const std::function<double(const char*)>& get) {
+  return {get("accuracy"), get("format_rate"), get("reward"), get("language"), get("rm_score"),
+          get("completion_len_mean"), get("truncation_rate"), get("completions")};
+}
+
+// One row of the models table; `best` marks the highest accuracy. language: the mean language score (0-1, three
+// decimals); rm score: the reward model's mean raw score.
+std::string eval_row(const std::string& name, const EvalRowValues& v, const std::string& path, bool best) {
   std::string row = "<tr" + std::string(best ? " class=\"best\"" : "") + "><td>" + html_escape(name) + "</td>";
-  row += "<td class=\"num\">" + format_percent(acc) + "</td><td class=\"num\">" + format_percent(fmt) + "</td>";
-  row += "<td class=\"num\">" + format_number(reward) + "</td><td class=\"num\">" + format_number(len) + "</td>";
-  row += "<td class=\"num\">" + format_percent(trunc) + "</td><td class=\"num\">" + format_number(completions) +
+  row += "<td class=\"num\">" + format_percent(v.acc) + "</td><td class=\"num\">" + format_percent(v.fmt) + "</td>";
+  row += "<td class=\"num\">" + format_number(v.reward) + "</td><td class=\"num\">" + format_fixed3(v.language) +
+         "</td><td class=\"num\">" + format_number(v.rm_score) + "</td><td class=\"num\">" + format_number(v.len) +
+         "</td>";
+  row += "<td class=\"num\">" + format_percent(v.trunc) + "</td><td class=\"num\">" + format_number(v.completions) +
          "</td><td class=\"path\">" + html_escape(path) + "</td></tr>\n";
   return row;
 }
@@ -111,10 +132,8 @@ std::string render_eval_table(const json::Value& eval) {
     const json::Value& m = it->value;
     const json::Value* path = m.IsObject() ? json::find(m, "path") : nullptr;
     const double acc = number_or_nan(m, "accuracy");
-    out += eval_row(it->name.GetString(), acc, number_or_nan(m, "format_rate"), number_or_nan(m, "reward"),
-                    number_or_nan(m, "completion_len_mean"), number_or_nan(m, "truncation_rate"),
-                    number_or_nan(m, "completions"), path && path->IsString() ? path->GetString() : "",
-                    models->MemberCount() > 1 && acc == best);
+    out += eval_row(it->name.GetString(), eval_row_values([&](const char* key) { return number_or_nan(m, key); }),
+                    path && path->IsString() ? path->GetString() : "", models->MemberCount() > 1 && acc == best);
   }
   return out + "</table>\n";
 }
@@ -126,8 +145,9 @@ std::string render_eval_table_from_metrics(const std::map<std::string, const Sta
   };
   std::string out = "<table class=\"grid eval\">\n" + std::string(kEvalHeader);
   for (const auto& [name, m] : per_model) {
-    out += eval_row(name, last(*m, "accuracy"), last(*m, "format_rate"), last(*m, "reward"),
-                    last(*m, "completion_len_mean"), last(*m, "truncation_rate"), std::nan(""), "", false);
+    EvalRowValues v = eval_row_values([&](const char* key) { return last(*m, key); });
+    v.completions = std::nan("");
+    out += eval_row(name, v, "", false);
   }
   return out + "</table>\n";
 }

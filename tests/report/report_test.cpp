@@ -156,6 +156,29 @@ TEST_F(ReportTest, EvalTableFromMetricsWhenEvalJsonIsMissing) {
   EXPECT_NE(html.find("<td>r1_zero</td><td class=\"num\">81.0%</td>"), std::string::npos);
 }
 
+// The evaluate stage's language and rm_score columns: 3 decimals / the raw score, n/a where a column was off
+// (null in eval.json, absent from the metrics lines).
+TEST_F(ReportTest, EvalTableShowsLanguageAndRmScore) {
+  const std::string run = copy_tiny_run();
+  file("run/stages/eval/eval.json", R"({"prompts": 4, "models": {
+      "base": {"accuracy": 0.5, "format_rate": 0.25, "reward": 0.75, "language": null, "rm_score": null},
+      "r1": {"accuracy": 0.25, "format_rate": 1.0, "reward": 1.25, "language": 0.98765, "rm_score": -0.3125}}})");
+  std::string html = render_report(run);
+  EXPECT_NE(html.find("<th>reward</th><th>language</th><th>rm score</th>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">0.75</td><td class=\"num\">n/a</td><td class=\"num\">n/a</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">1.25</td><td class=\"num\">0.988</td><td class=\"num\">-0.3125</td>"),
+            std::string::npos);
+  std::filesystem::remove(run + "/stages/eval/eval.json");
+  append(run + "/metrics.jsonl",
+         R"({"stage":"eval/r1_zero","step":0,"accuracy":0.81,"reward":1.81,"language":0.5,"rm_score":2.5})" "\n");
+  html = render_report(run);
+  EXPECT_NE(html.find("<td class=\"num\">1.81</td><td class=\"num\">0.500</td><td class=\"num\">2.5</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">0</td><td class=\"num\">n/a</td><td class=\"num\">n/a</td>"),
+            std::string::npos);  // base's lines have neither
+}
+
 TEST_F(ReportTest, RejectionSamplingAndRewardModelFilesBecomeTables) {
   std::filesystem::create_directories(path("run/stages/rs"));
   std::filesystem::create_directories(path("run/stages/rm"));
