@@ -1,7 +1,7 @@
 // The "language" reward: language consistency of the chain of thought (DeepSeek-R1, section 2.3.2).
 //
 // score = (words of the target language's script(s)) / (all words) in the CoT — the text inside
-// <think>...</think> when present, else the whole completion (scope "all" scores the whole completion).
+// <think>...</think> when present, else the whole completion (scope "all" scores the whole completion, its think tags removed: markup, not words).
 // Words are counted as text_words.h defines them (each CJK ideograph / kana / hangul syllable is one
 // word; LaTeX, digits, punctuation and fenced code are not words). The target language comes from the
 // row field `lang_key` (ISO code: en, zh, ja, ru, ...) or, when the row has none, from the dominant
@@ -34,7 +34,7 @@ struct LanguageConfig {
   void visit(V& v) {
     v("lang_key", lang_key, "row field with the target language (ISO code: en, zh, ja, ru, ...)");
     v("default_lang", default_lang, "target when the row has none; \"\" detects it from the prompt");
-    v("scope", scope, "think: the <think> block (else the whole completion) | all: everything");
+    v("scope", scope, "think: the <think> block (else the whole completion) | all: everything but the think tags");
     v("empty_score", empty_score, "score of a chain of thought without words");
   }
   void validate(const std::string& where) const {
@@ -44,6 +44,16 @@ struct LanguageConfig {
   }
 };
 
+// The completion with every "<think>" and "</think>" replaced by a space.
+std::string without_think_tags(const std::string& text) {
+  std::string out = text;
+  for (const char* tag : {"</think>", "<think>"}) {
+    const size_t n = std::char_traits<char>::length(tag);
+    for (size_t at = 0; (at = out.find(tag, at)) != std::string::npos;) out.replace(at, n, " ");
+  }
+  return out;
+}
+
 class LanguageReward : public Reward {
  public:
   explicit LanguageReward(LanguageConfig c) : config_(std::move(c)) {}
@@ -52,7 +62,9 @@ class LanguageReward : public Reward {
   Score score(const Sample& sample) const override {
     std::string label;
     std::vector<Script> target = target_scripts(sample, label);
-    std::string_view cot = config_.scope == LanguageScope::Think ? chain_of_thought(sample.completion) : sample.completion;
+    std::string whole;  // scope all: the completion without its think tags, which are markup, not words
+    if (config_.scope == LanguageScope::All) whole = without_think_tags(sample.completion);
+    std::string_view cot = config_.scope == LanguageScope::Think ? chain_of_thought(sample.completion) : whole;
     std::string stripped;
     std::vector<Word> words;
     language_words(cot, stripped, words);

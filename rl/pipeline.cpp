@@ -53,7 +53,7 @@ const std::vector<StageType>& stage_table() {
       {"grpo", "GRPO reinforcement learning: R1-Zero / reasoning RL, or all-scenario RL with several prompt sources, each with "
        "its own reward (rule rewards, reward models) and step range", make_grpo_stage,
        fields_of<GrpoConfig>, true},
-      {"evaluate", "accuracy / format rate / reward of one or more models on a held-out prompt set",
+      {"evaluate", "accuracy / format rate / language consistency / reward (and a reward model's score on general prompts) of one or more models on held-out prompts",
        make_evaluate_stage, fields_of<EvalConfig>},
       {"rejection_sampling",
        "SFT data from a policy: sample, keep the correct, filter for readability, mix kinds (R1 section 2.3.3)",

@@ -102,6 +102,11 @@ TEST(Language, ProportionOfTargetWords) {
   RewardPtr lenient = make(R"({"name": "language", "options": {"empty_score": 1.0}})");
   EXPECT_DOUBLE_EQ(score_with(lenient, "<think>$x^2$ 123</think>", R"({"target_lang": "en"})").score.value, 1.0);
   EXPECT_THROW(score_with(lang, "text", R"({"target_lang": "klingon"})"), Error);
+  // Scope all: the answer counts too, the think tags do not (markup, not English words).
+  RewardPtr all = make(R"({"name": "language", "options": {"scope": "all"}})");
+  EXPECT_DOUBLE_EQ(score_with(all, "<think>\n\n</think>\n\n\xe8\x8b\xb9\xe6\x9e\x9c", R"({"target_lang": "zh"})").score.value,
+                   1.0);  // 苹果
+  EXPECT_DOUBLE_EQ(score_with(all, "<think>\xe6\x88\x91</think> we <think>", R"({"target_lang": "zh"})").score.value, 0.5);
   RewardPtr ja = make(R"({"name": "language", "options": {"default_lang": "ja"}})");
   EXPECT_DOUBLE_EQ(score_with(ja, "\xe6\x97\xa5\xe6\x9c\xac\xe3\x81\xa7\xe3\x81\x99").score.value, 1.0);  // 日本です
 }
