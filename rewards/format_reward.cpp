@@ -97,6 +97,10 @@ FormatCheck check_format(const std::string& completion, const FormatConfig& conf
 
 Score FormatReward::score(const Sample& sample) const {
   FormatCheck c = check_format(sample.completion, config_);
+  if (c.ok && sample.truncated && config_.truncated_fails) {
+    c.ok = false;
+    c.reason = "cut at the length limit (truncated_fails)";
+  }
   Score s;
   s.value = c.ok ? 1.0 : (config_.partial_credit ? c.tag_fraction : 0.0);
   s.components = {{"ok", c.ok ? 1.0 : 0.0}, {"tags", c.tag_fraction}};

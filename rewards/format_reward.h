@@ -11,6 +11,9 @@
 //
 // think_in_prompt: the prompt already ends with "<think>" (TRL/open-r1 style templates), so the
 // completion starts inside the think block and must not open another one.
+// truncated_fails (default): a completion the generator cut at its length limit is not in the format, whatever
+// it holds so far — otherwise "<think>…</think>" followed by any unfinished text passes the r1 style, and a
+// policy learns to never end its turn (seen in the tiny full-R1 run: "</think>\n\n</\n<\n<\n…" to the limit).
 // partial_credit: when the full template does not match, score the fraction of template tags that
 // appear exactly once (so 0.25 per tag for r1_zero, 0.5 per tag for r1), like tag-count rewards.
 #pragma once
@@ -32,12 +35,16 @@ struct FormatConfig {
   FormatStyle style = FormatStyle::R1Zero;
   bool think_in_prompt = false;
   bool partial_credit = false;
+  bool truncated_fails = true;
 
   template <class V>
   void visit(V& v) {
     v("style", style, "r1_zero: <think>..</think> <answer>..</answer> | r1: <think>..</think> summary");
     v("think_in_prompt", think_in_prompt, "the prompt ends with <think>; the completion starts inside it");
     v("partial_credit", partial_credit, "when not matched, score the fraction of tags present exactly once");
+    v("truncated_fails", truncated_fails,
+      "a completion cut at the length limit (no end of turn, EOS or stop string) is not in the format: its summary is "
+      "unfinished");
   }
   void validate(const std::string&) const {}
 };

@@ -37,12 +37,12 @@ std::string chat_line(const std::string& user, const std::string& assistant, Lan
   return json::dump(doc);
 }
 
-// Every general prompt, split by topic into training and held-out prompts.
-void general_prompts(int64_t modulus, std::vector<GeneralPrompt>& train, std::vector<GeneralPrompt>& heldout) {
+// Every general prompt, split by phrasing into training and held-out prompts.
+void general_prompts(int64_t heldout_phrasings, std::vector<GeneralPrompt>& train, std::vector<GeneralPrompt>& heldout) {
   for (size_t t = 0; t < data::world_topics().size(); ++t) {
     for (Lang lang : {Lang::En, Lang::Zh}) {
       for (int p = 0; p < data::kGeneralPhrasings; ++p) {
-        (data::topic_heldout(t, static_cast<uint64_t>(modulus)) ? heldout : train).push_back({t, lang, p});
+        (p >= data::kGeneralPhrasings - heldout_phrasings ? heldout : train).push_back({t, lang, p});
       }
     }
   }
@@ -99,9 +99,7 @@ std::string reasoning_files(const SyntheticR1Config& c, uint64_t seed, const std
 
 std::string general_files(const SyntheticR1Config& c, uint64_t seed, const std::string& dir) {
   std::vector<GeneralPrompt> train, heldout;
-  general_prompts(c.topic_heldout_modulus, train, heldout);
-  R1_CHECK(!train.empty() && !heldout.empty(), "synthetic_r1: topic_heldout_modulus ", c.topic_heldout_modulus,
-           " leaves ", train.size(), " training and ", heldout.size(), " held-out general prompts (both must be > 0)");
+  general_prompts(c.heldout_phrasings, train, heldout);
   std::string rows;
   for (int64_t i = 0; i < c.general_train_size; ++i) {
     const uint64_t h = splitmix64(seed ^ (0x6E4Eull + static_cast<uint64_t>(i) * 0x9E37ull));
@@ -152,7 +150,8 @@ void SyntheticR1Config::validate(const std::string& where) const {
   R1_CHECK(fact_documents >= 0 && cold_start_size >= 0 && general_train_size >= 0 && preference_size >= 0 &&
                preference_heldout_size >= 0,
            where, ": sizes must be >= 0");
-  R1_CHECK(topic_heldout_modulus >= 2, where, ": topic_heldout_modulus must be >= 2");
+  R1_CHECK(heldout_phrasings >= 1 && heldout_phrasings < data::kGeneralPhrasings, where,
+           ": heldout_phrasings must be in [1, ", data::kGeneralPhrasings - 1, "] (both sides need a phrasing)");
 }
 
 std::unique_ptr<Stage> make_synthetic_r1_stage(const StageSpec& spec) {

@@ -7,11 +7,11 @@
 //   heldout.jsonl           {"prompt", "answer", "target_lang"} held-out reasoning prompts
 //   cold_start.jsonl        {"messages": [user, assistant]} readable long-CoT answers, one language each,
 //                           "<think>\n…\n</think>\n\nThe answer is N." (generated from the problems' steps)
-//   general_train.jsonl     {"prompt", "response", "target_lang", "quality"} general prompts of training topics
-//                           with reference replies, `general_good_rate` of them good, the rest flawed
-//   general_heldout.jsonl   {"prompt", "target_lang"} every prompt of the held-out topics
-//   preferences.jsonl       {"prompt", "chosen", "rejected", "target_lang", "flaw"} pairs on training topics
-//   preferences_heldout.jsonl   the same on held-out topics
+//   general_train.jsonl     {"prompt", "response", "target_lang", "quality"} general prompts in the training
+//                           phrasings with reference replies, `general_good_rate` of them good, the rest flawed
+//   general_heldout.jsonl   {"prompt", "target_lang"} every prompt in a held-out phrasing (every topic)
+//   preferences.jsonl       {"prompt", "chosen", "rejected", "target_lang", "flaw"} pairs on training prompts
+//   preferences_heldout.jsonl   the same on held-out prompts
 #pragma once
 
 #include <memory>
@@ -31,7 +31,7 @@ struct SyntheticR1Config {
   double general_good_rate = 0.5;
   int64_t preference_size = 2000;
   int64_t preference_heldout_size = 200;
-  int64_t topic_heldout_modulus = 5;
+  int64_t heldout_phrasings = 1;
 
   template <class V>
   void visit(V& v) {
@@ -45,7 +45,8 @@ struct SyntheticR1Config {
     v("general_good_rate", general_good_rate, "share of those replies that are good (the rest: one of 5 flaws)");
     v("preference_size", preference_size, "preference pairs (good vs flawed reply) on training topics");
     v("preference_heldout_size", preference_heldout_size, "preference pairs on held-out topics");
-    v("topic_heldout_modulus", topic_heldout_modulus, "a topic is held out when hash(topic) % modulus == 0");
+    v("heldout_phrasings", heldout_phrasings,
+      "general prompts: the last N of the 4 phrasings of each language are held out (evaluation and held-out pairs only)");
   }
   void validate(const std::string& where) const;
 };

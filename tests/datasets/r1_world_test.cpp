@@ -1,6 +1,6 @@
 // Tests for datasets/r1_world.h, the tiny full-R1 world: step translation (exact strings, each step wholly in
 // one language, the arithmetic untouched), questions and readable answers, general prompts and the five flaws,
-// the held-out topic split.
+// the topic list.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -79,7 +79,7 @@ TEST(R1World, GeneralRepliesOfEveryKindDifferAndFlawsAreWhatTheySay) {
   EXPECT_EQ(topic_fact(1, Lang::Zh), "天空是蓝的。");
 }
 
-TEST(R1World, TopicsAreDistinctAndTheHeldOutSplitHasBothSides) {
+TEST(R1World, TopicNamesAndFactsAreDistinct) {
   const auto& topics = world_topics();
   std::set<std::string> names, facts;
   for (const Topic& t : topics) {
@@ -90,10 +90,6 @@ TEST(R1World, TopicsAreDistinctAndTheHeldOutSplitHasBothSides) {
   }
   EXPECT_EQ(names.size(), 2 * topics.size());
   EXPECT_EQ(facts.size(), 2 * topics.size()) << "a wrong fact is never the true one";
-  size_t held = 0;
-  for (size_t t = 0; t < topics.size(); ++t) held += topic_heldout(t, 5);
-  EXPECT_GT(held, 2u);
-  EXPECT_LT(held, topics.size() / 2);
 }
 
 }  // namespace

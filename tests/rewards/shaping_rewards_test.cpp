@@ -54,6 +54,23 @@ TEST(Format, R1StyleThinkInPromptAndPartialCredit) {
   EXPECT_DOUBLE_EQ(score_with(partial, "no tags").score.value, 0.0);
 }
 
+TEST(Format, ACompletionCutAtTheLengthLimitIsNotInTheFormat) {
+  Sample cut;
+  cut.completion = "<think>\nsteps\n</think>\n\n</\n<\n<";  // a summary that never ends
+  cut.truncated = true;
+  for (const char* style : {"r1", "r1_zero"}) {
+    RewardPtr f = make(std::string(R"({"name": "format", "options": {"style": ")") + style + R"("}})");
+    Sample s = cut;
+    if (std::string(style) == "r1_zero") s.completion = "<think>steps</think> <answer>42</answer>";
+    EXPECT_EQ(f->score(s).value, 0.0) << style;
+    EXPECT_EQ(f->score(s).reason, "cut at the length limit (truncated_fails)") << style;
+    s.truncated = false;
+    EXPECT_EQ(f->score(s).value, 1.0) << style;
+  }
+  RewardPtr lenient = make(R"({"name": "format", "options": {"style": "r1", "truncated_fails": false}})");
+  EXPECT_EQ(lenient->score(cut).value, 1.0);
+}
+
 TEST(Words, CountingRules) {
   std::vector<Word> w;
   split_words(strip_markup("Hello, world! 42 is \xe4\xbd\xa0\xe5\xa5\xbd $x^2$ na\xc3\xafve \\frac{1}{2}"), w);
