@@ -53,9 +53,11 @@ const char* const kEnPhrasings[kGeneralPhrasings][2] = {
     {"Say something about the ", "."}};
 const char* const kZhPhrasings[kGeneralPhrasings][2] = {{"请介绍一下", "。"}, {"你知道", "吗？"}, {"描述一下", "。"}, {"说说", "。"}};
 
-// A topic other than `topic`, drawn from `variant`.
-size_t other_topic(size_t topic, uint64_t variant) {
-  return (topic + 1 + splitmix64(variant) % (kTopicCount - 1)) % kTopicCount;
+// A topic other than `topic` among the first `count`, drawn from `variant`.
+size_t other_topic(size_t topic, uint64_t variant, size_t count) {
+  R1_CHECK(count >= 2 && count <= kTopicCount && topic < count, "r1 world: topic ", topic, " of ", count,
+           " (2..", kTopicCount, " topics)");
+  return (topic + 1 + splitmix64(variant) % (count - 1)) % count;
 }
 
 std::string fact_sentence(size_t topic, Lang lang, size_t fact_of) {
@@ -123,13 +125,13 @@ std::string GeneralPrompt::reply(Reply kind, uint64_t variant) const {
     case Reply::Good:
       return good_reply(topic, lang, topic);
     case Reply::WrongFact: {
-      size_t fact_of = other_topic(topic, variant);
+      size_t fact_of = other_topic(topic, variant, topic_count);
       return good_reply(topic, lang, fact_of);
     }
     case Reply::WrongLanguage:
       return good_reply(topic, other_lang, topic);
     case Reply::OffTopic:
-      return good_reply(other_topic(topic, variant), lang, other_topic(topic, variant));
+      return good_reply(other_topic(topic, variant, topic_count), lang, other_topic(topic, variant, topic_count));
     case Reply::Repeated: {
       const std::string s = fact_sentence(topic, lang, topic);
       return lang == Lang::En ? s + " " + s + " " + s + " " + s : s + s + s + s;

@@ -14,10 +14,11 @@
 // reply states the topic's one fact in the prompt's language and closes politely: "The apple is red. I hope
 // this helps." / "苹果是红的。希望对你有帮助。". The flawed replies a noisy SFT set contains and a reward model
 // must learn to rank lower: a wrong fact, the other language, another topic, a repeated sentence, a reply cut
-// off. Facts come from the base corpus ("The apple is red.") and from the general training rows. Held-out general
-// prompts use phrasings never used in training (the data stage holds out the last phrasings of each language),
-// about the same topics: a reward model can only judge facts it has learnt, and a 2M-parameter one does not
-// learn the facts of topics it never saw judged (measured: 16% on wrong facts of held-out topics).
+// off. Facts come from the base corpus ("The apple is red.") and from the general training rows. The data stage
+// uses the first N topics and holds out a hashed fifth of the (topic, language, phrasing) prompts: every topic
+// and phrasing is seen in training, a held-out prompt's combination is not (a 2M-parameter reward model trained
+// a few hundred steps judged wrong facts of wholly unseen topics right 16% of the time, and both it and the SFT
+// model answered a wholly unseen phrasing off topic).
 //
 // Everything is a pure function of (seed, index): the data stage (rl/stages/synthetic_r1.cpp) can be re-run
 // anywhere and gives the same files.
@@ -63,7 +64,8 @@ const char* reply_name(Reply kind);
 struct GeneralPrompt {
   size_t topic = 0;
   Lang lang = Lang::En;
-  int phrasing = 0;  // 0..3
+  int phrasing = 0;         // 0..3
+  size_t topic_count = 32;  // flawed replies draw their other topic / fact among the first topic_count topics
   std::string text() const;  // "Tell me about the apple."
   // A reply of the given kind; `variant` picks the other topic / fact of the flawed kinds.
   std::string reply(Reply kind, uint64_t variant = 0) const;

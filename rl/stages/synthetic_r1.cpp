@@ -37,15 +37,20 @@ std::string chat_line(const std::string& user, const std::string& assistant, Lan
   return json::dump(doc);
 }
 
-// Every general prompt, split by phrasing into training and held-out prompts.
-void general_prompts(int64_t heldout_phrasings, std::vector<GeneralPrompt>& train, std::vector<GeneralPrompt>& heldout) {
-  for (size_t t = 0; t < data::world_topics().size(); ++t) {
+// Every general prompt about the first `topics` topics, split by a hash of its text into training and held-out.
+void general_prompts(const SyntheticR1Config& c, std::vector<GeneralPrompt>& train, std::vector<GeneralPrompt>& heldout) {
+  const size_t topics = static_cast<size_t>(c.topics);
+  for (size_t t = 0; t < topics; ++t) {
     for (Lang lang : {Lang::En, Lang::Zh}) {
       for (int p = 0; p < data::kGeneralPhrasings; ++p) {
-        (p >= data::kGeneralPhrasings - heldout_phrasings ? heldout : train).push_back({t, lang, p});
+        const GeneralPrompt prompt{t, lang, p, topics};
+        const bool held = data::stable_hash("general:" + prompt.text()) % static_cast<uint64_t>(c.general_heldout_modulus) == 0;
+        (held ? heldout : train).push_back(prompt);
       }
     }
   }
+  R1_CHECK(!train.empty() && !heldout.empty(), "synthetic_r1: general_heldout_modulus ", c.general_heldout_modulus, " with ",
+           topics, " topics leaves ", train.size(), " training and ", heldout.size(), " held-out general prompts (both must be > 0)");
 }
 
 // One of the five flaws, uniformly.
@@ -63,14 +68,14 @@ std::string reasoning_files(const SyntheticR1Config& c, uint64_t seed, const std
     doc.steps = wp.lang == Lang::Zh ? wp.steps(c.zh_step_rate, data::stable_hash(doc.question) + i) : wp.steps();
     corpus += json_line({{"text", a.corpus_document(doc, static_cast<int64_t>(i))}}) + "\n";
   }
-  for (int64_t i = 0; i < c.fact_documents; ++i) {  // 1..3 facts of random topics in random languages
+  for (int64_t i = 0; i < c.fact_documents; ++i) {  // 1..3 facts of random topics (of the first `topics`) in random languages
     const uint64_t h = splitmix64(seed ^ (0xFAC7ull + static_cast<uint64_t>(i) * 0x9E37ull));
     std::string text;
     for (uint64_t k = 0, n = 1 + h % 3; k < n; ++k) {
       const uint64_t hk = splitmix64(h + k);
       const Lang lang = (hk >> 7) % 2 ? Lang::Zh : Lang::En;
       if (!text.empty() && lang == Lang::En) text += " ";
-      text += data::topic_fact(hk % data::world_topics().size(), lang);
+      text += data::topic_fact(hk % static_cast<uint64_t>(c.topics), lang);
     }
     corpus += json_line({{"text", text}}) + "\n";
   }
@@ -99,7 +104,7 @@ std::string reasoning_files(const SyntheticR1Config& c, uint64_t seed, const std
 
 std::string general_files(const SyntheticR1Config& c, uint64_t seed, const std::string& dir) {
   std::vector<GeneralPrompt> train, heldout;
-  general_prompts(c.heldout_phrasings, train, heldout);
+  general_prompts(c, train, heldout);
   std::string rows;
   for (int64_t i = 0; i < c.general_train_size; ++i) {
     const uint64_t h = splitmix64(seed ^ (0x6E4Eull + static_cast<uint64_t>(i) * 0x9E37ull));
@@ -150,8 +155,9 @@ void SyntheticR1Config::validate(const std::string& where) const {
   R1_CHECK(fact_documents >= 0 && cold_start_size >= 0 && general_train_size >= 0 && preference_size >= 0 &&
                preference_heldout_size >= 0,
            where, ": sizes must be >= 0");
-  R1_CHECK(heldout_phrasings >= 1 && heldout_phrasings < data::kGeneralPhrasings, where,
-           ": heldout_phrasings must be in [1, ", data::kGeneralPhrasings - 1, "] (both sides need a phrasing)");
+  R1_CHECK(topics >= 2 && topics <= static_cast<int64_t>(data::world_topics().size()), where, ": topics must be in [2, ",
+           data::world_topics().size(), "], got ", topics);
+  R1_CHECK(general_heldout_modulus >= 2, where, ": general_heldout_modulus must be >= 2");
 }
 
 std::unique_ptr<Stage> make_synthetic_r1_stage(const StageSpec& spec) {

@@ -7,9 +7,9 @@
 //   heldout.jsonl           {"prompt", "answer", "target_lang"} held-out reasoning prompts
 //   cold_start.jsonl        {"messages": [user, assistant]} readable long-CoT answers, one language each,
 //                           "<think>\n…\n</think>\n\nThe answer is N." (generated from the problems' steps)
-//   general_train.jsonl     {"prompt", "response", "target_lang", "quality"} general prompts in the training
-//                           phrasings with reference replies, `general_good_rate` of them good, the rest flawed
-//   general_heldout.jsonl   {"prompt", "target_lang"} every prompt in a held-out phrasing (every topic)
+//   general_train.jsonl     {"prompt", "response", "target_lang", "quality"} training general prompts with
+//                           reference replies, `general_good_rate` of them good, the rest flawed
+//   general_heldout.jsonl   {"prompt", "target_lang"} every held-out general prompt (a hashed fifth)
 //   preferences.jsonl       {"prompt", "chosen", "rejected", "target_lang", "flaw"} pairs on training prompts
 //   preferences_heldout.jsonl   the same on held-out prompts
 #pragma once
@@ -31,7 +31,8 @@ struct SyntheticR1Config {
   double general_good_rate = 0.5;
   int64_t preference_size = 2000;
   int64_t preference_heldout_size = 200;
-  int64_t heldout_phrasings = 1;
+  int64_t topics = 16;
+  int64_t general_heldout_modulus = 5;
 
   template <class V>
   void visit(V& v) {
@@ -45,8 +46,9 @@ struct SyntheticR1Config {
     v("general_good_rate", general_good_rate, "share of those replies that are good (the rest: one of 5 flaws)");
     v("preference_size", preference_size, "preference pairs (good vs flawed reply) on training topics");
     v("preference_heldout_size", preference_heldout_size, "preference pairs on held-out topics");
-    v("heldout_phrasings", heldout_phrasings,
-      "general prompts: the last N of the 4 phrasings of each language are held out (evaluation and held-out pairs only)");
+    v("topics", topics, "general prompts are about the first N of the 32 topics (2..32)");
+    v("general_heldout_modulus", general_heldout_modulus,
+      "a general prompt is held out (evaluation and held-out pairs only) when hash(prompt) % modulus == 0");
   }
   void validate(const std::string& where) const;
 };

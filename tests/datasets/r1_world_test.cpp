@@ -75,6 +75,13 @@ TEST(R1World, GeneralRepliesOfEveryKindDifferAndFlawsAreWhatTheySay) {
       EXPECT_EQ(p.reply(Reply::OffTopic, v).find(p.lang == Lang::En ? "apple" : "苹果"), std::string::npos);
     }
   }
+  // With fewer topics in play, a flawed reply's other topic and fact come from those topics only.
+  const GeneralPrompt small{2, Lang::En, 0, 3};  // snow; the others: apple, sky
+  for (uint64_t v = 0; v < 50; ++v) {
+    const std::string off = small.reply(Reply::OffTopic, v), fact = small.reply(Reply::WrongFact, v);
+    EXPECT_TRUE(off.rfind("The apple is red.", 0) == 0 || off.rfind("The sky is blue.", 0) == 0) << off;
+    EXPECT_TRUE(fact.rfind("The snow is red.", 0) == 0 || fact.rfind("The snow is blue.", 0) == 0) << fact;
+  }
   EXPECT_EQ(topic_fact(1, Lang::En), "The sky is blue.");
   EXPECT_EQ(topic_fact(1, Lang::Zh), "天空是蓝的。");
 }
