@@ -91,7 +91,7 @@ TEST(ResolvedRecipe, RewardCarriesEveryDefaultAndResolvesToTheSameTextAgain) {
             R"("answer_tags":true,"after_think":true,"require_answer_tags":false,"percent":"flexible","float_places":6,)"
             R"("timeout_ms":250.0,"score_correct":1.0,"score_wrong":0.0,"score_no_answer":0.0}},)"
             R"({"name":"format","weight":0.5,"label":"fmt","options":{"style":"r1_zero","think_in_prompt":false,)"
-            R"("partial_credit":false}}]})");
+            R"("partial_credit":false,"truncated_fails":true}}]})");
   // The resolved recipe is a recipe: it resolves to the same text (but for the "source" it was read from).
   const std::string again_path = dir + "/recipe.resolved.json";
   write_text(again_path, resolved);
