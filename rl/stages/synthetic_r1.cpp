@@ -22,7 +22,7 @@ Lang language_of(const std::string& question, double zh_rate) {
   return unit_of(data::stable_hash(question + "#lang")) < zh_rate ? Lang::Zh : Lang::En;
 }
 
-std::string chat_line(const std::string& user, const std::string& assistant, Lang lang) {
+std::string chat_line(const std::string& user, const std::string& assistant, Lang lang, const std::string& answer) {
   json::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   json::Value messages(rapidjson::kArrayType);
@@ -34,6 +34,7 @@ std::string chat_line(const std::string& user, const std::string& assistant, Lan
   }
   doc.AddMember("messages", messages, a);
   doc.AddMember("target_lang", json::Value(data::lang_code(lang), a), a);
+  doc.AddMember("answer", json::Value(answer.c_str(), a), a);
   return json::dump(doc);
 }
 
@@ -95,7 +96,7 @@ std::string reasoning_files(const SyntheticR1Config& c, uint64_t seed, const std
   std::string cold;
   for (const auto& p : data::arithmetic_problems(config, seed ^ 0xC01Dull, static_cast<size_t>(c.cold_start_size), false)) {
     WorldProblem wp{p, language_of(p.question, c.zh_rate)};
-    cold += chat_line(wp.question(), wp.readable_answer(), wp.lang) + "\n";
+    cold += chat_line(wp.question(), wp.readable_answer(), wp.lang, p.answer) + "\n";
   }
   write_file_atomic(path_join(dir, "cold_start.jsonl"), cold);
   return str_cat(corpus_problems.size(), " arithmetic + ", c.fact_documents, " fact documents, ", a.train_size,

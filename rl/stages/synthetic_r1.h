@@ -5,7 +5,7 @@
 //                           question's steps mix languages step by step) + topic facts in both languages
 //   train.jsonl             {"prompt", "answer", "target_lang"} reasoning RL prompts (distinct, train side)
 //   heldout.jsonl           {"prompt", "answer", "target_lang"} held-out reasoning prompts
-//   cold_start.jsonl        {"messages": [user, assistant]} readable long-CoT answers, one language each,
+//   cold_start.jsonl        {"messages": [user, assistant], "target_lang", "answer"} readable long-CoT answers, one language each,
 //                           "<think>\n…\n</think>\n\nThe answer is N." (generated from the problems' steps)
 //   general_train.jsonl     {"prompt", "response", "target_lang", "quality"} training general prompts with
 //                           reference replies, `general_good_rate` of them good, the rest flawed

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
+#include "rewards/registry.h"
 #include "run_util.h"
 
 namespace r1::rl {
@@ -49,6 +51,33 @@ TEST(TinyR1, ShortRunFeedsEveryStageIntoTheNextAndWritesTheTable) {
   for (const char* s : {"base", "r1_zero", "cold_start", "reasoning_rl", "sft", "rm", "all_scenario", "student_base", "student"}) {
     EXPECT_TRUE(exists(run + "/stages/" + s + "/final/model.safetensors")) << s;
     EXPECT_TRUE(exists(run + "/stages/" + s + "/logit_probe.json")) << s;
+  }
+
+  // The world: held-out problems and general prompts are never trained on; the cold-start rows are readable
+  // (format, one language, correct), as the rewards that later judge the policy see them.
+  std::set<std::string> train_questions, trained_general;
+  for (const auto& row : read_jsonl(run + "/stages/data/train.jsonl")) train_questions.insert(row["prompt"].GetString());
+  for (const char* f : {"general_train.jsonl", "preferences.jsonl"}) {
+    for (const auto& row : read_jsonl(run + "/stages/data/" + f)) trained_general.insert(row["prompt"].GetString());
+  }
+  const std::string corpus = read_text(run + "/stages/data/corpus.jsonl");
+  for (const auto& row : read_jsonl(run + "/stages/data/heldout.jsonl")) {
+    std::string q = row["prompt"].GetString();
+    EXPECT_EQ(train_questions.count(q), 0u) << q;
+    if (q.rfind("计算 ", 0) == 0) q = q.substr(std::string("计算 ").size());
+    EXPECT_EQ(corpus.find(" " + q), std::string::npos) << q;
+  }
+  for (const auto& row : read_jsonl(run + "/stages/data/general_heldout.jsonl")) {
+    EXPECT_EQ(trained_general.count(row["prompt"].GetString()), 0u) << row["prompt"].GetString();
+  }
+  const rewards::RewardPtr readable = rewards::Registry::global().make_from_spec(
+      R"({"composite": [{"name": "math"}, {"name": "format", "options": {"style": "r1"}}, {"name": "language"}]})");
+  for (const auto& row : read_jsonl(run + "/stages/data/cold_start.jsonl")) {
+    rewards::Sample sample;
+    sample.prompt = row["messages"][0]["content"].GetString();
+    sample.completion = row["messages"][1]["content"].GetString();
+    sample.row = &row;
+    EXPECT_DOUBLE_EQ(readable->score(sample).value, 3.0) << sample.completion;
   }
 
   // The stage graph of the recipe, as resolved.
