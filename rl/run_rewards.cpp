@@ -36,4 +36,9 @@ json::Document resolve_stage_refs_in_spec(const json::Value& spec, const StageCo
   return out;
 }
 
+std::string normalized_reward_spec(const std::string& text, const std::string& where) {
+  const json::Document spec = json::parse(text, where);
+  return json::dump(rewards::Registry::global().normalize(spec, where));
+}
+
 }  // namespace r1::rl

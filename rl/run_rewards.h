@@ -17,4 +17,8 @@ void ensure_rl_rewards();
 // (rewards such as reward_model name a reward_model stage's output this way).
 json::Document resolve_stage_refs_in_spec(const json::Value& spec, const StageContext& ctx);
 
+// A reward spec's text in normal form (rewards::Registry::normalize: every part named, weighted, every option
+// with its default), as recipe.resolved.json shows it; errors name `where`.
+std::string normalized_reward_spec(const std::string& text, const std::string& where);
+
 }  // namespace r1::rl

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/seed.h"
 #include "rewards/registry.h"
+#include "rl/run_rewards.h"
 
 namespace r1::rl {
 namespace {
@@ -60,10 +61,7 @@ std::vector<GrpoSourceConfig> resolve_grpo_sources(RawJson& sources, const GrpoS
     ConfigReader::read_struct(list[i], at, s);
     if (s.name.empty()) s.name = file_stem(s.data.path);
     const std::string named = str_cat(at, " (", s.name, ")");
-    if (!s.reward.empty()) {
-      const json::Document spec = json::parse(s.reward.text, named + ": reward");
-      s.reward.text = json::dump(rewards::Registry::global().normalize(spec, named + ": reward"));
-    }
+    if (!s.reward.empty()) s.reward.text = normalized_reward_spec(s.reward.text, named + ": reward");
     s.validate(named);
     if (!s.data.chat_template.empty()) check_chat_template(s.data.chat_template, model, named + ": data");
     for (const auto& other : out) {

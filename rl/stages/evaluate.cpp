@@ -35,12 +35,6 @@ struct ModelOverride {
   }
 };
 
-// A reward spec in normal form (rewards::Registry::normalize), as the pipeline writes a stage's "reward".
-std::string normalized_spec(const RawJson& raw, const std::string& at) {
-  const json::Document spec = json::parse(raw.text, at);
-  return json::dump(rewards::Registry::global().normalize(spec, at));
-}
-
 // JSON null (an empty RawJson) and "" both mean "off".
 bool is_off(const RawJson& raw) { return raw.empty() || raw.text == "\"\""; }
 
@@ -202,17 +196,11 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
   return rep;
 }
 
-std::string percent(double x) {
+// A number for the table, "n/a" when the column is off: percent ("81.0%") or three decimals ("0.995").
+std::string cell(double x, bool as_percent) {
   if (!std::isfinite(x)) return "n/a";
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f%%", 100.0 * x);
-  return buf;
-}
-
-std::string fixed3(double x) {
-  if (!std::isfinite(x)) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3f", x);
+  std::snprintf(buf, sizeof(buf), as_percent ? "%.1f%%" : "%.3f", as_percent ? 100.0 * x : x);
   return buf;
 }
 
@@ -272,9 +260,9 @@ std::string run_evaluate(const EvalConfig& c, StageContext& ctx) {
   std::printf("  %-16s %10s %12s %9s %9s %9s %10s %10s\n", "model", "accuracy", "format rate", "reward", "language",
               "rm score", "length", "truncated");
   for (const auto& r : reports) {
-    std::printf("  %-16s %10s %12s %9.3f %9s %9s %10.1f %10s\n", r.name.c_str(), percent(r.accuracy).c_str(),
-                percent(r.format_rate).c_str(), r.reward, fixed3(r.language).c_str(), fixed3(r.rm_score).c_str(),
-                r.len_mean, percent(r.truncation).c_str());
+    std::printf("  %-16s %10s %12s %9.3f %9s %9s %10.1f %10s\n", r.name.c_str(), cell(r.accuracy, true).c_str(),
+                cell(r.format_rate, true).c_str(), r.reward, cell(r.language, false).c_str(), cell(r.rm_score, false).c_str(),
+                r.len_mean, cell(r.truncation, true).c_str());
   }
   std::fflush(stdout);
   for (const auto& r : reports) {
@@ -326,7 +314,7 @@ void EvalConfig::validate(const std::string& where) {
   if (is_off(language_reward)) {
     language_reward.text.clear();
   } else {
-    language_reward.text = normalized_spec(language_reward, where + ": language_reward");
+    language_reward.text = normalized_reward_spec(language_reward.text, where + ": language_reward");
   }
   if (is_off(reward_model)) reward_model.text.clear();
   const bool rm_on = !rm_data.path.empty();
@@ -361,7 +349,7 @@ void EvalConfig::validate(const std::string& where) {
       R1_CHECK(!o.model.empty(), at, ": key 'model' is required (a model directory or stage:NAME)");
       m.path = o.model;
       read_overlay(o.data, at + ": data", m.data);
-      if (!o.reward.empty()) m.reward.text = normalized_spec(o.reward, at + ": reward");
+      if (!o.reward.empty()) m.reward.text = normalized_reward_spec(o.reward.text, at + ": reward");
       R1_CHECK(rm_on || o.rm_data.empty(), at, ": 'rm_data' applies only with the stage's rm_data and reward_model "
                "(the rm_score column)");
       read_overlay(template_keys(o.data, at + ": data"), at + ": data", m.rm_data);

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/fs.h"
+#include "rl/run_rewards.h"
 #include "rl/stages/rejection_sampling_loop.h"
 #include "rl/stages/rejection_sampling_mix.h"
 #include "rl/stages/rejection_sampling_progress.h"
@@ -68,10 +69,7 @@ void RejectionSamplingConfig::validate(const std::string& where) {
     ConfigReader::read_struct(list[i], at, s);
     if (s.name.empty()) s.name = default_source_name(s.data.path);
     const std::string named = str_cat(at, " (", s.name, ")");
-    if (!s.reward.empty()) {
-      const json::Document spec = json::parse(s.reward.text, named + ": reward");
-      s.reward.text = json::dump(rewards::Registry::global().normalize(spec, named + ": reward"));
-    }
+    if (!s.reward.empty()) s.reward.text = normalized_reward_spec(s.reward.text, named + ": reward");
     s.validate(named);
     if (!s.data.chat_template.empty()) check_chat_template(s.data.chat_template, model, named);
     for (const auto& other : parsed_sources) {
