@@ -7,18 +7,10 @@
 #include "common/error.h"
 #include "common/seed.h"
 #include "rewards/registry.h"
-#include "rl/run_rewards.h"
+#include "rl/source_list.h"
 
 namespace r1::rl {
 namespace {
-
-// "stage:gen/chat_prompts.jsonl" → "chat_prompts".
-std::string file_stem(const std::string& path) {
-  const size_t slash = path.find_last_of("/:");
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  const size_t dot = name.find('.');
-  return dot != std::string::npos && dot > 0 ? name.substr(0, dot) : name;
-}
 
 // Errors when a step in [0, steps) has no active source (it would have no prompts).
 void check_every_step_has_a_source(const std::vector<GrpoSourceConfig>& sources, int64_t steps,
@@ -51,28 +43,9 @@ void GrpoSourceConfig::validate(const std::string& where) const {
 
 std::vector<GrpoSourceConfig> resolve_grpo_sources(RawJson& sources, const GrpoSourceConfig& defaults,
                                                    const ModelSource& model, int64_t steps, const std::string& where) {
-  const json::Document list = json::parse(sources.text, where + ": sources");
-  R1_CHECK(list.IsArray() && !list.Empty(), where, ": 'sources' must be a non-empty list of source objects");
-  std::vector<GrpoSourceConfig> out;
-  json::Document resolved(rapidjson::kArrayType);
-  for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
-    const std::string at = str_cat(where, ": sources[", i, "]");
-    GrpoSourceConfig s = defaults;
-    ConfigReader::read_struct(list[i], at, s);
-    if (s.name.empty()) s.name = file_stem(s.data.path);
-    const std::string named = str_cat(at, " (", s.name, ")");
-    if (!s.reward.empty()) s.reward.text = normalized_reward_spec(s.reward.text, named + ": reward");
-    s.validate(named);
-    if (!s.data.chat_template.empty()) check_chat_template(s.data.chat_template, model, named + ": data");
-    for (const auto& other : out) {
-      R1_CHECK(other.name != s.name, named, ": two sources are named '", s.name, "' (set 'name' to tell them apart)");
-    }
-    json::Document one = ConfigWriter::to_document(s);
-    resolved.PushBack(json::Value(one, resolved.GetAllocator()), resolved.GetAllocator());
-    out.push_back(std::move(s));
-  }
+  std::vector<GrpoSourceConfig> out =
+      resolve_source_list(sources, defaults, model, where, [](const GrpoSourceConfig&, const std::string&) {});
   check_every_step_has_a_source(out, steps, where);
-  sources.text = json::dump(resolved);
   return out;
 }
 

@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "common/fs.h"
-#include "rl/run_rewards.h"
+#include "rl/source_list.h"
 #include "rl/stages/rejection_sampling_loop.h"
 #include "rl/stages/rejection_sampling_mix.h"
 #include "rl/stages/rejection_sampling_progress.h"
@@ -43,45 +43,15 @@ void RsSourceConfig::validate(const std::string& where) const {
   check_format_reward_matches_prompt(data, reward, where);
 }
 
-namespace {
-
-// "stage:gen/math_train.jsonl" → "math_train".
-std::string default_source_name(const std::string& path) {
-  std::string name = path.substr(path.find_last_of("/:") == std::string::npos ? 0 : path.find_last_of("/:") + 1);
-  const size_t dot = name.find('.');
-  if (dot != std::string::npos && dot > 0) name = name.substr(0, dot);
-  return name;
-}
-
-}  // namespace
-
 void RejectionSamplingConfig::validate(const std::string& where) {
   model.validate(where);
   R1_CHECK(!sources.empty(), where, ": 'sources' is required (a list of prompt sources, each with at least a path)");
-  const json::Document list = json::parse(sources.text, where + ": sources");
-  R1_CHECK(list.IsArray() && !list.Empty(), where, ": 'sources' must be a non-empty list of source objects");
   const MixPlan plan = MixPlan::parse(mix.text, total, where);
-  parsed_sources.clear();
-  json::Document resolved(rapidjson::kArrayType);
-  for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
-    const std::string at = str_cat(where, ": sources[", i, "]");
-    RsSourceConfig s = source_defaults;
-    ConfigReader::read_struct(list[i], at, s);
-    if (s.name.empty()) s.name = default_source_name(s.data.path);
-    const std::string named = str_cat(at, " (", s.name, ")");
-    if (!s.reward.empty()) s.reward.text = normalized_reward_spec(s.reward.text, named + ": reward");
-    s.validate(named);
-    if (!s.data.chat_template.empty()) check_chat_template(s.data.chat_template, model, named);
-    for (const auto& other : parsed_sources) {
-      R1_CHECK(other.name != s.name, named, ": two sources are named '", s.name, "' (set 'name' to tell them apart)");
-    }
+  parsed_sources = resolve_source_list(sources, source_defaults, model, where,
+                                       [&](const RsSourceConfig& s, const std::string& named) {
     R1_CHECK(!plan.given || plan.value.count(s.kind), named, ": kind '", enum_name(s.kind),
              "' has no quota in 'mix' (add it to mix, or remove mix)");
-    json::Document one = ConfigWriter::to_document(s);
-    resolved.PushBack(json::Value(one, resolved.GetAllocator()), resolved.GetAllocator());
-    parsed_sources.push_back(std::move(s));
-  }
-  sources.text = json::dump(resolved);
+  });
   for (const auto& [kind, x] : plan.value) {
     bool has_source = false;
     for (const auto& s : parsed_sources) has_source = has_source || s.kind == kind;
