@@ -37,7 +37,6 @@ void check_shared_vocabulary(const model::Tokenizer& teacher, const model::Token
 
 void DistillConfig::validate(const std::string& where) const {
   sft.validate(where);
-  R1_CHECK(std::isfinite(epochs) && epochs >= 0, where, ": key 'epochs' must be >= 0 (0: use 'steps'), got ", epochs);
   const bool logits = mode != DistillMode::kSft;
   const bool has_teacher = !teacher.path.empty() || !teacher.init_config.empty();
   R1_CHECK(!logits || has_teacher, where, ": key 'teacher' is required with mode ", enum_name(mode),
@@ -196,13 +195,7 @@ std::string run_distill(const DistillConfig& c, StageContext& ctx) {
   const std::vector<data::Conversation> convs = load_sft_conversations(c.sft, data);
   // The teacher's text, rendered with the student's template and tokenised by the student's tokenizer.
   const std::vector<Sequence> sequences = sft_sequences(c.sft, *student.tokenizer, convs, lm_eos_id(student), where);
-  LmTrainConfig train = c.sft.train;
-  if (c.epochs > 0) {
-    const double rows = static_cast<double>(sequences.size());
-    train.steps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.epochs * rows / train.batch_size - 1e-9)));
-    std::fprintf(stderr, "%s: %g epoch(s) of %zu rows at batch_size %ld = %ld steps\n", ctx.spec.name.c_str(), c.epochs,
-                 sequences.size(), static_cast<long>(train.batch_size), static_cast<long>(train.steps));
-  }
+  const LmTrainConfig train = train_config_for_rows(c.sft, sequences.size(), ctx);
   std::unique_ptr<DistillTerms> terms;
   if (c.mode != DistillMode::kSft) {
     Policy teacher = load_teacher(c, ctx);

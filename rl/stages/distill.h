@@ -47,8 +47,11 @@ enum class DistillMode { kSft, kForwardKl, kReverseKl };
 const std::vector<std::pair<DistillMode, const char*>>& enum_names(DistillMode);
 
 struct DistillConfig {
-  SftConfig sft;  // the student ("model"), the teacher's text ("data"), steps, batch_size, packing, optim, ...
-  double epochs = 2;
+  SftConfig sft = [] {  // the student ("model"), the teacher's text ("data"), epochs, batch_size, packing, optim, ...
+    SftConfig s;
+    s.epochs = 2;  // R1: 2-3
+    return s;
+  }();
   DistillMode mode = DistillMode::kSft;
   ModelSource teacher;
   double kl_weight = 0.5;
@@ -64,7 +67,6 @@ struct DistillConfig {
   template <class V>
   void visit(V& v) {
     sft.visit(v);
-    v("epochs", epochs, "passes over the data (R1: 2-3); sets steps = ceil(epochs x rows / batch_size); 0: use 'steps'");
     v("mode", mode, "sft (R1: SFT on the teacher's text) | forward_kl (+ KL to the teacher's logits on the same "
                     "tokens) | reverse_kl (on-policy: the student samples, the teacher scores)");
     v("teacher", teacher);

@@ -1,6 +1,8 @@
 // See sft.h.
 #include "rl/stages/sft.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "common/error.h"
@@ -98,12 +100,23 @@ std::vector<std::vector<int64_t>> sft_prompt_ids(const SftConfig& c, const model
 
 void SftConfig::validate(const std::string& where) const {
   train.validate(where);
+  R1_CHECK(std::isfinite(epochs) && epochs >= 0, where, ": key 'epochs' must be >= 0 (0: use 'steps'), got ", epochs);
   R1_CHECK(chat_template.empty() || prompt_template.empty(), where,
            ": give chat_template or prompt_template, not both");
   if (prompt_template.empty()) check_chat_template(chat_template, train.model, where);
   R1_CHECK(!add_eos.has_value() || !prompt_template.empty(), where,
            ": add_eos applies to prompt_template rows only; with a chat template the template's end-of-turn token "
            "closes every assistant turn (remove add_eos, or use prompt_template)");
+}
+
+LmTrainConfig train_config_for_rows(const SftConfig& c, size_t rows, const StageContext& ctx) {
+  LmTrainConfig train = c.train;
+  if (c.epochs <= 0) return train;
+  const double exact = c.epochs * static_cast<double>(rows) / static_cast<double>(train.batch_size);
+  train.steps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(exact - 1e-9)));
+  std::fprintf(stderr, "%s: %g epoch(s) of %zu rows at batch_size %ld = %ld steps\n", ctx.spec.name.c_str(), c.epochs,
+               rows, static_cast<long>(train.batch_size), static_cast<long>(train.steps));
+  return train;
 }
 
 // Trained with a chat template, the model becomes a chat model: its tokenizer files (<stage>/chat_tokenizer,
@@ -130,7 +143,7 @@ std::string run_sft(const SftConfig& c, StageContext& ctx) {
   if (c.prompt_template.empty()) make_chat_model(policy, c.chat_template, ctx);
   std::vector<Sequence> sequences =
       sft_sequences(c, *policy.tokenizer, ctx.resolve_ref(c.train.data), lm_eos_id(policy), ctx.spec.where);
-  return train_causal_lm(c.train, std::move(policy), sequences, ctx);
+  return train_causal_lm(train_config_for_rows(c, sequences.size(), ctx), std::move(policy), sequences, ctx);
 }
 
 }  // namespace

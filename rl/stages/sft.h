@@ -11,6 +11,8 @@
 // checkpoint and final/ carry it, and generation_config.json's eos_token_id gains the end-of-turn id. HF
 // apply_chat_template then renders as training did, and `r1 generate --chat` uses the same template.
 //
+// The length is `steps`, or `epochs` passes over the rendered rows (steps = ceil(epochs x rows / batch_size)).
+//
 //   {"name": "cold_start", "type": "sft", "model": {"path": "stage:base"}, "data": "cold_start.jsonl",
 //    "chat_template": "deepseek-r1", "steps": 200, "batch_size": 16, "optim": {"lr": 1e-4}}
 #pragma once
@@ -30,10 +32,13 @@ struct SftConfig {
   std::string chat_template;       // "" = the tokenizer's; or deepseek-r1 | qwen | llama3 | chatml ...
   std::string prompt_template;     // instead of a chat template: wrap prompts with this text
   std::optional<bool> add_eos;     // prompt_template rows only (default true)
+  double epochs = 0;               // > 0: sets train.steps from the number of rows (steps_for_epochs)
 
   template <class V>
   void visit(V& v) {
     train.visit(v);
+    v("epochs", epochs, "passes over the data; > 0 sets steps = ceil(epochs x rows / batch_size) (the stage prints "
+                        "it); 0: use 'steps'");
     v("chat_template", chat_template, "chat template: \"\" = the tokenizer's, or deepseek-r1 | qwen | llama3 | chatml");
     v("prompt_template", prompt_template, "instead of a chat template: r1_zero | plain | text with {prompt}");
     v("add_eos", add_eos, "with prompt_template: append EOS to every completion (default true); with a chat "
@@ -41,6 +46,10 @@ struct SftConfig {
   }
   void validate(const std::string& where) const;
 };
+
+// c.train with its steps set from c.epochs over `rows` sequences when c.epochs > 0 (printed on stderr as
+// "<stage>: E epoch(s) of R rows at batch_size B = S steps"); c.train unchanged otherwise.
+LmTrainConfig train_config_for_rows(const SftConfig& c, size_t rows, const StageContext& ctx);
 
 // The SFT sequences of a chat JSONL file (rendered with the chat template or c.prompt_template): ids plus
 // the train mask (1 on assistant content and its end-of-turn token / eos, 0 elsewhere).

@@ -338,6 +338,31 @@ TEST(Sft, ChatJsonlTrainsOnAssistantTokensAndTheLossGoesDown) {
   cleanup_if_passed(dir);
 }
 
+// `epochs` instead of `steps`: ceil(epochs x rows / batch_size) optimizer steps, printed; a negative count is an
+// error naming the key.
+TEST(Sft, EpochsSetTheNumberOfSteps) {
+  const std::string dir = scratch_dir();
+  const std::string data = dir + "/chat.jsonl";
+  write_text(data, kChatRows);  // 4 conversations
+  auto recipe = [&](const std::string& epochs) {
+    const std::string path = dir + "/sft_" + epochs + ".json";
+    write_text(path, R"({"seed": 2, "stages": [{
+      "name": "sft", "type": "sft", "model": )" + tiny_model_json(kChatMlSpecials) + R"(,
+      "data": ")" + data + R"(", "chat_template": "chatml", "steps": 50, "epochs": )" + epochs + R"(,
+      "batch_size": 3, "max_len": 96, "optim": {"lr": 0.01}, "threads": 1}]})");
+    return path;
+  };
+  RunResult r = run_r1({"run", recipe("2.5"), "--output", dir + "/run", "--quiet"}, dir + "/run.log");
+  ASSERT_TRUE(r.exited && r.code == 0) << r.output;
+  EXPECT_NE(r.output.find("2.5 epoch(s) of 4 rows at batch_size 3 = 4 steps"), std::string::npos) << r.output;
+  EXPECT_EQ(metrics_by_step(dir + "/run", "sft").size(), 4u);  // ceil(2.5 x 4 / 3), not the 50 of 'steps'
+  EXPECT_EQ(read_jsonl(dir + "/run/stages/sft/batches.jsonl").size(), 4u);
+  RunResult bad = run_r1({"run", recipe("-1"), "--output", dir + "/bad", "--quiet"}, dir + "/bad.log");
+  EXPECT_TRUE(bad.exited && bad.code != 0);
+  EXPECT_NE(bad.output.find("key 'epochs' must be >= 0"), std::string::npos) << bad.output;
+  cleanup_if_passed(dir);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // GRPO with DAPO dynamic sampling.
 
