@@ -69,10 +69,11 @@ struct ModelReport {
   int64_t prompts = 0, completions = 0, rm_completions = 0;
 };
 
-// Generates samples_per_prompt completions for every example, batch_prompts prompts per generate call, and
+// Generates `samples_per_prompt` completions for every example, batch_prompts prompts per generate call, and
 // hands each rollout to `use`. The seed of a batch is the stage seed plus its first prompt's index, so every
 // model sees the same sampling noise.
-void for_each_rollout(const EvalConfig& c, StageContext& ctx, const Policy& policy, const PromptRenderer& renderer,
+void for_each_rollout(const EvalConfig& c, const SamplingConfig& sampling, int64_t samples_per_prompt, StageContext& ctx,
+                      const Policy& policy, const PromptRenderer& renderer,
                       const std::vector<data::PromptExample>& examples, const std::string& label,
                       const std::function<void(Rollout&)>& use) {
   ProgressBar bar(ctx.spec.name + " " + label, examples.size(), ctx.quiet);
@@ -86,7 +87,7 @@ void for_each_rollout(const EvalConfig& c, StageContext& ctx, const Policy& poli
     for (size_t i = p0; i < std::min(examples.size(), p0 + static_cast<size_t>(c.batch_prompts)); ++i) {
       prompts.push_back(&examples[i]);
     }
-    Rollout r = generate_rollout(policy, renderer, prompts, c.samples_per_prompt, c.sampling, ctx.seed + p0);
+    Rollout r = generate_rollout(policy, renderer, prompts, samples_per_prompt, sampling, ctx.seed + p0);
     use(r);
     bar.update(std::min(examples.size(), p0 + prompts.size()));
   }
@@ -129,7 +130,7 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
   JsonlWriter out(path_join(ctx.dir, "completions-" + m.name + ".jsonl"), /*append=*/false);
   double acc_sum = 0, fmt_sum = 0, lang_sum = 0;
   int64_t acc_n = 0, fmt_n = 0;
-  for_each_rollout(c, ctx, policy, renderer, examples, m.name, [&](Rollout& r) {
+  for_each_rollout(c, c.sampling, c.samples_per_prompt, ctx, policy, renderer, examples, m.name, [&](Rollout& r) {
     std::vector<double> language;
     if (rw.language != nullptr) {
       score_rollout(r, *rw.language, &pool);
@@ -179,7 +180,8 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
     const PromptRenderer rm_renderer(m.rm_data, *policy.tokenizer, where + ": rm_data");
     JsonlWriter rm_out(path_join(ctx.dir, "completions-" + m.name + "-rm.jsonl"), /*append=*/false);
     double rm_sum = 0;
-    for_each_rollout(c, ctx, policy, rm_renderer, rm_examples, m.name + " (rm_data)", [&](Rollout& r) {
+    for_each_rollout(c, c.rm_sampling(), c.rm_samples(), ctx, policy, rm_renderer, rm_examples, m.name + " (rm_data)",
+                     [&](Rollout& r) {
       score_rollout(r, *rw.rm, &pool);
       for (const auto& comp : r.completions) {
         ++rep.rm_completions;
@@ -234,6 +236,10 @@ std::string run_evaluate(const EvalConfig& c, StageContext& ctx) {
   doc.AddMember("prompts", json::Value(reports.front().prompts), a);
   doc.AddMember("samples_per_prompt", json::Value(c.samples_per_prompt), a);
   doc.AddMember("temperature", json::Value(c.sampling.temperature), a);
+  if (rm != nullptr) {
+    doc.AddMember("rm_samples_per_prompt", json::Value(c.rm_samples()), a);
+    doc.AddMember("rm_temperature", json::Value(c.rm_sampling().temperature), a);
+  }
   json::Value list(rapidjson::kObjectType);
   auto num = [](double x) { return std::isfinite(x) ? json::Value(x) : json::Value(rapidjson::kNullType); };
   for (const auto& r : reports) {
@@ -257,6 +263,11 @@ std::string run_evaluate(const EvalConfig& c, StageContext& ctx) {
   std::printf("\n%s: %ld held-out prompts x %ld sample(s), temperature %g\n", ctx.spec.name.c_str(),
               static_cast<long>(reports.front().prompts), static_cast<long>(c.samples_per_prompt),
               c.sampling.temperature);
+  if (rm != nullptr) {
+    std::printf("%s: rm score = mean raw reward-model score over %ld rm_data prompts x %ld sample(s), temperature %g\n",
+                ctx.spec.name.c_str(), static_cast<long>(reports.front().rm_completions / c.rm_samples()),
+                static_cast<long>(c.rm_samples()), c.rm_sampling().temperature);
+  }
   std::printf("  %-16s %10s %12s %9s %9s %9s %10s %10s\n", "model", "accuracy", "format rate", "reward", "language",
               "rm score", "length", "truncated");
   for (const auto& r : reports) {
@@ -304,12 +315,21 @@ RawJson EvalConfig::rm_reward_spec(const std::string& where) const {
   return RawJson{json::dump(spec)};
 }
 
+SamplingConfig EvalConfig::rm_sampling() const {
+  SamplingConfig s = sampling;
+  if (rm_temperature >= 0) s.temperature = rm_temperature;
+  return s;
+}
+
 void EvalConfig::validate(const std::string& where) {
   ensure_rl_rewards();  // a reward spec may name reward_model
   R1_CHECK(!models.empty(), where, ": 'models' is required (object: name -> model directory or stage:NAME)");
   device_from_name(device, where + ": device");
   sampling.validate(where + ": sampling");
   R1_CHECK(samples_per_prompt > 0 && batch_prompts > 0, where, ": samples_per_prompt and batch_prompts must be > 0");
+  R1_CHECK(rm_samples_per_prompt >= 0, where, ": rm_samples_per_prompt must be >= 0 (0: samples_per_prompt), got ",
+           rm_samples_per_prompt);
+  R1_CHECK(std::isfinite(rm_temperature), where, ": rm_temperature must be a number (< 0: sampling.temperature)");
 
   if (is_off(language_reward)) {
     language_reward.text.clear();

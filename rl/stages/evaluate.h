@@ -22,6 +22,9 @@
 // (rl/reward_model_reward.h) with normalize "none" and clip 0 (the column is the mean raw score).
 // Greedy decoding (temperature 0) by default; with sampling, samples_per_prompt > 1 gives pass@1 averaged
 // over samples. Seeds depend on the batch position only, so every model sees the same sampling noise.
+// The rm_data completions may be sampled apart from the rest (`rm_temperature`, `rm_samples_per_prompt`): a
+// policy's expected reward-model score, what RL against the reward model raises, is a mean over sampled replies
+// (greedy replies change on a handful of prompts only, and a pairwise RM's scores differ from prompt to prompt).
 // Each model is loaded with its own tokenizer, so models with different tokenizers compare on the same
 // questions — a distillation teacher and its student side by side (docs/distillation.md); with
 // data.chat_template "auto" each is prompted through the chat template of its own tokenizer config.
@@ -57,6 +60,8 @@ struct EvalConfig {
     return s;
   }();
   int64_t samples_per_prompt = 1;
+  double rm_temperature = -1;        // < 0: sampling.temperature
+  int64_t rm_samples_per_prompt = 0;  // 0: samples_per_prompt
   int64_t batch_prompts = 64;  // prompts per generate call
   std::string format_component = "format/ok";
   int64_t reward_threads = 0;
@@ -81,6 +86,10 @@ struct EvalConfig {
       "clip 0); the mean raw score of each model's completions of rm_data");
     v("sampling", sampling);
     v("samples_per_prompt", samples_per_prompt);
+    v("rm_temperature", rm_temperature,
+      "temperature of the rm_data completions (< 0: sampling.temperature); the rest of sampling is shared");
+    v("rm_samples_per_prompt", rm_samples_per_prompt,
+      "completions per rm_data prompt (0: samples_per_prompt); rm_score averages over all of them");
     v("batch_prompts", batch_prompts);
     v("format_component", format_component, "score component counted as the format rate");
     v("reward_threads", reward_threads);
@@ -93,6 +102,10 @@ struct EvalConfig {
   // The spec of the reward_model reward behind rm_score ({"name": "reward_model", "options": {...}}), or ""
   // when rm_score is off.
   RawJson rm_reward_spec(const std::string& where) const;
+  // The sampling and the completions per prompt of the rm_data prompts (rm_temperature, rm_samples_per_prompt
+  // resolved against sampling and samples_per_prompt).
+  SamplingConfig rm_sampling() const;
+  int64_t rm_samples() const { return rm_samples_per_prompt > 0 ? rm_samples_per_prompt : samples_per_prompt; }
 };
 
 std::unique_ptr<Stage> make_evaluate_stage(const StageSpec& spec);

@@ -68,6 +68,7 @@ class EvaluateRun : public ::testing::Test {
        "data": {"path": ")" + d + R"(/prompts.jsonl", "limit": 4, "target_lang": "en"}, "reward": "math, format",
        "rm_data": {"path": ")" + d + R"(/chat.jsonl", "prompt_template": "plain"}, "reward_model": "stage:rm",
        "sampling": {"temperature": 1.0, "max_new_tokens": 12}, "samples_per_prompt": 2, "batch_prompts": 3,
+       "rm_samples_per_prompt": 3, "rm_temperature": 0.5,
        "threads": 1, "reward_threads": 1}]})";
     *result_ = run_r1({"run", d + "/recipe.json", "--output", d + "/run", "--quiet"}, d + "/log.txt");
   }
@@ -137,8 +138,8 @@ TEST_F(EvaluateRun, OverrideRendersItsOwnPromptTemplateAndScoresWithItsOwnReward
   // limit, for think.
   const auto zero_rm = read_jsonl(stage_file("completions-zero-rm.jsonl"));
   const auto think_rm = read_jsonl(stage_file("completions-think-rm.jsonl"));
-  ASSERT_EQ(zero_rm.size(), 8u);
-  ASSERT_EQ(think_rm.size(), 4u);
+  ASSERT_EQ(zero_rm.size(), 12u);  // 4 prompts x rm_samples_per_prompt 3 (not samples_per_prompt 2)
+  ASSERT_EQ(think_rm.size(), 6u);
   for (const auto& l : zero_rm) EXPECT_EQ(str(l["prompt"]), str(l["question"]));
   for (const auto& l : think_rm) {
     EXPECT_EQ(str(l["prompt"]).rfind(kR1ZeroHead, 0), 0u);
@@ -208,6 +209,10 @@ TEST_F(EvaluateRun, RmScoreIsTheMeanRawScoreOfTheRewardModel) {
     EXPECT_NEAR(eval["models"][name]["rm_score"].GetDouble(), mean, 1e-4);
     EXPECT_EQ(eval["models"][name]["rm_completions"].GetInt64(), static_cast<int64_t>(lines.size()));
   }
+  EXPECT_EQ(eval["rm_samples_per_prompt"].GetInt64(), 3);
+  EXPECT_DOUBLE_EQ(eval["rm_temperature"].GetDouble(), 0.5);
+  EXPECT_EQ(eval["samples_per_prompt"].GetInt64(), 2);
+  EXPECT_NE(result_->output.find("rm_data prompts x 3 sample(s), temperature 0.5"), std::string::npos) << result_->output;
   // The two models' completions differ, and so do their scores: the column is per model.
   EXPECT_NE(eval["models"]["zero"]["rm_score"].GetDouble(), eval["models"]["think"]["rm_score"].GetDouble());
   bool logged = false;
@@ -254,6 +259,7 @@ TEST(EvaluateRecipe, ErrorsOfOverridesAndTheNewColumns) {
        {"reward_model", "unknown option 'paht'"}},
       {"rm_data without reward_model", R"(, "rm_data": {"path": "c.jsonl"})", "", {"rm_data needs 'reward_model'"}},
       {"reward_model without rm_data", R"(, "reward_model": "/rm")", "", {"reward_model needs 'rm_data'"}},
+      {"negative rm_samples_per_prompt", R"(, "rm_samples_per_prompt": -1)", "", {"rm_samples_per_prompt must be >= 0"}},
       {"an override's rm_data without the column", "", R"({"m": {"model": "/nowhere", "rm_data": {"limit": 1}}})",
        {"models.m", "'rm_data' applies only with the stage's rm_data and reward_model"}},
       {"an unknown language reward", R"(, "language_reward": "langauge")", "", {"language_reward", "langauge"}},
@@ -285,7 +291,8 @@ TEST(EvaluateRecipe, ErrorsOfOverridesAndTheNewColumns) {
   EXPECT_NE(resolved.find("\"batch_size\": 4"), std::string::npos) << resolved;
   // --help-stage lists the new keys.
   const RunResult help = run_r1({"run", "--help-stage", "evaluate"}, dir + "/help.log");
-  for (const char* key : {"language_reward", "rm_data.path", "reward_model", "models"}) {
+  for (const char* key : {"language_reward", "rm_data.path", "reward_model", "models", "rm_temperature",
+                          "rm_samples_per_prompt"}) {
     EXPECT_NE(help.output.find(key), std::string::npos) << key << "\n" << help.output;
   }
   cleanup_if_passed(dir);
