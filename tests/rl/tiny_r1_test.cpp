@@ -26,7 +26,7 @@ const std::vector<std::string> kShort = {
     "--set", "stages.base.steps=20",                  "--set", "stages.r1_zero.steps=2",
     "--set", "stages.cold_start.steps=3",             "--set", "stages.reasoning_rl.steps=2",
     "--set", "stages.rs.sources.0.limit=8",           "--set", "stages.rs.exact_ratio=false",
-    "--set", "stages.sft.steps=3",                    "--set", "stages.rm.steps=4",
+    "--set", "stages.sft.epochs=0.5",                 "--set", "stages.rm.steps=4",
     "--set", "stages.rm.eval_every=2",                "--set", "stages.all_scenario.steps=3",
     "--set", "stages.all_scenario.sources.1.from_step=1", "--set", "stages.student_base.steps=10",
     "--set", "stages.student.epochs=0.5",
@@ -143,7 +143,12 @@ TEST(TinyR1, ShortRunFeedsEveryStageIntoTheNextAndWritesTheTable) {
       EXPECT_TRUE(std::isfinite(row[key].GetDouble())) << m << "." << key;
     }
     EXPECT_TRUE(exists(run + "/stages/eval/completions-" + std::string(m) + ".jsonl")) << m;
+    // rm_score is taken over 8 sampled replies per held-out general prompt (the recipe's rm_samples_per_prompt).
+    const auto rm_lines = read_jsonl(run + "/stages/eval/completions-" + std::string(m) + "-rm.jsonl");
+    EXPECT_EQ(row["rm_completions"].GetInt64(), static_cast<int64_t>(rm_lines.size())) << m;
+    EXPECT_TRUE(!rm_lines.empty() && rm_lines.size() % 8 == 0) << m << ": " << rm_lines.size();
   }
+  EXPECT_EQ(eval["rm_samples_per_prompt"].GetInt64(), 8);
   EXPECT_NE(r.output.find("rm score"), std::string::npos) << "the table is printed";
   cleanup_if_passed(dir);
 }
