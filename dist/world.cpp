@@ -1,0 +1,163 @@
+// See world.h.
+#include "dist/world.h"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "common/error.h"
+
+namespace r1::dist {
+namespace {
+
+// The integer value of environment variable `name`, or `fallback` when it is unset or empty.
+long env_int(const char* name, long fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  errno = 0;
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  R1_CHECK(errno == 0 && end != text && *end == '\0', "environment variable ", name, "='", text,
+           "' is not a whole number");
+  return v;
+}
+
+std::string env_string(const char* name, const std::string& fallback) {
+  const char* text = std::getenv(name);
+  return text == nullptr || *text == '\0' ? fallback : std::string(text);
+}
+
+bool is_loopback(const std::string& addr) {
+  return addr == "localhost" || addr == "::1" || addr.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
+LaunchEnv launch_env_from_environment() {
+  LaunchEnv e;
+  const long world = env_int("WORLD_SIZE", 1);
+  R1_CHECK(world >= 1 && world <= 65536, "environment variable WORLD_SIZE=", world, " must be between 1 and 65536");
+  e.world_size = static_cast<int>(world);
+  if (e.world_size == 1) return e;
+  R1_CHECK(std::getenv("RANK") != nullptr, "environment variable RANK is not set, but WORLD_SIZE=", world,
+           " says this is one of several processes (launch with `r1 run --nproc-per-node N` or torchrun)");
+  const long rank = env_int("RANK", -1);
+  R1_CHECK(rank >= 0 && rank < world, "environment variable RANK=", rank, " must be in [0, WORLD_SIZE=", world, ")");
+  e.rank = static_cast<int>(rank);
+  const long local = env_int("LOCAL_RANK", rank);
+  R1_CHECK(local >= 0 && local < world, "environment variable LOCAL_RANK=", local, " must be in [0, WORLD_SIZE=",
+           world, ")");
+  e.local_rank = static_cast<int>(local);
+  e.master_addr = env_string("MASTER_ADDR", e.master_addr);
+  R1_CHECK(std::getenv("MASTER_PORT") != nullptr, "environment variable MASTER_PORT is not set (the port of rank 0's "
+           "store; torchrun sets it, `r1 run --nproc-per-node N` picks a free one)");
+  const long port = env_int("MASTER_PORT", 0);
+  R1_CHECK(port >= 1 && port <= 65535, "environment variable MASTER_PORT=", port, " must be between 1 and 65535");
+  e.master_port = static_cast<int>(port);
+  return e;
+}
+
+struct World::Group {
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+};
+
+World::World() = default;
+World::~World() = default;
+World::World(World&&) noexcept = default;
+World& World::operator=(World&&) noexcept = default;
+
+World World::join(const LaunchEnv& env, std::chrono::milliseconds timeout) {
+  World w;
+  w.env_ = env;
+  w.timeout_ = timeout;
+  if (env.world_size == 1) return w;
+  const std::string where = str_cat("rank ", env.rank, " of ", env.world_size, ": joining the job at ", env.master_addr,
+                                    ":", env.master_port);
+  auto group = std::make_unique<Group>();
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<std::uint16_t>(env.master_port);
+    so.isServer = env.rank == 0;
+    so.numWorkers = static_cast<std::size_t>(env.world_size);
+    so.waitWorkers = true;
+    so.timeout = timeout;
+    group->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    const std::string ifname = env_string("GLOO_SOCKET_IFNAME", "");
+    if (!ifname.empty()) {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    } else if (is_loopback(env.master_addr)) {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    } else {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    }
+    options->threads = 1;
+    group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group->store, env.rank, env.world_size, options);
+  } catch (const std::exception& e) {
+    throw Error(str_cat(where, " failed (", env.world_size, " ranks expected within ", timeout.count(),
+                        " ms): ", e.what()));
+  }
+  w.group_ = std::move(group);
+  return w;
+}
+
+void World::all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_bytes) const {
+  if (!group_ || tensors.empty()) return;
+  size_t i = 0;
+  while (i < tensors.size()) {
+    // One bucket: tensors [i, j) of one dtype whose bytes fit bucket_bytes (at least one tensor).
+    size_t j = i;
+    int64_t bytes = 0;
+    while (j < tensors.size() && tensors[j].scalar_type() == tensors[i].scalar_type() &&
+           (j == i || bytes + static_cast<int64_t>(tensors[j].nbytes()) <= bucket_bytes)) {
+      R1_CHECK(tensors[j].device().is_cpu(), "all_reduce_sum: tensor ", j, " is on ", tensors[j].device().str(),
+               " (the Gloo process group reduces CPU tensors)");
+      bytes += static_cast<int64_t>(tensors[j].nbytes());
+      ++j;
+    }
+    if (j == i + 1 && tensors[i].is_contiguous()) {  // a lone tensor travels as it is
+      std::vector<at::Tensor> one = {tensors[i]};
+      group_->gloo->allreduce(one)->wait(timeout_);
+      i = j;
+      continue;
+    }
+    std::vector<at::Tensor> flat_parts;
+    for (size_t k = i; k < j; ++k) flat_parts.push_back(tensors[k].reshape({-1}));
+    std::vector<at::Tensor> flat = {at::cat(flat_parts)};
+    group_->gloo->allreduce(flat)->wait(timeout_);
+    int64_t offset = 0;
+    for (size_t k = i; k < j; ++k) {
+      const int64_t n = tensors[k].numel();
+      tensors[k].copy_(flat[0].slice(0, offset, offset + n).view(tensors[k].sizes()));
+      offset += n;
+    }
+    i = j;
+  }
+}
+
+double World::sum(double x) const {
+  if (!group_) return x;
+  std::vector<at::Tensor> t = {at::full({1}, x, at::kDouble)};
+  group_->gloo->allreduce(t)->wait(timeout_);
+  return t[0].item<double>();
+}
+
+void World::broadcast(std::vector<at::Tensor>& tensors, int root) const {
+  if (!group_) return;
+  for (auto& t : tensors) {
+    std::vector<at::Tensor> one = {t};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    group_->gloo->broadcast(one, o)->wait(timeout_);
+  }
+}
+
+void World::barrier() const {
+  if (!group_) return;
+  group_->gloo->barrier()->wait(timeout_);
+}
+
+}  // namespace r1::dist

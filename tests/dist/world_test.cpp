@@ -1,0 +1,232 @@
+// dist::World on real processes over loopback: the test binary starts itself once per rank (the DistRank
+// tests below run only in such a child, told its role by R1_DIST_ROLE), with torchrun's environment. Covered:
+// the environment's errors; two ranks all-reduce tensors of several shapes and dtypes in buckets (the sums
+// exact), reduce a number, broadcast and meet at a barrier; a rank that never comes makes the other's join fail
+// within its timeout naming the rank and the store; a rank that dies makes the survivor's all-reduce throw
+// instead of hanging.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/error.h"
+#include "dist/launcher.h"
+#include "dist/world.h"
+
+namespace r1::dist {
+namespace {
+
+// Starts this test binary as rank `rank` of `world` running the DistRank test `role`; returns its pid.
+pid_t start_rank(const std::string& role, int rank, int world, int port) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("R1_DIST_ROLE", role.c_str(), 1);
+    ::setenv("RANK", std::to_string(rank).c_str(), 1);
+    ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
+    ::setenv("WORLD_SIZE", std::to_string(world).c_str(), 1);
+    ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+    ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+    const std::string filter = "--gtest_filter=DistRank." + role;
+    ::execl("/proc/self/exe", "world_test", filter.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Waits for every pid (at most `limit` in all); returns each one's exit status (-1: killed by a signal or
+// still running at the limit, then killed).
+std::vector<int> wait_all(const std::vector<pid_t>& pids, std::chrono::seconds limit) {
+  std::vector<int> codes(pids.size(), -2);
+  const auto end = std::chrono::steady_clock::now() + limit;
+  size_t left = pids.size();
+  while (left > 0 && std::chrono::steady_clock::now() < end) {
+    for (size_t i = 0; i < pids.size(); ++i) {
+      if (codes[i] != -2) continue;
+      int status = 0;
+      if (::waitpid(pids[i], &status, WNOHANG) == pids[i]) {
+        codes[i] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        --left;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (size_t i = 0; i < pids.size(); ++i) {
+    if (codes[i] != -2) continue;
+    ::kill(pids[i], SIGKILL);
+    ::waitpid(pids[i], nullptr, 0);
+    codes[i] = -1;
+  }
+  return codes;
+}
+
+bool in_rank_child() { return std::getenv("R1_DIST_ROLE") != nullptr; }
+
+// ---------------------------------------------------------------------------------------------------------
+// The parent side.
+
+TEST(World, TwoRanksReduceBroadcastAndMeet) {
+  if (in_rank_child()) GTEST_SKIP();
+  const int port = free_local_port();
+  const auto codes = wait_all({start_rank("Collectives", 0, 2, port), start_rank("Collectives", 1, 2, port)},
+                              std::chrono::seconds(90));
+  EXPECT_EQ(codes, (std::vector<int>{0, 0})) << "a rank's assertions failed (its output is above)";
+}
+
+TEST(World, ARankThatNeverComesFailsTheJoinWithinTheTimeout) {
+  if (in_rank_child()) GTEST_SKIP();
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto codes = wait_all({start_rank("Alone", 0, 2, free_local_port())}, std::chrono::seconds(60));
+  EXPECT_EQ(codes, (std::vector<int>{0}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+}
+
+TEST(World, ARankThatDiesMakesTheOthersCollectiveThrow) {
+  if (in_rank_child()) GTEST_SKIP();
+  const int port = free_local_port();
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto codes = wait_all({start_rank("Survivor", 0, 2, port), start_rank("Dies", 1, 2, port)},
+                              std::chrono::seconds(60));
+  EXPECT_EQ(codes, (std::vector<int>{0, 3}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(40));
+}
+
+// Sets (value non-null) or unsets each variable for the scope of one check.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::map<std::string, const char*>& vars) {
+    for (const auto& [k, v] : vars) {
+      const char* old = std::getenv(k.c_str());
+      saved_[k] = old ? std::optional<std::string>(old) : std::nullopt;
+      if (v) ::setenv(k.c_str(), v, 1); else ::unsetenv(k.c_str());
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [k, v] : saved_) {
+      if (v) ::setenv(k.c_str(), v->c_str(), 1); else ::unsetenv(k.c_str());
+    }
+  }
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+TEST(LaunchEnv, ReadsTorchrunsVariablesAndNamesTheBadOne) {
+  if (in_rank_child()) GTEST_SKIP();
+  {
+    ScopedEnv e({{"WORLD_SIZE", nullptr}, {"RANK", "3"}});
+    const LaunchEnv env = launch_env_from_environment();
+    EXPECT_EQ(env.world_size, 1);
+    EXPECT_EQ(env.rank, 0);  // alone: RANK is not read
+  }
+  {
+    ScopedEnv e({{"WORLD_SIZE", "4"}, {"RANK", "2"}, {"LOCAL_RANK", "0"}, {"MASTER_ADDR", "10.0.0.7"},
+                 {"MASTER_PORT", "29511"}});
+    const LaunchEnv env = launch_env_from_environment();
+    EXPECT_EQ(env.world_size, 4);
+    EXPECT_EQ(env.rank, 2);
+    EXPECT_EQ(env.local_rank, 0);
+    EXPECT_EQ(env.master_addr, "10.0.0.7");
+    EXPECT_EQ(env.master_port, 29511);
+  }
+  const std::vector<std::pair<std::map<std::string, const char*>, std::string>> bad = {
+      {{{"WORLD_SIZE", "two"}}, "WORLD_SIZE='two' is not a whole number"},
+      {{{"WORLD_SIZE", "0"}}, "WORLD_SIZE=0 must be between 1 and 65536"},
+      {{{"WORLD_SIZE", "2"}, {"RANK", nullptr}}, "RANK is not set"},
+      {{{"WORLD_SIZE", "2"}, {"RANK", "2"}, {"MASTER_PORT", "29500"}}, "RANK=2 must be in [0, WORLD_SIZE=2)"},
+      {{{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"LOCAL_RANK", "-1"}, {"MASTER_PORT", "29500"}}, "LOCAL_RANK=-1"},
+      {{{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"LOCAL_RANK", nullptr}, {"MASTER_PORT", nullptr}}, "MASTER_PORT is not set"},
+      {{{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"LOCAL_RANK", nullptr}, {"MASTER_PORT", "70000"}},
+       "MASTER_PORT=70000 must be between 1 and 65535"},
+  };
+  for (const auto& [vars, message] : bad) {
+    ScopedEnv e(vars);
+    try {
+      launch_env_from_environment();
+      ADD_FAILURE() << "no error for " << message;
+    } catch (const Error& err) {
+      EXPECT_NE(std::string(err.what()).find(message), std::string::npos) << err.what();
+    }
+  }
+}
+
+TEST(World, ASingleProcessIsRankZeroOfOneAndCollectivesKeepItsValues) {
+  if (in_rank_child()) GTEST_SKIP();
+  World w = World::join(LaunchEnv{}, std::chrono::seconds(5));
+  EXPECT_EQ(w.rank(), 0);
+  EXPECT_EQ(w.size(), 1);
+  EXPECT_TRUE(w.is_main());
+  std::vector<at::Tensor> t = {at::arange(4, at::kFloat)};
+  w.all_reduce_sum(t);
+  w.broadcast(t);
+  w.barrier();
+  EXPECT_TRUE(at::equal(t[0], at::arange(4, at::kFloat)));
+  EXPECT_EQ(w.sum(2.5), 2.5);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The rank side: each runs only in a child started by start_rank.
+
+World join_from_env(std::chrono::milliseconds timeout) {
+  return World::join(launch_env_from_environment(), timeout);
+}
+
+TEST(DistRank, Collectives) {
+  if (!in_rank_child()) GTEST_SKIP() << "runs as a rank of World.TwoRanksReduceBroadcastAndMeet";
+  World w = join_from_env(std::chrono::seconds(30));
+  ASSERT_EQ(w.size(), 2);
+  const double r = w.rank();
+  // Floats and doubles, a non-contiguous view, and a bucket small enough that the floats split into two.
+  at::Tensor a = at::full({3}, r + 1, at::kFloat);
+  at::Tensor b = at::arange(5, at::kDouble) * (r + 1);
+  at::Tensor c = (at::arange(6, at::kFloat).view({2, 3}) * (r + 1)).t();  // [3, 2], not contiguous
+  at::Tensor d = at::full({2, 2}, 10 * (r + 1), at::kFloat);
+  std::vector<at::Tensor> ts = {a, b, c, d};
+  w.all_reduce_sum(ts, /*bucket_bytes=*/32);
+  EXPECT_TRUE(at::equal(ts[0], at::full({3}, 3.0, at::kFloat)));
+  EXPECT_TRUE(at::equal(ts[1], at::arange(5, at::kDouble) * 3));
+  EXPECT_TRUE(at::equal(ts[2], (at::arange(6, at::kFloat).view({2, 3}) * 3).t()));
+  EXPECT_TRUE(at::equal(ts[3], at::full({2, 2}, 30.0, at::kFloat)));
+  EXPECT_TRUE(at::equal(a, ts[0])) << "in place";
+  EXPECT_EQ(w.sum(r + 0.5), 2.0);
+  std::vector<at::Tensor> from_one = {at::full({4}, r, at::kFloat)};
+  w.broadcast(from_one, /*root=*/1);
+  EXPECT_TRUE(at::equal(from_one[0], at::full({4}, 1.0, at::kFloat)));
+  w.barrier();
+}
+
+TEST(DistRank, Alone) {
+  if (!in_rank_child()) GTEST_SKIP() << "runs as a rank of World.ARankThatNeverComesFailsTheJoinWithinTheTimeout";
+  try {
+    join_from_env(std::chrono::seconds(3));
+    ADD_FAILURE() << "joined a job whose other rank never came";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("rank 0 of 2: joining the job at 127.0.0.1:"), std::string::npos) << m;
+    EXPECT_NE(m.find("2 ranks expected within 3000 ms"), std::string::npos) << m;
+  }
+}
+
+TEST(DistRank, Dies) {
+  if (!in_rank_child()) GTEST_SKIP();
+  World w = join_from_env(std::chrono::seconds(30));
+  w.barrier();
+  std::_Exit(3);  // gone before the survivor's all-reduce
+}
+
+TEST(DistRank, Survivor) {
+  if (!in_rank_child()) GTEST_SKIP();
+  World w = join_from_env(std::chrono::seconds(5));
+  w.barrier();
+  std::vector<at::Tensor> t = {at::ones({8}, at::kFloat)};
+  EXPECT_ANY_THROW(w.all_reduce_sum(t));
+}
+
+}  // namespace
+}  // namespace r1::dist
