@@ -2,7 +2,8 @@
 // torchrun does (each child gets RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT), and
 // stays beside them until they end:
 //   * SIGINT / SIGTERM to the launcher is forwarded to every rank (each checkpoints and stops, as a single
-//     process does);
+//     process does); the launcher then waits for every rank however long its checkpoint takes (a second
+//     Ctrl-C, forwarded too, ends the ranks at once);
 //   * a rank that exits with a non-zero status or is killed ends the job: the launcher says which rank and
 //     how, sends SIGTERM to the others, SIGKILL to those still running after `grace`, and returns that rank's
 //     status (128 + signal for a killed one) — never a silent hang. A rank that hangs inside a collective is
@@ -30,8 +31,9 @@ struct LaunchResult {
   std::string message;     // "rank 1 was killed by signal 9 (Killed)", "" when status is 0
 };
 
-// Runs argv (argv[0] an executable path) as nproc ranks until they end. Progress and failures are also
-// reported on stderr as they happen.
+// Runs argv (argv[0] an executable path; its environment is this process's plus torchrun's variables) as
+// nproc ranks until they end. Progress and failures are also reported on stderr as they happen. Children of
+// this process that are not its ranks are left alone.
 LaunchResult launch_local(const std::vector<std::string>& argv, const LaunchOptions& options);
 
 // A TCP port free on the loopback interface at the time of the call.

@@ -42,7 +42,7 @@ LaunchEnv launch_env_from_environment() {
   e.world_size = static_cast<int>(world);
   if (e.world_size == 1) return e;
   R1_CHECK(std::getenv("RANK") != nullptr, "environment variable RANK is not set, but WORLD_SIZE=", world,
-           " says this is one of several processes (launch with `r1 run --nproc-per-node N` or torchrun)");
+           " says this is one of several processes (torchrun and r1's launcher, dist/launcher.h, set both)");
   const long rank = env_int("RANK", -1);
   R1_CHECK(rank >= 0 && rank < world, "environment variable RANK=", rank, " must be in [0, WORLD_SIZE=", world, ")");
   e.rank = static_cast<int>(rank);
@@ -52,7 +52,7 @@ LaunchEnv launch_env_from_environment() {
   e.local_rank = static_cast<int>(local);
   e.master_addr = env_string("MASTER_ADDR", e.master_addr);
   R1_CHECK(std::getenv("MASTER_PORT") != nullptr, "environment variable MASTER_PORT is not set (the port of rank 0's "
-           "store; torchrun sets it, `r1 run --nproc-per-node N` picks a free one)");
+           "store; torchrun sets it, r1's launcher picks a free one)");
   const long port = env_int("MASTER_PORT", 0);
   R1_CHECK(port >= 1 && port <= 65535, "environment variable MASTER_PORT=", port, " must be between 1 and 65535");
   e.master_port = static_cast<int>(port);
@@ -106,6 +106,7 @@ World World::join(const LaunchEnv& env, std::chrono::milliseconds timeout) {
 
 void World::all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_bytes) const {
   if (!group_ || tensors.empty()) return;
+  at::NoGradGuard no_grad;  // gradients are often leaves that require grad
   size_t i = 0;
   while (i < tensors.size()) {
     // One bucket: tensors [i, j) of one dtype whose bytes fit bucket_bytes (at least one tensor).
@@ -147,11 +148,16 @@ double World::sum(double x) const {
 
 void World::broadcast(std::vector<at::Tensor>& tensors, int root) const {
   if (!group_) return;
+  at::NoGradGuard no_grad;
   for (auto& t : tensors) {
-    std::vector<at::Tensor> one = {t};
+    R1_CHECK(t.device().is_cpu(), "broadcast: a tensor is on ", t.device().str(),
+             " (the Gloo process group moves CPU tensors)");
+    // Gloo reads data_ptr() and numel(): a view travels as a contiguous copy and is written back.
+    std::vector<at::Tensor> one = {t.is_contiguous() ? t : t.contiguous()};
     c10d::BroadcastOptions o;
     o.rootRank = root;
     group_->gloo->broadcast(one, o)->wait(timeout_);
+    if (!one[0].is_same(t)) t.copy_(one[0]);
   }
 }
 

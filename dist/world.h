@@ -57,14 +57,16 @@ class World {
   bool is_main() const { return env_.rank == 0; }
   const LaunchEnv& env() const { return env_; }
 
-  // In place, every tensor becomes its element-wise sum over the ranks (CPU tensors, any shapes and dtypes).
-  // Consecutive tensors of one dtype travel in buckets of at most bucket_bytes (each bucket one all-reduce of
-  // a flat copy; a bucket of one contiguous tensor is reduced in place), so many small gradients cost few
-  // collectives. Every rank must pass the same shapes and dtypes in the same order.
+  // In place, every tensor becomes its element-wise sum over the ranks (CPU tensors of any shape, contiguous
+  // or not; dtypes as Gloo reduces them: float, double, half and the integer types — bf16 gradients would be
+  // reduced through an fp32 copy by the caller). Consecutive tensors of one dtype travel in buckets of at most
+  // bucket_bytes (25 MiB; each bucket one all-reduce of a flat copy, a tensor larger than a bucket alone; a
+  // bucket of one contiguous tensor is reduced in place), so many small gradients cost few collectives. Every
+  // rank must pass the same shapes and dtypes in the same order.
   void all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_bytes = 25 << 20) const;
   // The sum over the ranks of one number per rank (metrics, token counts).
   double sum(double x) const;
-  // In place, every tensor becomes rank `root`'s.
+  // In place, every tensor becomes rank `root`'s (a non-contiguous view through a contiguous copy).
   void broadcast(std::vector<at::Tensor>& tensors, int root = 0) const;
   // Returns when every rank has called it (or throws after the timeout).
   void barrier() const;

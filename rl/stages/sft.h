@@ -32,13 +32,13 @@ struct SftConfig {
   std::string chat_template;       // "" = the tokenizer's; or deepseek-r1 | qwen | llama3 | chatml ...
   std::string prompt_template;     // instead of a chat template: wrap prompts with this text
   std::optional<bool> add_eos;     // prompt_template rows only (default true)
-  double epochs = 0;               // > 0: sets train.steps from the number of rows (steps_for_epochs)
+  double epochs = 0;               // > 0: sets train.steps from the number of rows (train_config_for_rows)
 
   template <class V>
   void visit(V& v) {
     train.visit(v);
     v("epochs", epochs, "passes over the data; > 0 sets steps = ceil(epochs x rows / batch_size) (the stage prints "
-                        "it); 0: use 'steps'");
+                        "it; 'steps' is then not used); 0: use 'steps'");
     v("chat_template", chat_template, "chat template: \"\" = the tokenizer's, or deepseek-r1 | qwen | llama3 | chatml");
     v("prompt_template", prompt_template, "instead of a chat template: r1_zero | plain | text with {prompt}");
     v("add_eos", add_eos, "with prompt_template: append EOS to every completion (default true); with a chat "

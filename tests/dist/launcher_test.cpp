@@ -61,6 +61,7 @@ TEST(Launcher, AKilledRankEndsTheJobWithinTheGracePeriod) {
   EXPECT_EQ(r.status, 128 + SIGKILL);
   EXPECT_EQ(r.failed_rank, 1);
   EXPECT_NE(r.message.find("rank 1 was killed by signal 9"), std::string::npos) << r.message;
+  EXPECT_GT(seconds_since(t0), 2.5) << "rank 0 ends only by the SIGKILL 1.5 s after rank 1's death at ~1 s";
   EXPECT_LT(seconds_since(t0), 30.0);
 }
 
@@ -100,8 +101,11 @@ TEST(LaunchedRank, OneFails) {
 
 TEST(LaunchedRank, OneKilled) {
   if (!in_launched_rank()) GTEST_SKIP();
-  if (launch_env_from_environment().rank == 1) ::raise(SIGKILL);
   ::signal(SIGTERM, SIG_IGN);
+  if (launch_env_from_environment().rank == 1) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // rank 0 ignores SIGTERM by then
+    ::raise(SIGKILL);
+  }
   std::this_thread::sleep_for(std::chrono::seconds(60));
 }
 

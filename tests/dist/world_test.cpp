@@ -1,7 +1,8 @@
 // dist::World on real processes over loopback: the test binary starts itself once per rank (the DistRank
 // tests below run only in such a child, told its role by R1_DIST_ROLE), with torchrun's environment. Covered:
 // the environment's errors; two ranks all-reduce tensors of several shapes and dtypes in buckets (the sums
-// exact), reduce a number, broadcast and meet at a barrier; a rank that never comes makes the other's join fail
+// exact, views and leaves that require grad written in place), reduce a number, broadcast (into a strided view
+// too) and meet at a barrier; a rank that never comes makes the other's join fail
 // within its timeout naming the rank and the store; a rank that dies makes the survivor's all-reduce throw
 // instead of hanging.
 #include <gtest/gtest.h>
@@ -182,22 +183,32 @@ TEST(DistRank, Collectives) {
   World w = join_from_env(std::chrono::seconds(30));
   ASSERT_EQ(w.size(), 2);
   const double r = w.rank();
-  // Floats and doubles, a non-contiguous view, and a bucket small enough that the floats split into two.
+  // Buckets of 64 bytes: [a] (a double follows), [b], [c d e] (24 + 16 + 8 bytes: one flat all-reduce with a
+  // non-contiguous view inside), [f] (larger than a bucket: alone). Leaves that require grad, as gradients'
+  // owners do, are written in place too.
   at::Tensor a = at::full({3}, r + 1, at::kFloat);
   at::Tensor b = at::arange(5, at::kDouble) * (r + 1);
   at::Tensor c = (at::arange(6, at::kFloat).view({2, 3}) * (r + 1)).t();  // [3, 2], not contiguous
   at::Tensor d = at::full({2, 2}, 10 * (r + 1), at::kFloat);
-  std::vector<at::Tensor> ts = {a, b, c, d};
-  w.all_reduce_sum(ts, /*bucket_bytes=*/32);
-  EXPECT_TRUE(at::equal(ts[0], at::full({3}, 3.0, at::kFloat)));
-  EXPECT_TRUE(at::equal(ts[1], at::arange(5, at::kDouble) * 3));
-  EXPECT_TRUE(at::equal(ts[2], (at::arange(6, at::kFloat).view({2, 3}) * 3).t()));
-  EXPECT_TRUE(at::equal(ts[3], at::full({2, 2}, 30.0, at::kFloat)));
-  EXPECT_TRUE(at::equal(a, ts[0])) << "in place";
+  at::Tensor e = at::full({2}, 100 * (r + 1), at::kFloat).requires_grad_(true);
+  at::Tensor f = at::arange(40, at::kFloat) + r;
+  std::vector<at::Tensor> ts = {a, b, c, d, e, f};
+  w.all_reduce_sum(ts, /*bucket_bytes=*/64);
+  EXPECT_TRUE(at::equal(a, at::full({3}, 3.0, at::kFloat))) << "in place";
+  EXPECT_TRUE(at::equal(b, at::arange(5, at::kDouble) * 3));
+  EXPECT_TRUE(at::equal(c, (at::arange(6, at::kFloat).view({2, 3}) * 3).t()));
+  EXPECT_FALSE(c.is_contiguous());
+  EXPECT_TRUE(at::equal(d, at::full({2, 2}, 30.0, at::kFloat)));
+  EXPECT_TRUE(at::equal(e.detach(), at::full({2}, 300.0, at::kFloat)));
+  EXPECT_TRUE(at::equal(f, at::arange(40, at::kFloat) * 2 + 1));
   EXPECT_EQ(w.sum(r + 0.5), 2.0);
-  std::vector<at::Tensor> from_one = {at::full({4}, r, at::kFloat)};
+  at::Tensor base = at::full({2, 3}, -1.0, at::kFloat);
+  std::vector<at::Tensor> from_one = {at::full({4}, r, at::kFloat), base.select(1, 1)};  // a strided view
+  from_one[1].fill_(r + 5);
   w.broadcast(from_one, /*root=*/1);
   EXPECT_TRUE(at::equal(from_one[0], at::full({4}, 1.0, at::kFloat)));
+  EXPECT_TRUE(at::equal(base, at::tensor({-1.0f, 6.0f, -1.0f, -1.0f, 6.0f, -1.0f}).view({2, 3})))
+      << "only the view's elements are written";
   w.barrier();
 }
 
@@ -222,7 +233,7 @@ TEST(DistRank, Dies) {
 
 TEST(DistRank, Survivor) {
   if (!in_rank_child()) GTEST_SKIP();
-  World w = join_from_env(std::chrono::seconds(5));
+  World w = join_from_env(std::chrono::seconds(30));
   w.barrier();
   std::vector<at::Tensor> t = {at::ones({8}, at::kFloat)};
   EXPECT_ANY_THROW(w.all_reduce_sum(t));
