@@ -21,6 +21,7 @@
 #include "common/config_io.h"
 #include "rewards/registry.h"
 #include "rl/recipe.h"
+#include "rl/run_rewards.h"
 #include "rl/run_dir.h"
 
 namespace r1::rl {
@@ -56,9 +57,7 @@ class RewardSpecNormalizer {
   void operator()(const char* key, T& field, const char* = "") {
     if constexpr (std::is_same_v<T, RawJson>) {
       if (std::string(key) != "reward" || field.empty()) return;
-      const std::string at = where_ + ": reward";
-      const json::Document spec = json::parse(field.text, at);
-      field.text = json::dump(rewards::Registry::global().normalize(spec, at));
+      field.text = normalized_reward_spec(field.text, where_ + ": reward");
     } else if constexpr (has_visit<T>::value) {
       RewardSpecNormalizer nested(where_ + ": key '" + key + "'");
       field.visit(nested);
