@@ -1,11 +1,15 @@
 // See world.h.
 #include "dist/world.h"
 
+#ifdef R1_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <thread>
 
 #include "common/error.h"
 
@@ -59,16 +63,40 @@ LaunchEnv launch_env_from_environment() {
   return e;
 }
 
+#ifdef R1_HAVE_GLOO
 struct World::Group {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
 };
+#else
+struct World::Group {};
+#endif
 
 World::World() = default;
 World::~World() = default;
 World::World(World&&) noexcept = default;
 World& World::operator=(World&&) noexcept = default;
 
+#ifndef R1_HAVE_GLOO
+World World::join(const LaunchEnv& env, std::chrono::milliseconds timeout) {
+  R1_CHECK(env.world_size == 1, "rank ", env.rank, " of ", env.world_size, ": this r1 was built without Gloo's "
+           "headers, so it runs single processes only; install libgloo-dev (Debian) and build again");
+  World w;
+  w.env_ = env;
+  w.timeout_ = timeout;
+  return w;
+}
+void World::all_reduce_sum(std::vector<at::Tensor>&, int64_t) const {}
+double World::sum(double x) const { return x; }
+double World::max(double x) const { return x; }
+void World::broadcast(std::vector<at::Tensor>&, int) const {}
+void World::barrier() const {}
+std::vector<std::string> World::all_gather_bytes(const std::string& mine) const { return {mine}; }
+void World::publish(const std::string&, const std::string&) const {}
+std::string World::await(const std::string& key) const {
+  fail("World::await('", key, "'): a single process has nobody to wait for");
+}
+#else
 World World::join(const LaunchEnv& env, std::chrono::milliseconds timeout) {
   World w;
   w.env_ = env;
@@ -165,5 +193,54 @@ void World::barrier() const {
   if (!group_) return;
   group_->gloo->barrier()->wait(timeout_);
 }
+
+
+double World::max(double x) const {
+  if (!group_) return x;
+  std::vector<at::Tensor> t = {at::full({1}, x, at::kDouble)};
+  c10d::AllreduceOptions o;
+  o.reduceOp = c10d::ReduceOp::MAX;
+  group_->gloo->allreduce(t, o)->wait(timeout_);
+  return t[0].item<double>();
+}
+
+std::vector<std::string> World::all_gather_bytes(const std::string& mine) const {
+  if (!group_) return {mine};
+  // Lengths first, then every rank's bytes padded to the longest, gathered in one collective.
+  std::vector<at::Tensor> lengths = {at::zeros({size()}, at::kLong)};
+  lengths[0][rank()] = static_cast<int64_t>(mine.size());
+  group_->gloo->allreduce(lengths)->wait(timeout_);
+  const int64_t longest = std::max<int64_t>(1, lengths[0].max().item<int64_t>());
+  std::vector<at::Tensor> input = {at::zeros({longest}, at::kByte)};
+  std::copy(mine.begin(), mine.end(), reinterpret_cast<char*>(input[0].data_ptr<uint8_t>()));
+  std::vector<std::vector<at::Tensor>> output(1);
+  for (int r = 0; r < size(); ++r) output[0].push_back(at::empty({longest}, at::kByte));
+  group_->gloo->allgather(output, input)->wait(timeout_);
+  std::vector<std::string> out;
+  for (int r = 0; r < size(); ++r) {
+    const char* data = reinterpret_cast<const char*>(output[0][r].data_ptr<uint8_t>());
+    out.emplace_back(data, data + lengths[0][r].item<int64_t>());
+  }
+  return out;
+}
+
+void World::publish(const std::string& key, const std::string& value) const {
+  if (!group_) return;
+  group_->store->set("r1/" + key, std::vector<uint8_t>(value.begin(), value.end()));
+}
+
+std::string World::await(const std::string& key) const {
+  R1_CHECK(group_ != nullptr, "World::await('", key, "'): a single process has nobody to wait for");
+  const std::string k = "r1/" + key;
+  try {
+    while (!group_->store->check({k})) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::vector<uint8_t> v = group_->store->get(k);
+    return std::string(v.begin(), v.end());
+  } catch (const std::exception& e) {
+    throw Error(str_cat("rank ", rank(), " of ", size(), ": waiting for '", key, "' from rank 0 failed (rank 0 has "
+                        "probably ended; its error is above): ", e.what()));
+  }
+}
+#endif  // R1_HAVE_GLOO
 
 }  // namespace r1::dist

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace r1::dist {
@@ -70,6 +71,24 @@ class World {
   void broadcast(std::vector<at::Tensor>& tensors, int root = 0) const;
   // Returns when every rank has called it (or throws after the timeout).
   void barrier() const;
+  // The maximum over the ranks of one number per rank.
+  double max(double x) const;
+  // Every rank's bytes, in rank order (each rank may give a different length): for data that is not a tensor,
+  // such as the completions of a GRPO rollout that each rank sampled a share of.
+  std::vector<std::string> all_gather_bytes(const std::string& mine) const;
+
+  // Rank 0 tells the others something that may take longer than the collective timeout to get ready (a stage
+  // only rank 0 runs): publish() stores `value` under `key` in the job's store; await() returns it once it is
+  // there, however long that takes, and throws when the store is gone (rank 0 ended). Keys are used once.
+  void publish(const std::string& key, const std::string& value) const;
+  std::string await(const std::string& key) const;
+
+  // This rank's contiguous share [begin, end) of n items split as evenly as possible over the ranks in order
+  // (rank r gets [n·r/W, n·(r+1)/W)); empty when n < W for some ranks.
+  std::pair<int64_t, int64_t> share(int64_t n) const {
+    return {n * env_.rank / env_.world_size, n * (env_.rank + 1) / env_.world_size};
+  }
+  std::chrono::milliseconds timeout() const { return timeout_; }
 
  private:
   LaunchEnv env_;

@@ -134,12 +134,17 @@ Prefilled prefill(const CausalLM& model, const at::Tensor& ids, const at::Tensor
 }
 
 // The uniforms of every step, [max_new_tokens, B] on `device`: one at::rand({B}) per step from a
-// generator seeded with cfg.seed — the draws a per-step loop would make, made up front.
+// generator seeded with cfg.seed — the draws a per-step loop would make, made up front. With
+// cfg.window_rows, the rows are a window of a larger batch: its draws are made and the window's columns kept.
 at::Tensor draw_uniforms(const GenerationConfig& cfg, int64_t B, const at::Device& device) {
+  const int64_t all_rows = cfg.window_rows > 0 ? cfg.window_rows : B;
+  R1_CHECK(cfg.window_first_row >= 0 && cfg.window_first_row + B <= all_rows, "generate: rows [",
+           cfg.window_first_row, ", ", cfg.window_first_row + B, ") are not inside the window's ", all_rows, " rows");
   at::Generator gen = at::detail::createCPUGenerator(cfg.seed);
   std::vector<at::Tensor> steps;
   for (int64_t s = 0; s < cfg.max_new_tokens; ++s) {
-    steps.push_back(at::rand({B}, gen, at::TensorOptions().dtype(at::kFloat)));  // one per original row
+    at::Tensor u = at::rand({all_rows}, gen, at::TensorOptions().dtype(at::kFloat));  // one per original row
+    steps.push_back(u.slice(0, cfg.window_first_row, cfg.window_first_row + B));
   }
   return at::stack(steps, 0).to(device);
 }

@@ -29,7 +29,8 @@
 //     host).
 //   * Sampling draws one uniform per ORIGINAL row per step from a generator seeded with `seed`, so a row's
 //     tokens depend only on (seed, row, prompt, model) — not on which other rows finished when; the same
-//     seed reproduces the same completions. Tokens are sampled by inverse CDF: over the vocabulary in id
+//     seed reproduces the same completions. A window of a larger batch (GenerationConfig::window_rows) samples
+//     each row as it would in that batch. Tokens are sampled by inverse CDF: over the vocabulary in id
 //     order for plain sampling (no sort), over the top-k (topk, not a full sort) or the sorted distribution
 //     when top-p needs it.
 //   * Stop strings are matched in the decoded text of the last generated tokens (a window of
@@ -77,6 +78,11 @@ struct GenerationConfig {
   // (each read waits for the device queue to drain).
   int64_t sync_every = 0;
   bool share_prompts = true;  // prefill identical prompts once (results unchanged)
+  // The rows given are rows [window_first_row, window_first_row + B) of a batch of window_rows rows (0: the
+  // rows are the whole batch): each row samples with the uniforms it would have had in that batch, so a batch
+  // split over processes (GRPO's data parallelism) samples what one process would.
+  int64_t window_rows = 0;
+  int64_t window_first_row = 0;
 };
 
 // Counters of one generate() call (for tests and rollout metrics).

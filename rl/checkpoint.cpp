@@ -27,6 +27,10 @@ bool complete(const std::string& dir) {
 
 }  // namespace
 
+std::string checkpoint_dir_for(const std::string& stage_dir, int64_t step) {
+  return path_join(path_join(stage_dir, "checkpoints"), step_name(step));
+}
+
 std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM& model, const std::string& tokenizer_dir,
                             const AdamW& optimizer, const TrainerState& state, int64_t keep_last,
                             const std::function<void(const std::string& staging_dir)>& add_files) {

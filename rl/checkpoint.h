@@ -38,6 +38,9 @@ std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM&
                             const AdamW& optimizer, const TrainerState& state, int64_t keep_last,
                             const std::function<void(const std::string& staging_dir)>& add_files = {});
 
+// The directory save_checkpoint(stage_dir, ..) writes for `step` (<stage_dir>/checkpoints/step-000120).
+std::string checkpoint_dir_for(const std::string& stage_dir, int64_t step);
+
 // The newest complete checkpoint directory of a stage, if any.
 std::optional<std::string> latest_checkpoint(const std::string& stage_dir);
 

@@ -63,10 +63,15 @@ struct LmStepResult {
   std::vector<at::Tensor> loads;
 };
 
+// With several ranks (dist/world.h) every rank builds the step's whole batch, runs the forward/backward of its
+// share of the rows, and the gradients, loss sums and expert loads are summed over the ranks before the update:
+// the losses are normalised by the whole batch's target counts, so the sum is the single-process gradient.
 LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& optimizer, const ScheduleConfig& schedule,
-                     const LmBatch& batch, LmLossTerms* terms, int64_t step, const std::vector<size_t>& indices) {
+                     const LmBatch& batch, LmLossTerms* terms, int64_t step, const std::vector<size_t>& indices,
+                     const dist::World& world) {
   LmStepResult r;
   const int64_t rows = batch.input_ids.size(0);
+  const auto [first_row, end_row] = world.share(rows);
   const int64_t micro = c.micro_batch_rows > 0 ? c.micro_batch_rows : rows;
   const double ce_weight = terms ? terms->ce_weight() : 1.0;
   r.targets = std::max(1.0, batch.loss_mask.slice(1, 1).sum().item<double>());
@@ -78,8 +83,8 @@ LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& opti
     n_mtp = std::max(1.0, mtp_mask.sum().item<double>());
   }
   double extra = 0;
-  for (int64_t r0 = 0; (!terms || terms->uses_batch()) && r0 < rows; r0 += micro) {
-    const int64_t r1 = std::min(rows, r0 + micro);
+  for (int64_t r0 = first_row; (!terms || terms->uses_batch()) && r0 < end_row; r0 += micro) {
+    const int64_t r1 = std::min(end_row, r0 + micro);
     LmTokenLosses tl = lm_token_losses(model, batch, r0, r1, c.mtp_weight > 0, c.moe.seq_aux_alpha > 0);
     model::ForwardOutput& out = tl.forward;
     accumulate_expert_load(r.loads, out.expert_load);
@@ -106,6 +111,15 @@ LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& opti
     loss.backward();
   }
   if (terms) extra += terms->step_term(model, step, indices);
+  if (world.size() > 1) {
+    all_reduce_gradients(world, optimizer.parameters());
+    all_reduce_expert_loads(world, r.loads);
+    std::vector<at::Tensor> sums = {at::tensor({r.ce, r.mtp_loss, r.balance_loss}, at::kDouble)};
+    world.all_reduce_sum(sums);
+    r.ce = sums[0][0].item<double>();
+    r.mtp_loss = sums[0][1].item<double>();
+    r.balance_loss = sums[0][2].item<double>();
+  }
   r.loss = terms ? ce_weight * r.ce + extra : r.ce;
   std::tie(r.grad_norm, r.lr) = optimizer_update(optimizer, c.optim, schedule);
   if (c.moe.bias_update_speed > 0 && !r.loads.empty()) model.update_expert_bias(r.loads, c.moe.bias_update_speed);
@@ -137,6 +151,7 @@ std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::ve
   const std::string where = ctx.spec.where;
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   R1_CHECK(!sequences.empty(), ctx.resolve_ref(c.data), ": no training sequences");
+  R1_CHECK(terms == nullptr || ctx.world.size() == 1, where, ": loss terms (distill) run on one process only");
   R1_CHECK(c.mtp_weight == 0 || policy.model->has_mtp(), where, ": mtp_weight = ", c.mtp_weight,
            " but the model has no MTP module (num_nextn_predict_layers = 0)");
   const int64_t pad_id = policy.tokenizer->pad_id().value_or(lm_eos_id(policy).value_or(0));
@@ -156,7 +171,8 @@ std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::ve
       batch_seqs.push_back(sequences[indices.back()]);
     }
     LmBatch batch = to_device(make_lm_batch(batch_seqs, c.max_len, pad_id, c.pack), device);
-    const LmStepResult r = lm_step(c, s.model(), *s.optimizer, schedule, batch, terms, s.state.step, indices);
+    const LmStepResult r =
+        lm_step(c, s.model(), *s.optimizer, schedule, batch, terms, s.state.step, indices, ctx.world);
     ++s.state.step;
     s.log_batch("sequences", indices);
     const Metrics m = lm_step_metrics(c, r, batch, seconds_since(t0), terms);

@@ -8,6 +8,7 @@
 #include "common/fs.h"
 #include "common/interrupt.h"
 #include "common/seed.h"
+#include "dist/world.h"
 #include "rl/report/report.h"
 #include "rl/stage.h"
 #include "rl/stages/distill.h"
@@ -31,6 +32,7 @@ struct StageType {
   StageFactory factory;
   std::vector<ConfigField> (*fields)();  // every key with its default and help (r1 run --help-stage)
   bool checkpoints = false;  // resumes mid-stage from its checkpoints (else it starts again on --resume)
+  bool data_parallel = false;  // runs on every rank of a job, each on its share of every step (else on rank 0)
 };
 
 template <class Config>
@@ -47,12 +49,12 @@ const std::vector<StageType>& stage_table() {
       {"train_tokenizer", "train a byte-level BPE tokenizer.json on text JSONL", make_train_tokenizer_stage,
        fields_of<TrainTokenizerConfig>},
       {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage,
-       fields_of<PretrainConfig>, true},
+       fields_of<PretrainConfig>, true, true},
       {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage,
-       fields_of<SftConfig>, true},
+       fields_of<SftConfig>, true, true},
       {"grpo", "GRPO reinforcement learning: R1-Zero / reasoning RL, or all-scenario RL with several prompt sources, each with "
        "its own reward (rule rewards, reward models) and step range", make_grpo_stage,
-       fields_of<GrpoConfig>, true},
+       fields_of<GrpoConfig>, true, true},
       {"evaluate", "accuracy / format rate / language consistency / reward (and a reward model's score on general prompts) of one or more models on held-out prompts",
        make_evaluate_stage, fields_of<EvalConfig>},
       {"rejection_sampling",
@@ -112,7 +114,8 @@ std::vector<std::pair<std::string, std::string>> stage_types() {
 namespace {
 
 void run_stages(const Recipe& recipe, const std::vector<std::unique_ptr<Stage>>& stages,
-                const std::vector<const StageType*>& types, RunDir& run, const RunOptions& options);
+                const std::vector<const StageType*>& types, RunDir& run, const RunOptions& options,
+                const dist::World& world);
 
 // Every "stage:NAME[/file]" string in a stage's resolved config must name a stage that runs before it.
 void check_stage_refs(const json::Value& v, const Recipe& recipe, size_t index) {
@@ -230,6 +233,17 @@ void write_report_quietly(const std::string& root, bool partial) {
   }
 }
 
+// What rank 0 published under `key` (rl/pipeline.h). An interrupt that ended rank 0 while this rank waited is
+// an interrupt here too, not an error.
+std::string await_rank0(const dist::World& world, const std::string& key) {
+  try {
+    return world.await(key);
+  } catch (const Error&) {
+    if (interrupt_requested()) throw Interrupted("stopped while waiting for rank 0", interrupt_signal());
+    throw;
+  }
+}
+
 }  // namespace
 
 std::string resolve_recipe(const std::string& recipe_path, const RunOptions& options) {
@@ -262,32 +276,69 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
     return "";
   }
 
-  RunDir run(recipe.output_dir, options.resume);
-  write_resolved_recipe(recipe, recipe_path, stages, run, options.resume);
+  const dist::World single;
+  const dist::World& world = options.world ? *options.world : single;
+  // Rank 0 creates the run directory (or refuses an existing run) before the others open it.
+  std::unique_ptr<RunDir> run_dir;
+  if (world.is_main()) {
+    run_dir = std::make_unique<RunDir>(recipe.output_dir, options.resume);
+    write_resolved_recipe(recipe, recipe_path, stages, *run_dir, options.resume);
+    world.publish("run/ready", run_dir->root());
+  } else {
+    await_rank0(world, "run/ready");
+    run_dir = std::make_unique<RunDir>(recipe.output_dir, options.resume, /*writer=*/false);
+  }
+  RunDir& run = *run_dir;
 
   try {
-    run_stages(recipe, stages, types, run, options);
+    run_stages(recipe, stages, types, run, options, world);
   } catch (const Interrupted& e) {
-    write_report_quietly(run.root(), true);
+    if (run.writer()) write_report_quietly(run.root(), true);
     std::string command = "r1 run " + recipe_path + " --output " + run.root() + " --resume";
     for (const auto& o : options.overrides) command += " --set '" + o + "'";
+    if (world.size() > 1) command += str_cat(" --nproc-per-node ", world.size());
     throw Interrupted(str_cat(e.what(), "\ncontinue with: ", command), e.signal());
   } catch (...) {
-    write_report_quietly(run.root(), true);
+    if (run.writer()) write_report_quietly(run.root(), true);
     throw;
   }
-  write_report_quietly(run.root(), false);
+  if (run.writer()) write_report_quietly(run.root(), false);
   return run.root();
 }
 
 namespace {
 
+// Runs stage i on this rank (every rank for a data-parallel type, rank 0 alone otherwise) and returns its output;
+// ranks that do not run it wait for rank 0's.
+std::string run_stage_on_ranks(const Recipe& recipe, Stage& stage, const StageType& type, size_t i, RunDir& run,
+                               const RunOptions& options, const dist::World& world) {
+  const StageSpec& spec = recipe.stages[i];
+  const dist::World single;
+  const bool runs_here = type.data_parallel || world.is_main();
+  std::string output;
+  if (runs_here) {
+    StageContext ctx{recipe, spec, run, run.stage_dir(spec.name), stage_seed(recipe.seed, i), options.resume,
+                     options.quiet || !world.is_main(), type.data_parallel ? world : single};
+    output = stage.run(ctx);
+  }
+  // Rank 0 has written the stage's output (final model, data files) when it announces it.
+  const std::string key = str_cat("stage/", i, "/output");
+  if (world.is_main()) {
+    world.publish(key, output);
+  } else if (world.size() > 1) {
+    output = await_rank0(world, key);
+  }
+  return output;
+}
+
 void run_stages(const Recipe& recipe, const std::vector<std::unique_ptr<Stage>>& stages,
-                const std::vector<const StageType*>& types, RunDir& run, const RunOptions& options) {
+                const std::vector<const StageType*>& types, RunDir& run, const RunOptions& options,
+                const dist::World& world) {
+  const bool talk = world.is_main();  // one rank prints the stage lines
   for (size_t i = 0; i < stages.size(); ++i) {
     const StageSpec& spec = recipe.stages[i];
     if (run.stage_completed(spec.name)) {
-      std::fprintf(stderr, "[%zu/%zu] %s (%s): already complete, skipped\n", i + 1, stages.size(), spec.name.c_str(),
+      if (talk) std::fprintf(stderr, "[%zu/%zu] %s (%s): already complete, skipped\n", i + 1, stages.size(), spec.name.c_str(),
                    spec.type.c_str());
       continue;
     }
@@ -296,13 +347,16 @@ void run_stages(const Recipe& recipe, const std::vector<std::unique_ptr<Stage>>&
                         interrupt_signal());
     }
     const bool restarts = options.resume && !types[i]->checkpoints;
-    std::fprintf(stderr, "[%zu/%zu] %s (%s)%s\n", i + 1, stages.size(), spec.name.c_str(), spec.type.c_str(),
-                 restarts ? ": starts again (a stage of this type keeps no checkpoints)" : "");
-    StageContext ctx{recipe, spec, run, run.stage_dir(spec.name), stage_seed(recipe.seed, i), options.resume,
-                     options.quiet};
-    std::string output = stages[i]->run(ctx);
-    run.mark_completed(spec.name, output);
+    if (talk) {
+      const std::string where = world.size() == 1          ? ""
+                                : types[i]->data_parallel ? str_cat(": data-parallel on ", world.size(), " ranks")
+                                                          : ": on rank 0 (the other ranks wait)";
+      std::fprintf(stderr, "[%zu/%zu] %s (%s)%s%s\n", i + 1, stages.size(), spec.name.c_str(), spec.type.c_str(),
+                   restarts ? ": starts again (a stage of this type keeps no checkpoints)" : "", where.c_str());
+    }
+    run.mark_completed(spec.name, run_stage_on_ranks(recipe, *stages[i], *types[i], i, run, options, world));
   }
+  world.barrier();  // rank 0 hosts the store: it stays until every rank has read the last announcement
 }
 
 }  // namespace

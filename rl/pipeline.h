@@ -1,10 +1,20 @@
 // The pipeline runner behind `r1 run RECIPE`: parses the recipe and every stage's config, saves the resolved
 // recipe in the run directory, then runs the stages in order. With resume, completed stages are skipped
 // and the interrupted stage continues from its latest checkpoint.
+//
+// In a job of several processes (RunOptions::world) every rank parses the recipe; rank 0 creates the run
+// directory and writes everything in it; a data-parallel stage runs on every rank (each takes its share of
+// every step, dist/world.h), any other stage on rank 0 alone; after each stage rank 0 announces its output in
+// the job's store and the others continue from it. The run directory must be one directory every rank sees
+// (the same machine, or a shared file system across nodes).
 #pragma once
 
 #include <string>
 #include <vector>
+
+namespace r1::dist {
+class World;
+}
 
 namespace r1::rl {
 
@@ -14,6 +24,10 @@ struct RunOptions {
   bool resume = false;                 // --resume
   bool quiet = false;                  // no progress bars
   bool check_only = false;             // --check: parse and validate every stage, print, run nothing
+  // The job this process is a rank of (r1 run --nproc-per-node, torchrun); null: a single process. Every rank
+  // calls run_recipe with the same recipe and options: data-parallel stages (pretrain, sft, grpo) run on every
+  // rank, the others on rank 0 while the rest wait for their outputs; rank 0 alone writes the run directory.
+  const dist::World* world = nullptr;
 };
 
 // Runs the recipe; returns the run directory ("" with check_only). Throws r1::Error on bad input: every

@@ -100,9 +100,17 @@ model::GenerationConfig sampling_generation_config(const SamplingConfig& samplin
   return gc;
 }
 
+std::string completion_text(const model::Tokenizer& tok, const model::GenerationResult& generation) {
+  // EOS / end-of-turn tokens are control tokens, not part of the answer text the reward judges.
+  if (generation.finish == model::FinishReason::kEos && !generation.tokens.empty()) {
+    return tok.decode(std::vector<int64_t>(generation.tokens.begin(), generation.tokens.end() - 1), false);
+  }
+  return tok.decode(generation.tokens, /*skip_special_tokens=*/false);
+}
+
 Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
                          const std::vector<const data::PromptExample*>& prompts, int64_t group_size,
-                         const SamplingConfig& sampling, uint64_t seed) {
+                         const SamplingConfig& sampling, uint64_t seed, int64_t first_prompt, int64_t total_prompts) {
   Rollout r;
   r.prompts = prompts;
   r.group_size = group_size;
@@ -115,7 +123,11 @@ Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
   std::vector<int64_t> eos_ids = stop_token_ids(policy);
   for (int64_t id : renderer.stop_ids()) eos_ids.push_back(id);
   const model::Tokenizer* tok = policy.tokenizer.get();
-  const model::GenerationConfig gc = sampling_generation_config(sampling, *tok, std::move(eos_ids), seed);
+  model::GenerationConfig gc = sampling_generation_config(sampling, *tok, std::move(eos_ids), seed);
+  if (total_prompts > 0) {
+    gc.window_rows = total_prompts * group_size;
+    gc.window_first_row = first_prompt * group_size;
+  }
   const auto t0 = SteadyClock::now();
   std::vector<model::GenerationResult> results = model::generate(*policy.model, batch, gc);
   r.generate_s = seconds_since(t0);
@@ -125,11 +137,7 @@ Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
     c.prompt_index = i / static_cast<size_t>(group_size);
     c.prompt_ids = std::move(batch[i]);
     c.generation = std::move(results[i]);
-    c.text = tok->decode(c.generation.tokens, /*skip_special_tokens=*/false);
-    // EOS / end-of-turn tokens are control tokens, not part of the answer text the reward judges.
-    if (c.generation.finish == model::FinishReason::kEos && !c.generation.tokens.empty()) {
-      c.text = tok->decode(std::vector<int64_t>(c.generation.tokens.begin(), c.generation.tokens.end() - 1), false);
-    }
+    c.text = completion_text(*tok, c.generation);
     r.generated_tokens += static_cast<int64_t>(c.generation.tokens.size());
   }
   return r;

@@ -113,10 +113,17 @@ struct Rollout {
 model::GenerationConfig sampling_generation_config(const SamplingConfig& sampling, const model::Tokenizer& tok,
                                                    std::vector<int64_t> eos_ids, uint64_t seed);
 
-// Samples group_size completions for each prompt (in one batched generate call).
+// Samples group_size completions for each prompt (in one batched generate call). With total_prompts > 0 the
+// prompts are prompts [first_prompt, first_prompt + prompts.size()) of a rollout of total_prompts prompts (a
+// rank's share, rl/grpo/rollout_share.h): each completion is sampled as it would be in that whole rollout.
 Rollout generate_rollout(const Policy& policy, const PromptRenderer& renderer,
                          const std::vector<const data::PromptExample*>& prompts, int64_t group_size,
-                         const SamplingConfig& sampling, uint64_t seed);
+                         const SamplingConfig& sampling, uint64_t seed, int64_t first_prompt = 0,
+                         int64_t total_prompts = 0);
+
+// The text a reward judges of a generation: its tokens decoded with special tokens kept, less a final EOS /
+// end-of-turn token.
+std::string completion_text(const model::Tokenizer& tok, const model::GenerationResult& generation);
 
 // Scores every completion with the reward (batched on the pool); fills Completion::score and reward_s. `step`
 // is the trainer step the rollout was sampled at (rewards::Sample::step: reward-term schedules read it); -1

@@ -52,7 +52,7 @@ std::vector<std::pair<std::string, double>> Metrics::pick(const std::vector<std:
   return out;
 }
 
-RunDir::RunDir(const std::string& root, bool resume) : root_(root) {
+RunDir::RunDir(const std::string& root, bool resume, bool writer) : root_(root), writer_(writer) {
   make_dirs(root_);
   const std::string state_path = path("state.json");
   if (path_exists(state_path)) {
@@ -64,6 +64,7 @@ RunDir::RunDir(const std::string& root, bool resume) : root_(root) {
       completed_[it->name.GetString()] = it->value.GetString();
     }
   }
+  if (!writer_) return;
   const bool has_work = !completed_.empty() || path_exists(path("stages"));
   R1_CHECK(resume || !has_work, root_, ": this run directory already holds a run (state.json or stages/). "
            "Continue it with --resume, or choose another --output directory.");
@@ -80,6 +81,7 @@ std::string RunDir::stage_dir(const std::string& stage) const {
 }
 
 void RunDir::log_metrics(const std::string& stage, int64_t step, const Metrics& metrics) {
+  if (!writer_) return;
   json::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   doc.AddMember("stage", json::Value(stage.c_str(), a), a);
@@ -112,7 +114,9 @@ tensorboard::EventFileWriter& RunDir::new_tensorboard_session(const std::string&
   return *writer;
 }
 
-void RunDir::log_sample(const json::Value& sample) { samples_->write_line(sample); }
+void RunDir::log_sample(const json::Value& sample) {
+  if (writer_) samples_->write_line(sample);
+}
 
 namespace {
 // True for a line of `stage` logged at a step after `step`.
@@ -124,6 +128,7 @@ bool logged_after(const json::Value& line, const std::string& stage, int64_t ste
 }  // namespace
 
 void RunDir::forget_steps_after(const std::string& stage, int64_t step) {
+  if (!writer_) return;
   auto keep = [&](const json::Value& line) { return !logged_after(line, stage, step); };
   metrics_.reset();
   samples_.reset();
@@ -147,7 +152,7 @@ std::string RunDir::stage_output(const std::string& stage) const {
 void RunDir::mark_completed(const std::string& stage, const std::string& output) {
   const std::string prefix = root_.back() == '/' ? root_ : root_ + "/";
   completed_[stage] = output.rfind(prefix, 0) == 0 ? output.substr(prefix.size()) : output;
-  save_state();
+  if (writer_) save_state();
 }
 
 void RunDir::save_state() const {

@@ -13,6 +13,9 @@
 // flushed per line, so a run killed at any moment loses at most the step in flight; a resumed stage first
 // drops the lines it logged after the checkpoint it resumes from (they are logged again).
 //
+// In a job of several processes (dist/world.h) one RunDir per rank opens the same directory, and only rank 0's
+// writes (the "writer"): the others read state.json and skip every write, so each line and file exists once.
+//
 // TensorBoard, and how a resume keeps its curves straight: event files cannot be trimmed like metrics.jsonl
 // (TensorBoard may be reading them), so each stage writes a new event file per process — one "session" — opened
 // at its first log_metrics or at forget_steps_after, and each file starts with a SessionLog START event at the
@@ -55,7 +58,11 @@ class RunDir {
   // Creates the directory tree (mkdir -p). With resume == false an existing run with completed stages or
   // checkpoints is an error (so a finished run is never silently overwritten): use --resume or another
   // --output.
-  RunDir(const std::string& root, bool resume);
+  // `writer` false: a follower (ranks other than 0) that reads state.json but writes nothing (log_metrics,
+  // log_sample, forget_steps_after do nothing; mark_completed updates only what this process knows). The
+  // "already holds a run" check is the writer's.
+  RunDir(const std::string& root, bool resume, bool writer = true);
+  bool writer() const { return writer_; }
 
   const std::string& root() const { return root_; }
   std::string stage_dir(const std::string& stage) const;  // created on first call
@@ -79,6 +86,7 @@ class RunDir {
   tensorboard::EventFileWriter& new_tensorboard_session(const std::string& stage, int64_t start_step, double now);
 
   std::string root_;
+  bool writer_ = true;
   std::unique_ptr<JsonlWriter> metrics_, samples_;
   std::map<std::string, std::string> completed_;  // stage → output path
   std::map<std::string, std::unique_ptr<tensorboard::EventFileWriter>> tensorboard_;  // stage → this session's file

@@ -18,6 +18,7 @@
 #include <type_traits>
 
 #include "common/json.h"
+#include "dist/world.h"
 #include "common/config_io.h"
 #include "rewards/registry.h"
 #include "rl/recipe.h"
@@ -34,6 +35,10 @@ struct StageContext {
   uint64_t seed;     // recipe seed mixed with the stage index
   bool resume;       // --resume: continue from this stage's latest checkpoint if there is one
   bool quiet;        // no progress bars
+  // The processes this stage runs on (dist/world.h): the job's for a data-parallel stage type (pretrain, sft,
+  // grpo), a single process (rank 0, the only one that runs it) for every other type. Rank 0 alone writes the
+  // run directory (run.writer()) and the stage's checkpoints and outputs.
+  const dist::World& world;
 
   // "stage:NAME[/rest]" → the completed stage's output (+ "/rest"); anything else is returned unchanged.
   // Throws r1::Error naming the stage when NAME is unknown or not completed yet.

@@ -1,6 +1,8 @@
 // See train_common.h.
 #include "rl/train_common.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include "common/error.h"
 
 namespace r1::rl {
@@ -60,6 +62,47 @@ void record_expert_load(const std::vector<at::Tensor>& loads, Metrics& metrics) 
 std::unique_ptr<AdamW> make_optimizer(model::CausalLM& model, const OptimConfig& config) {
   model.set_requires_grad(true);
   return std::make_unique<AdamW>(model.named_parameters(), config.adamw());
+}
+
+void all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor>& params) {
+  if (world.size() == 1) return;
+  at::NoGradGuard no_grad;
+  const int64_t n = static_cast<int64_t>(params.size());
+  at::Tensor has_grad = at::zeros({n}, at::kFloat);  // [P] 1 where this rank has a gradient
+  std::vector<at::Tensor> grads, reduced;             // reduced[i]: grads[i] or its fp32 copy
+  for (int64_t i = 0; i < n; ++i) {
+    at::Tensor p = params[static_cast<size_t>(i)];
+    if (p.grad().defined()) {
+      has_grad[i] = 1.0f;
+    } else {
+      p.mutable_grad() = at::zeros_like(p);
+    }
+    grads.push_back(p.grad());
+    const auto t = p.grad().scalar_type();
+    reduced.push_back(t == at::kFloat || t == at::kDouble || t == at::kHalf ? p.grad() : p.grad().to(at::kFloat));
+  }
+  std::vector<at::Tensor> flags = {has_grad};
+  world.all_reduce_sum(flags);
+  world.all_reduce_sum(reduced);
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t k = static_cast<size_t>(i);
+    if (!reduced[k].is_same(grads[k])) grads[k].copy_(reduced[k]);
+    if (flags[0][i].item<float>() == 0.0f) params[k].mutable_grad().reset();
+  }
+}
+
+void all_reduce_expert_loads(const dist::World& world, std::vector<at::Tensor>& loads) {
+  if (world.size() == 1) return;
+  const auto layers = static_cast<size_t>(world.max(static_cast<double>(loads.size())));
+  const auto experts = static_cast<int64_t>(world.max(loads.empty() ? 0.0 : static_cast<double>(loads[0].numel())));
+  if (layers == 0) return;
+  if (loads.empty()) loads.assign(layers, at::Tensor());
+  for (auto& l : loads) {
+    if (!l.defined()) l = at::zeros({experts}, at::kDouble);
+  }
+  R1_CHECK(loads.size() == layers, "all_reduce_expert_loads: ", loads.size(), " MoE layers here, ", layers,
+           " on another rank");
+  world.all_reduce_sum(loads);
 }
 
 std::pair<double, double> optimizer_update(AdamW& optimizer, const OptimConfig& config, const ScheduleConfig& schedule) {

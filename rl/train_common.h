@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dist/world.h"
 #include "model/causal_lm.h"
 #include "rl/checkpoint.h"
 #include "common/config_io.h"
@@ -61,6 +62,18 @@ void accumulate_expert_load(std::vector<at::Tensor>& total, const std::vector<at
 
 // Sets requires_grad on the model's parameters and builds the optimizer over them.
 std::unique_ptr<AdamW> make_optimizer(model::CausalLM& model, const OptimConfig& config);
+
+// Data parallelism (dist/world.h): every rank's gradients of `params` summed over the ranks, in place, in
+// buckets — call it after the backward passes of a step and before optimizer_update, whose clip then sees the
+// global gradient. A parameter without a gradient on this rank takes part as zeros; one without a gradient on
+// every rank is left without one (as a single process leaves it: AdamW skips it). Gradients of dtypes Gloo does
+// not reduce (bf16) travel as fp32 copies. Nothing happens for a single process.
+void all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor>& params);
+
+// Every rank's expert loads (accumulate_expert_load's [E] per MoE layer) summed over the ranks, in place, so the
+// aux-loss-free bias update is the same everywhere; a rank that ran no rows (empty `loads`) takes part with
+// zeros. Nothing happens for a single process.
+void all_reduce_expert_loads(const dist::World& world, std::vector<at::Tensor>& loads);
 
 // One optimizer update: clip, step with the scheduled lr, zero grads. Returns (grad norm, lr).
 std::pair<double, double> optimizer_update(AdamW& optimizer, const OptimConfig& config, const ScheduleConfig& schedule);

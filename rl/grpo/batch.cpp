@@ -41,6 +41,11 @@ SequenceBatch build_batch(const std::vector<const Completion*>& comps, int64_t p
   return SequenceBatch{ids.to(device), attention.to(device), comp_mask.to(device), sampler.to(device)};
 }
 
+SequenceBatch batch_rows(const SequenceBatch& b, int64_t r0, int64_t r1) {
+  return {b.input_ids.slice(0, r0, r1), b.attention.slice(0, r0, r1), b.comp_mask.slice(0, r0, r1),
+          b.sampler_logp.slice(0, r0, r1)};
+}
+
 at::Tensor rewards_tensor(const std::vector<const Completion*>& comps, at::Device device) {
   std::vector<float> values;
   values.reserve(comps.size());

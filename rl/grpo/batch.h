@@ -28,6 +28,9 @@ struct SequenceBatch {
 SequenceBatch build_batch(const std::vector<const Completion*>& comps, int64_t pad_id, bool mask_truncated,
                           at::Device device);
 
+// Rows [r0, r1) of a batch (views): a rank's share of the step's batch under data parallelism.
+SequenceBatch batch_rows(const SequenceBatch& b, int64_t r0, int64_t r1);
+
 // The scores of `comps` as [N] fp32 on `device`. Call only once scoring has finished.
 at::Tensor rewards_tensor(const std::vector<const Completion*>& comps, at::Device device);
 

@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "common/interrupt.h"
 #include "common/seed.h"
+#include "rl/grpo/rollout_share.h"
 
 namespace r1::rl {
 namespace {
@@ -43,9 +44,10 @@ void score_for_source(Rollout& r, const PromptSource& src, ThreadPool* pool, int
   }
 }
 
-// Draws n prompts from source i and samples group_size completions for each (a new rollout of the step).
-void sample_source(const GrpoConfig& c, const CollectInputs& in, size_t i, int64_t n, uint64_t seed,
-                       StepGroups& out) {
+// Draws n prompts from source i and samples group_size completions for each (a new rollout of the step). With
+// several ranks each samples and scores its share and the rollout comes back whole and scored.
+void sample_source(const GrpoConfig& c, const CollectInputs& in, size_t i, int64_t n, uint64_t seed, int64_t step,
+                   StepGroups& out) {
   PromptSource& src = in.sources[i];
   std::vector<const data::PromptExample*> prompts;
   for (int64_t k = 0; k < n; ++k) {
@@ -53,8 +55,14 @@ void sample_source(const GrpoConfig& c, const CollectInputs& in, size_t i, int64
     out.drawn.emplace_back(i, row);
     prompts.push_back(&src.examples[row]);
   }
-  out.rollouts.push_back(std::make_unique<Rollout>(
-      generate_rollout(in.policy, *src.renderer, prompts, c.group_size, c.sampling, seed)));
+  if (in.world.size() > 1) {
+    auto score = [&](Rollout& r) { score_for_source(r, src, &in.pool, step, in.where); };
+    out.rollouts.push_back(std::make_unique<Rollout>(generate_shared_rollout(
+        in.world, in.policy, *src.renderer, prompts, c.group_size, c.sampling, seed, score)));
+  } else {
+    out.rollouts.push_back(std::make_unique<Rollout>(
+        generate_rollout(in.policy, *src.renderer, prompts, c.group_size, c.sampling, seed)));
+  }
   out.rollout_source.push_back(i);
   out.generate_s += out.rollouts.back()->generate_s;
   out.sampled_tokens += out.rollouts.back()->generated_tokens;
@@ -71,6 +79,13 @@ void keep_all_and_score_later(const CollectInputs& in, size_t first_rollout, int
     out.kept_source.insert(out.kept_source.end(), r->prompts.size(), out.rollout_source[j]);
     out.groups_kept += static_cast<int64_t>(r->prompts.size());
     out.groups_seen += static_cast<int64_t>(r->prompts.size());
+  }
+  if (in.world.size() > 1) {  // scored while sampled (sample_source)
+    for (size_t j = first_rollout; j < out.rollouts.size(); ++j) out.reward_s += out.rollouts[j]->reward_s;
+    for (int64_t g = 0; g < out.groups_kept; ++g) {
+      out.groups_zero_var += all_rewards_equal(out.kept[g * out.group_size], out.group_size);
+    }
+    return;
   }
   ThreadPool* pool = &in.pool;
   out.pending_scores = std::async(std::launch::async, [jobs, pool, step, where = in.where] {
@@ -105,7 +120,9 @@ StepGroups collect_groups(const GrpoConfig& c, const CollectInputs& in, int64_t 
         prompts_per_source(in.sources, c.prompts_per_step - out.groups_kept, step, mix_seed(round_seed, 0));
     const size_t first_rollout = out.rollouts.size();
     for (size_t i = 0; i < in.sources.size(); ++i) {
-      if (counts[i] > 0) sample_source(c, in, i, counts[i], single ? round_seed : mix_seed(round_seed, 1 + i), out);
+      if (counts[i] > 0) {
+        sample_source(c, in, i, counts[i], single ? round_seed : mix_seed(round_seed, 1 + i), step, out);
+      }
     }
     if (!c.dapo.dynamic_sampling) {
       keep_all_and_score_later(in, first_rollout, step, out);
@@ -113,7 +130,7 @@ StepGroups collect_groups(const GrpoConfig& c, const CollectInputs& in, int64_t 
     }
     for (size_t j = first_rollout; j < out.rollouts.size(); ++j) {
       const size_t source = out.rollout_source[j];
-      score_for_source(*out.rollouts[j], in.sources[source], &in.pool, step, in.where);
+      if (in.world.size() == 1) score_for_source(*out.rollouts[j], in.sources[source], &in.pool, step, in.where);
       out.reward_s += out.rollouts[j]->reward_s;
       keep_varied_groups(c, *out.rollouts[j], source, out);
     }

@@ -12,6 +12,10 @@
 // for the missing groups (split over the sources as at the start of the step, with the round's seed), up to
 // max_sampling_rounds rounds; a step may end with fewer groups (or none).
 //
+// Data parallelism (several ranks): each source's prompts of a round are sampled and scored in shares, one per
+// rank, and exchanged (rl/grpo/rollout_share.h), so every rank holds the same scored groups; scoring then
+// happens at once, not on a thread beside the log-prob passes.
+//
 // Seeds: round r of step s has the seed R = mix_seed(mix_seed(stage seed, s), r) (common/seed.h); the single
 // `data` source samples with R, named source i with mix_seed(R, 1 + i), and the split over the sources uses
 // mix_seed(R, 0) — so a resumed run regenerates exactly what an uninterrupted one would.
@@ -25,6 +29,7 @@
 
 #include "common/thread_pool.h"
 #include "datasets/sampler.h"
+#include "dist/world.h"
 #include "rewards/reward.h"
 #include "rl/grpo/config.h"
 #include "rl/grpo/prompt_sources.h"
@@ -34,6 +39,7 @@ namespace r1::rl {
 
 // What collect_groups needs besides the config.
 struct CollectInputs {
+  const dist::World& world;            // the job: each rank samples and scores a share (rollout_share.h)
   const Policy& policy;
   std::vector<PromptSource>& sources;  // their positions advance by every prompt drawn
   ThreadPool& pool;

@@ -63,30 +63,49 @@ std::vector<at::Tensor> micro_batch_backward(const GrpoConfig& c, const GrpoObje
 }  // namespace
 
 UpdateStats update_policy(const GrpoConfig& c, const GrpoObjective& objective, model::CausalLM& model, AdamW& optimizer,
-                          const ScheduleConfig& schedule, const SequenceBatch& batch, const at::Tensor& advantages,
-                          const PolicyLogprobs& fixed, double temperature) {
+                          const ScheduleConfig& schedule, const SequenceBatch& batch, const RowShare& share,
+                          const at::Tensor& advantages, const PolicyLogprobs& fixed, double temperature) {
   UpdateStats s;
   const int64_t n = batch.input_ids.size(0);
   const int64_t minibatch = (n + c.minibatches - 1) / c.minibatches;
   const int64_t micro = c.micro_batch_size > 0 ? std::min(c.micro_batch_size, minibatch) : minibatch;
+  const SequenceBatch mine = batch_rows(batch, share.first_row, share.end_row);  // local row k = row first_row + k
   for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
     for (int64_t mb0 = 0; mb0 < n; mb0 += minibatch) {
       const int64_t mb1 = std::min(n, mb0 + minibatch);
       const double n_seq = static_cast<double>(mb1 - mb0);
       const double n_tok = std::max(1.0, batch.comp_mask.slice(0, mb0, mb1).sum().item<double>());
+      // This rank's rows of the minibatch, as local rows.
+      const int64_t lo = std::max(mb0, share.first_row) - share.first_row;
+      const int64_t hi = std::min(mb1, share.end_row) - share.first_row;
       std::vector<at::Tensor> loads;
-      for (int64_t r0 = mb0; r0 < mb1; r0 += micro) {
-        const int64_t r1 = std::min(mb1, r0 + micro);
-        accumulate_expert_load(loads, micro_batch_backward(c, objective, model, batch, advantages, fixed, temperature,
+      for (int64_t r0 = lo; r0 < hi; r0 += micro) {
+        const int64_t r1 = std::min(hi, r0 + micro);
+        accumulate_expert_load(loads, micro_batch_backward(c, objective, model, mine, advantages, fixed, temperature,
                                                            r0, r1, n_seq, n_tok, epoch == 0, s));
       }
+      all_reduce_gradients(share.world, optimizer.parameters());
+      all_reduce_expert_loads(share.world, loads);
       std::tie(s.grad_norm, s.lr) = optimizer_update(optimizer, c.optim, schedule);
       ++s.updates;
       if (c.moe.bias_update_speed > 0 && !loads.empty()) model.update_expert_bias(loads, c.moe.bias_update_speed);
       if (epoch == 0 && mb0 == 0) s.first_minibatch_load = std::move(loads);
     }
   }
+  s.reduce(share.world);
   return s;
+}
+
+void UpdateStats::reduce(const dist::World& world) {
+  if (world.size() == 1) return;
+  std::vector<double*> sums = {&loss,   &pg_sum,      &kl_sum,           &clip_low, &clip_high, &dual,       &ratio_sum,
+                               &tokens, &entropy_sum, &first_pass_tokens, &gap_sum, &balance_sum};
+  std::vector<double> values;
+  for (double* v : sums) values.push_back(*v);
+  std::vector<at::Tensor> t = {at::tensor(values, at::kDouble)};
+  world.all_reduce_sum(t);
+  for (size_t i = 0; i < sums.size(); ++i) *sums[i] = t[0][static_cast<int64_t>(i)].item<double>();
+  ratio_max = world.max(ratio_max);
 }
 
 void UpdateStats::write(const GrpoConfig& c, Metrics& m) const {

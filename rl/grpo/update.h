@@ -4,6 +4,12 @@
 // (loss.h), plus moe.seq_aux_alpha × the sequence-wise balance loss when set; backward; then per minibatch
 // one optimizer update (clip, AdamW with the scheduled lr) and the aux-loss-free MoE bias update.
 // Returns detached diagnostics: token means over every counted token of every pass.
+//
+// Data parallelism (several ranks): `batch` is the whole step's batch on every rank, and this rank runs rows
+// [first_row, end_row) of it (whole groups; `advantages` and `fixed` are of those rows only). Minibatches are
+// ranges of the whole batch and their loss normalisers (n_seq, n_tok) are the whole minibatch's, so the
+// gradients summed over the ranks (all_reduce_gradients) are the single-process gradients; expert loads and the
+// diagnostics are summed the same way.
 // Letters: N sequences of the step, L padded length.
 #pragma once
 
@@ -11,6 +17,7 @@
 
 #include <vector>
 
+#include "dist/world.h"
 #include "model/causal_lm.h"
 #include "rl/grpo/batch.h"
 #include "rl/grpo/config.h"
@@ -31,14 +38,20 @@ struct UpdateStats {
   int64_t updates = 0;
   std::vector<at::Tensor> first_minibatch_load;  // expert loads of the first minibatch of the first pass
 
+  // Sums the diagnostics over the ranks (ratio_max: the maximum); the expert loads are summed before the update.
+  void reduce(const dist::World& world);
   // Writes the step's loss diagnostics (loss, pg_loss, kl, clip fractions, ratio, entropy, logprob_gap,
   // grad_norm, lr, MoE load) into m.
   void write(const GrpoConfig& c, Metrics& m) const;
 };
 
 // Runs the updates of one step. `objective` is c.grpo with constant_normalizer resolved (> 0).
+struct RowShare {
+  const dist::World& world;
+  int64_t first_row = 0, end_row = 0;  // this rank's rows of the step's batch
+};
 UpdateStats update_policy(const GrpoConfig& c, const GrpoObjective& objective, model::CausalLM& model, AdamW& optimizer,
-                          const ScheduleConfig& schedule, const SequenceBatch& batch, const at::Tensor& advantages,
-                          const PolicyLogprobs& fixed, double temperature);
+                          const ScheduleConfig& schedule, const SequenceBatch& batch, const RowShare& share,
+                          const at::Tensor& advantages, const PolicyLogprobs& fixed, double temperature);
 
 }  // namespace r1::rl

@@ -57,7 +57,8 @@ struct Reference {
 
 // Phases 2–3: π_old / π_ref log-probs (while the rewards are scored), advantages, policy updates.
 void train_on_groups(const GrpoConfig& c, const GrpoObjective& objective, TrainingSession& s, const Reference& ref,
-                     const ScheduleConfig& schedule, StepGroups& groups, int64_t pad_id, Metrics& m) {
+                     const ScheduleConfig& schedule, StepGroups& groups, int64_t pad_id, const dist::World& world,
+                     Metrics& m) {
   model::CausalLM& model = s.model();
   const double temperature = c.sampling.temperature;
   const SequenceBatch batch = build_batch(groups.kept, pad_id, c.dapo.mask_truncated, model.device());
@@ -67,18 +68,26 @@ void train_on_groups(const GrpoConfig& c, const GrpoObjective& objective, Traini
   // Prompt + completion tokens of the batch (pads excluded), and rows x padded length as computed.
   m.set("batch_tokens", batch.attention.sum().item<double>());
   m.set("batch_padded_tokens", static_cast<double>(batch.input_ids.numel()));
+  // This rank's share of the kept groups (all of them for a single process).
+  const auto [first_group, end_group] = world.share(n / c.group_size);
+  const RowShare share{world, first_group * c.group_size, end_group * c.group_size};
+  const SequenceBatch mine = batch_rows(batch, share.first_row, share.end_row);
 
   const auto t_ref = SteadyClock::now();
   PolicyLogprobs fixed;
-  if (c.epochs > 1 || c.minibatches > 1) fixed.old_logp = no_grad_logprobs(model, batch, micro, temperature, c.logprob_chunk);
-  if (ref.model) fixed.ref_logp = no_grad_logprobs(*ref.model, batch, micro, temperature, c.logprob_chunk);
+  if (share.end_row > share.first_row) {
+    if (c.epochs > 1 || c.minibatches > 1) fixed.old_logp = no_grad_logprobs(model, mine, micro, temperature, c.logprob_chunk);
+    if (ref.model) fixed.ref_logp = no_grad_logprobs(*ref.model, mine, micro, temperature, c.logprob_chunk);
+  }
   m.set("time_reference_s", seconds_since(t_ref));
 
   groups.wait_for_scores();
   const at::Tensor advantages = group_advantages(rewards_tensor(groups.kept, model.device()), c.group_size,
-                                                 c.grpo.advantage, c.grpo.advantage_eps, c.grpo.advantage_std);
+                                                 c.grpo.advantage, c.grpo.advantage_eps, c.grpo.advantage_std)
+                                    .slice(0, share.first_row, share.end_row);
   const auto t_update = SteadyClock::now();
-  UpdateStats stats = update_policy(c, objective, model, *s.optimizer, schedule, batch, advantages, fixed, temperature);
+  UpdateStats stats = update_policy(c, objective, model, *s.optimizer, schedule, batch, share, advantages, fixed,
+                                    temperature);
   m.set("time_update_s", seconds_since(t_update));
   // The FP8 rollout copy (model/causal_lm.h), when the policy has one, follows the updated weights.
   if (model.has_rollout_copy()) m.set("rollout_copy_refresh_s", model.refresh_rollout_copy().seconds);
@@ -98,7 +107,7 @@ StepGroups collect_with_policy(const GrpoConfig& c, const CollectInputs& in, Tra
     if (c.dapo.dynamic_sampling) m.set("empty_attempts", static_cast<double>(attempt + groups.kept.empty()));
     if (!groups.kept.empty() || !c.dapo.dynamic_sampling || c.dapo.empty_step == EmptyStep::kCount) {
       groups.drawn.insert(groups.drawn.begin(), skipped.begin(), skipped.end());
-      if (groups.kept.empty()) {
+      if (groups.kept.empty() && ctx.world.is_main()) {
         std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group in %ld rounds (every group's "
                      "rewards were equal); the step updates nothing (dapo.empty_step = count)\n",
                      ctx.spec.name.c_str(), static_cast<long>(s.state.step + 1),
@@ -113,7 +122,7 @@ StepGroups collect_with_policy(const GrpoConfig& c, const CollectInputs& in, Tra
     R1_CHECK(attempt + 1 < c.dapo.max_empty_in_a_row, what, ", ", attempt + 1,
              " times in a row (dapo.max_empty_in_a_row): the reward gives every completion the same score. Check "
              "the reward on a few samples (r1 reward score), the prompts' difficulty, or raise group_size");
-    std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group; sampling again with new prompts\n",
+    if (ctx.world.is_main()) std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group; sampling again with new prompts\n",
                  ctx.spec.name.c_str(), static_cast<long>(s.state.step + 1));
     skipped.insert(skipped.end(), groups.drawn.begin(), groups.drawn.end());
   }
@@ -128,7 +137,7 @@ Metrics grpo_step(const GrpoConfig& c, const GrpoObjective& objective, const Col
   const uint64_t step_seed = mix_seed(ctx.seed, static_cast<uint64_t>(s.state.step));
   StepGroups groups = collect_with_policy(c, in, s, step_seed, ctx, m);
   if (!groups.kept.empty()) {
-    train_on_groups(c, objective, s, ref, schedule, groups, pad_id, m);
+    train_on_groups(c, objective, s, ref, schedule, groups, pad_id, ctx.world, m);
   } else {
     groups.wait_for_scores();
     m.set("time_reference_s", 0.0);
@@ -139,7 +148,7 @@ Metrics grpo_step(const GrpoConfig& c, const GrpoObjective& objective, const Col
   ref.maybe_reset(c, s.model(), s.state.step);
   add_rollout_metrics(c, groups, m);
   for (const std::string& warning : collapse.observe(groups, m)) {
-    std::fprintf(stderr, "\nwarning: %s step %ld: %s\n", ctx.spec.name.c_str(), static_cast<long>(s.state.step),
+    if (ctx.world.is_main()) std::fprintf(stderr, "\nwarning: %s step %ld: %s\n", ctx.spec.name.c_str(), static_cast<long>(s.state.step),
                  warning.c_str());
   }
   m.set("step_s", seconds_since(t_step));
@@ -166,7 +175,7 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
   initial.reset();
   restore_positions(sources, s);
   const ScheduleConfig schedule = c.optim.schedule_for(c.steps * c.epochs * c.minibatches);
-  const CollectInputs in{s.policy, sources, pool, where};
+  const CollectInputs in{ctx.world, s.policy, sources, pool, where};
   CollapseMonitor collapse(c.collapse);
 
   ProgressBar bar(ctx.spec.name, static_cast<size_t>(c.steps), ctx.quiet);

@@ -209,6 +209,24 @@ TEST(DistRank, Collectives) {
   EXPECT_TRUE(at::equal(from_one[0], at::full({4}, 1.0, at::kFloat)));
   EXPECT_TRUE(at::equal(base, at::tensor({-1.0f, 6.0f, -1.0f, -1.0f, 6.0f, -1.0f}).view({2, 3})))
       << "only the view's elements are written";
+  EXPECT_EQ(w.max(r == 0 ? 7.5 : -2.0), 7.5);
+  // Bytes of different lengths (rank 1's has a zero byte inside), in rank order.
+  const std::string mine = r == 0 ? std::string("rank zero") : std::string("r1\0x", 4);
+  const std::vector<std::string> all = w.all_gather_bytes(mine);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0], "rank zero");
+  EXPECT_EQ(all[1], std::string("r1\0x", 4));
+  EXPECT_EQ(w.all_gather_bytes("")[1], "") << "empty bytes";
+  // Rank 0 publishes after longer than nothing; rank 1 waits for it.
+  if (w.rank() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    w.publish("stage/0", "runs/x/final");
+  } else {
+    EXPECT_EQ(w.await("stage/0"), "runs/x/final");
+  }
+  const auto [begin, end] = w.share(5);
+  EXPECT_EQ(begin, r == 0 ? 0 : 2);
+  EXPECT_EQ(end, r == 0 ? 2 : 5);
   w.barrier();
 }
 
