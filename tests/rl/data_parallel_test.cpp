@@ -1,0 +1,227 @@
+// Data parallelism end to end (`r1 run --nproc-per-node 2`: two ranks over Gloo on loopback, the real binary):
+//   * a pretrain → sft → grpo recipe on the tiny DeepSeek-V3 model ends with the same weights and logit probes on
+//     2 ranks as on 1 (largest weight difference < 1e-3 and logit probes within 1e-3 relative — they differ by the
+//     order of float sums, 1e-7..2e-4 measured; skipping the gradient all-reduce puts them 1e-2..1e-1 apart), with the same
+//     data per step, the same GRPO samples and the same metrics, each line written once (rank 0 writes); GRPO's 3
+//     groups per step split unevenly (1 + 2) and into 2 minibatches, so a rank runs minibatches it has no rows of;
+//   * a rank killed with SIGKILL ends the job within 60 s with an error naming the rank, and `--resume` with 2 ranks
+//     finishes it with the weights and prompts of an uninterrupted 1-rank run.
+// The recipes use threads = 1 per rank (two ranks fill the two cores of the CI machine).
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <thread>
+
+#include "model/safetensors.h"
+#include "run_util.h"
+
+namespace r1::rl {
+namespace {
+
+using namespace r1::rl::testing;
+
+void write_data(const std::string& dir) {
+  std::string corpus, chat, prompts;
+  for (int i = 0; i < 24; ++i) {
+    corpus += "{\"text\": \"" + std::to_string(7 * i) + " + " + std::to_string(i) + " = " + std::to_string(8 * i) +
+              (i % 3 == 0 ? ". The sum is correct." : "") + "\"}\n";
+    chat += "{\"messages\": [{\"role\": \"user\", \"content\": \"" + std::to_string(i) + " + 1?\"}, {\"role\": "
+            "\"assistant\", \"content\": \"" + std::to_string(i + 1) + "\"}]}\n";
+    prompts += "{\"prompt\": \"" + std::to_string(10 + i) + " + " + std::to_string(3 * i) + "\", \"answer\": \"" +
+               std::to_string(10 + 4 * i) + "\"}\n";
+  }
+  write_text(dir + "/corpus.jsonl", corpus);
+  write_text(dir + "/chat.jsonl", chat);
+  write_text(dir + "/prompts.jsonl", prompts);
+}
+
+// The grpo stage's keys (model and data come first): no dynamic sampling, two epochs, a reference reset, uneven
+// groups. Two minibatches only after pretrain and sft: the random model's minibatches often hold only groups
+// of equal rewards, and their updates are then AdamW's scaled noise (below) whatever eps is. A group whose rewards are equal has zero advantages, and a minibatch of such
+// groups a gradient of rounding noise (1e-9), which AdamW with its usual eps (1e-8) scales up to full-lr steps:
+// 1 and 2 ranks, which add in a different order, would part there whatever the parallelism did. So optim.eps is
+// 1e-5 (real gradients here are 1e-3..1, far above it) and the reward spreads (cosine_length: a wrong answer's
+// score depends on where the model stopped).
+std::string grpo_keys(const std::string& dir, int steps, int minibatches) {
+  return R"("data": {"path": ")" + dir + R"(/prompts.jsonl", "prompt_template": "plain"},
+    "reward": {"composite": [{"name": "math"}, {"name": "cosine_length", "options": {"max_length": 12}}]},
+    "sampling": {"max_new_tokens": 12, "temperature": 1.0},
+    "steps": )" + std::to_string(steps) + R"(, "prompts_per_step": 3, "group_size": 4, "micro_batch_size": 5,
+    "epochs": 2, "minibatches": )" + std::to_string(minibatches) + R"(, "grpo": {"beta": 0.04}, "dapo": {"dynamic_sampling": false},
+    "optim": {"lr": 0.01, "warmup_steps": 1, "eps": 1e-5}, "ref_reset_every": 3,
+    "save_every": 1, "keep_last": 0, "samples_every": 1, "threads": 1, "reward_threads": 1)";
+}
+
+std::string three_stage_recipe(const std::string& dir) {
+  write_data(dir);
+  const std::string path = dir + "/dp.json";
+  write_text(path, R"({"seed": 5, "stages": [
+    {"name": "base", "type": "pretrain", "model": )" + tiny_model_json(kChatMlSpecials) + R"(,
+     "data": ")" + dir + R"(/corpus.jsonl", "steps": 4, "batch_size": 5, "max_len": 48, "mtp_weight": 0.3,
+     "micro_batch_rows": 1, "moe": {"bias_update_speed": 0.01, "seq_aux_alpha": 0.001},
+     "optim": {"lr": 0.003, "warmup_steps": 1}, "threads": 1},
+    {"name": "sft", "type": "sft", "model": {"path": "stage:base"}, "data": ")" + dir + R"(/chat.jsonl",
+     "chat_template": "chatml", "steps": 3, "batch_size": 6, "max_len": 32, "pack": false,
+     "optim": {"lr": 0.01}, "threads": 1},
+    {"name": "rl", "type": "grpo", "model": {"path": "stage:sft"}, )" + grpo_keys(dir, 3, 2) + R"(}]})");
+  return path;
+}
+
+// The largest absolute difference between the tensors of two safetensors files (same names and shapes).
+double max_weight_difference(const std::string& a_file, const std::string& b_file) {
+  model::SafetensorsFile a(a_file), b(b_file);
+  EXPECT_EQ(a.tensors().size(), b.tensors().size());
+  double worst = 0;
+  for (const auto& info : a.tensors()) {
+    at::Tensor x = a.load(info.name).to(at::kDouble), y = b.load(info.name).to(at::kDouble);
+    EXPECT_EQ(x.sizes(), y.sizes()) << info.name;
+    if (x.numel() > 0 && x.sizes() == y.sizes()) worst = std::max(worst, (x - y).abs().max().item<double>());
+  }
+  return worst;
+}
+
+// Relative difference of the logit probes (rl/checkpoint.h) of two stage directories: ||a - b|| / ||a|| over
+// every number of the probe.
+double probe_difference(const std::string& a_stage, const std::string& b_stage) {
+  const json::Document a = json::parse_file(a_stage + "/logit_probe.json");
+  const json::Document b = json::parse_file(b_stage + "/logit_probe.json");
+  double diff = 0, norm = 0;
+  std::function<void(const json::Value&, const json::Value&)> walk = [&](const json::Value& x, const json::Value& y) {
+    if (x.IsNumber() && y.IsNumber()) {
+      diff += std::pow(x.GetDouble() - y.GetDouble(), 2);
+      norm += std::pow(x.GetDouble(), 2);
+    } else if (x.IsArray() && y.IsArray() && x.Size() == y.Size()) {
+      for (rapidjson::SizeType i = 0; i < x.Size(); ++i) walk(x[i], y[i]);
+    } else if (x.IsObject() && y.IsObject()) {
+      for (auto it = x.MemberBegin(); it != x.MemberEnd(); ++it) {
+        if (y.HasMember(it->name)) walk(it->value, y[it->name]);
+      }
+    } else {
+      ADD_FAILURE() << "the logit probes differ in shape";
+    }
+  };
+  walk(a, b);
+  EXPECT_GT(norm, 0);
+  return std::sqrt(diff / std::max(norm, 1e-300));
+}
+
+// A stage's lines of a JSONL file as text, in order, with "time" and the timings (which differ between runs) cut.
+std::vector<std::string> lines_without_times(const std::string& path, const std::vector<std::string>& drop) {
+  std::vector<std::string> out;
+  for (auto& line : read_jsonl(path)) {
+    for (const auto& key : drop) line.RemoveMember(key.c_str());
+    out.push_back(json::dump(line));
+  }
+  return out;
+}
+
+bool skipped_without_gloo(const RunResult& r) {
+  return r.output.find("built without Gloo") != std::string::npos;
+}
+
+TEST(DataParallel, TwoRanksTrainTheWeightsOneRankTrains) {
+  const std::string dir = scratch_dir();
+  const std::string recipe = three_stage_recipe(dir);
+  const RunResult one = run_r1({"run", recipe, "--output", dir + "/one", "--quiet"}, dir + "/one.log");
+  ASSERT_TRUE(one.exited && one.code == 0) << one.output;
+  const RunResult two = run_r1({"run", recipe, "--output", dir + "/two", "--quiet", "--nproc-per-node", "2"},
+                               dir + "/two.log");
+  if (skipped_without_gloo(two)) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_TRUE(two.exited && two.code == 0) << two.output;
+  EXPECT_NE(two.output.find("data-parallel on 2 ranks"), std::string::npos) << two.output;
+
+  for (const std::string stage : {"base", "sft", "rl"}) {
+    SCOPED_TRACE(stage);
+    const std::string a = dir + "/one/stages/" + stage, b = dir + "/two/stages/" + stage;
+    EXPECT_LT(max_weight_difference(a + "/final/model.safetensors", b + "/final/model.safetensors"), 1e-3);
+    EXPECT_LT(probe_difference(a, b), 1e-3);
+    EXPECT_EQ(read_text(a + "/batches.jsonl"), read_text(b + "/batches.jsonl")) << "the same data per step";
+  }
+  // The same samples (prompt, completion, rewards), each written once; the same metrics lines (timings aside).
+  EXPECT_EQ(read_text(dir + "/one/samples.jsonl"), read_text(dir + "/two/samples.jsonl"));
+  const std::vector<std::string> timings = {"time", "step_s", "tokens_per_s", "time_reference_s", "time_update_s",
+                                            "time_rollout_s", "time_reward_s", "rollout_tokens_per_s"};
+  const auto m1 = lines_without_times(dir + "/one/metrics.jsonl", timings);
+  const auto m2 = lines_without_times(dir + "/two/metrics.jsonl", timings);
+  ASSERT_EQ(m1.size(), m2.size()) << "one metrics line per step, written by rank 0 alone";
+  for (size_t i = 0; i < m1.size(); ++i) {
+    const json::Document x = json::parse(m1[i], "one"), y = json::parse(m2[i], "two");
+    EXPECT_EQ(json::dump(x["stage"]), json::dump(y["stage"]));
+    EXPECT_EQ(x["step"].GetInt64(), y["step"].GetInt64());
+    for (auto it = x.MemberBegin(); it != x.MemberEnd(); ++it) {
+      ASSERT_TRUE(y.HasMember(it->name)) << it->name.GetString();
+      if (!it->value.IsNumber()) continue;
+      const double u = it->value.GetDouble(), v = y[it->name].GetDouble();
+      EXPECT_NEAR(u, v, 1e-3 * (1 + std::abs(u))) << x["stage"].GetString() << " step " << x["step"].GetInt64()
+                                                  << " " << it->name.GetString();
+    }
+  }
+  cleanup_if_passed(dir);
+}
+
+// The pid of the child of `parent` whose environment has RANK=<rank>, or -1.
+pid_t rank_pid(pid_t parent, int rank) {
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return -1;
+  pid_t found = -1;
+  while (dirent* e = ::readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos || std::atoi(stat.c_str() + close + 4) != parent) continue;  // "pid (comm) S ppid"
+    const std::string env = read_text("/proc/" + std::to_string(pid) + "/environ");
+    if (env.find(std::string("\0RANK=", 6) + std::to_string(rank) + std::string("\0", 1)) != std::string::npos) {
+      found = pid;
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
+TEST(DataParallel, AKilledRankEndsTheJobNamingItAndTwoRanksResume) {
+  const std::string dir = scratch_dir();
+  write_data(dir);
+  const int steps = 12;
+  const std::string recipe = dir + "/grpo.json";
+  write_text(recipe, R"({"seed": 8, "stages": [{"name": "zero", "type": "grpo", "model": )" +
+                         tiny_model_json(kChatMlSpecials) + ", " + grpo_keys(dir, steps, 1) + "}]}");
+  const RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
+  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
+
+  const std::string run = dir + "/run", log = dir + "/killed.log";
+  const pid_t launcher = spawn_r1({"run", recipe, "--output", run, "--quiet", "--nproc-per-node", "2"}, log);
+  const bool reached = wait_for_logged_steps(launcher, run, "zero", 3);
+  if (!reached && skipped_without_gloo(wait_r1(launcher, log))) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_TRUE(reached) << read_text(log);
+  const pid_t rank1 = rank_pid(launcher, 1);
+  ASSERT_GT(rank1, 0) << "rank 1 of the launcher " << launcher << " not found";
+  const auto t0 = std::chrono::steady_clock::now();
+  ::kill(rank1, SIGKILL);
+  const RunResult killed = wait_r1(launcher, log);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 60.0);
+  EXPECT_TRUE(killed.exited && killed.code != 0) << killed.output;
+  EXPECT_NE(killed.output.find("rank 1 was killed by signal 9"), std::string::npos) << killed.output;
+  ASSERT_FALSE(exists(run + "/stages/zero/final")) << "the job finished before the kill: the test proves nothing";
+
+  const RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume", "--nproc-per-node", "2"},
+                                   dir + "/resumed.log");
+  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  EXPECT_LT(max_weight_difference(dir + "/ref/stages/zero/final/model.safetensors",
+                                  run + "/stages/zero/final/model.safetensors"), 1e-3);
+  EXPECT_LT(probe_difference(dir + "/ref/stages/zero", run + "/stages/zero"), 1e-3);
+  EXPECT_EQ(read_text(dir + "/ref/stages/zero/batches.jsonl"), read_text(run + "/stages/zero/batches.jsonl"))
+      << "every step's prompts once, as in the uninterrupted run";
+  EXPECT_EQ(metrics_by_step(run, "zero").size(), static_cast<size_t>(steps));
+  cleanup_if_passed(dir);
+}
+
+}  // namespace
+}  // namespace r1::rl
