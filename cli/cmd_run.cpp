@@ -9,8 +9,11 @@
 
 #include <cstdio>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -46,6 +49,14 @@ void launch_ranks(const std::string& recipe, const rl::RunOptions& o, const JobO
            "): let one launcher start the ranks");
   dist::LaunchOptions lo;
   lo.nproc = job.nproc_per_node;
+  // As torchrun does: ranks sharing a machine share its cores, unless the user said otherwise.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const std::string threads = std::to_string(std::max(1u, cores / static_cast<unsigned>(lo.nproc)));
+    ::setenv("OMP_NUM_THREADS", threads.c_str(), 1);
+    std::fprintf(stderr, "r1 run: OMP_NUM_THREADS=%s per rank (%u cores / %d ranks; set it to choose)\n",
+                 threads.c_str(), cores, lo.nproc);
+  }
   std::fprintf(stderr, "r1 run: starting %d ranks on this machine\n", lo.nproc);
   const dist::LaunchResult r = dist::launch_local(rank_command(recipe, o, job), lo);
   if (r.status == 0) return;

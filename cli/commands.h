@@ -27,5 +27,6 @@ void add_grpo_bench_commands(CLI::App& bench);   // bench grpo                 (
 void add_rollout_bench_commands(CLI::App& bench);  // bench rollout            (cmd_bench_rollout.cpp)
 void add_rejection_bench_commands(CLI::App& bench);  // bench rejection        (cmd_bench_rejection.cpp)
 void add_reward_model_bench_commands(CLI::App& bench);  // bench reward_model (cmd_bench_reward_model.cpp)
+void add_data_parallel_bench_commands(CLI::App& bench);  // bench data_parallel (cmd_bench_data_parallel.cpp)
 
 }  // namespace r1::cli

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   r1::cli::add_rollout_bench_commands(*bench);
   r1::cli::add_rejection_bench_commands(*bench);
   r1::cli::add_reward_model_bench_commands(*bench);
+  r1::cli::add_data_parallel_bench_commands(*bench);
 
   try {
     app.parse(argc, argv);

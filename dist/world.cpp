@@ -3,6 +3,7 @@
 
 #ifdef R1_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
@@ -108,7 +109,9 @@ World World::join(const LaunchEnv& env, std::chrono::milliseconds timeout) {
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(env.master_port);
-    so.isServer = env.rank == 0;
+    // Under torchrun the agent already hosts the store at MASTER_ADDR:MASTER_PORT and says so; rank 0 then
+    // connects to it like every other rank.
+    so.isServer = env.rank == 0 && env_string("TORCHELASTIC_USE_AGENT_STORE", "") != "True";
     so.numWorkers = static_cast<std::size_t>(env.world_size);
     so.waitWorkers = true;
     so.timeout = timeout;
@@ -123,7 +126,9 @@ World World::join(const LaunchEnv& env, std::chrono::milliseconds timeout) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
     options->threads = 1;
-    group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group->store, env.rank, env.world_size, options);
+    // r1's keys apart from whatever else the store holds (a torchrun agent's own).
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("r1/gloo", group->store);
+    group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, env.rank, env.world_size, options);
   } catch (const std::exception& e) {
     throw Error(str_cat(where, " failed (", env.world_size, " ranks expected within ", timeout.count(),
                         " ms): ", e.what()));

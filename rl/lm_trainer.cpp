@@ -60,6 +60,7 @@ namespace {
 // One optimizer step over `batch`: losses summed over micro-batches, then clip + AdamW + bias update.
 struct LmStepResult {
   double loss = 0, ce = 0, mtp_loss = 0, balance_loss = 0, grad_norm = 0, lr = 0, targets = 0;
+  double allreduce_s = 0;  // the gradient all-reduce (several ranks)
   std::vector<at::Tensor> loads;
 };
 
@@ -112,7 +113,7 @@ LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& opti
   }
   if (terms) extra += terms->step_term(model, step, indices);
   if (world.size() > 1) {
-    all_reduce_gradients(world, optimizer.parameters());
+    r.allreduce_s = all_reduce_gradients(world, optimizer.parameters());
     all_reduce_expert_loads(world, r.loads);
     std::vector<at::Tensor> sums = {at::tensor({r.ce, r.mtp_loss, r.balance_loss}, at::kDouble)};
     world.all_reduce_sum(sums);
@@ -140,6 +141,7 @@ Metrics lm_step_metrics(const LmTrainConfig& c, const LmStepResult& r, const LmB
   m.set("tokens_per_s", batch.segment_ids.gt(0).sum().item<double>() / step_s);
   m.set("truncated", static_cast<double>(batch.truncated));
   m.set("step_s", step_s);
+  if (r.allreduce_s > 0) m.set("allreduce_s", r.allreduce_s);
   record_expert_load(r.loads, m);
   return m;
 }

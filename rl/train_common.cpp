@@ -3,6 +3,7 @@
 
 #include <ATen/core/grad_mode.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 
 namespace r1::rl {
@@ -64,8 +65,9 @@ std::unique_ptr<AdamW> make_optimizer(model::CausalLM& model, const OptimConfig&
   return std::make_unique<AdamW>(model.named_parameters(), config.adamw());
 }
 
-void all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor>& params) {
-  if (world.size() == 1) return;
+double all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor>& params) {
+  if (world.size() == 1) return 0.0;
+  const auto t0 = SteadyClock::now();
   at::NoGradGuard no_grad;
   const int64_t n = static_cast<int64_t>(params.size());
   at::Tensor has_grad = at::zeros({n}, at::kFloat);  // [P] 1 where this rank has a gradient
@@ -89,6 +91,7 @@ void all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor
     if (!reduced[k].is_same(grads[k])) grads[k].copy_(reduced[k]);
     if (flags[0][i].item<float>() == 0.0f) params[k].mutable_grad().reset();
   }
+  return seconds_since(t0);
 }
 
 void all_reduce_expert_loads(const dist::World& world, std::vector<at::Tensor>& loads) {

@@ -67,8 +67,9 @@ std::unique_ptr<AdamW> make_optimizer(model::CausalLM& model, const OptimConfig&
 // buckets — call it after the backward passes of a step and before optimizer_update, whose clip then sees the
 // global gradient. A parameter without a gradient on this rank takes part as zeros; one without a gradient on
 // every rank is left without one (as a single process leaves it: AdamW skips it). Gradients of dtypes Gloo does
-// not reduce (bf16) travel as fp32 copies. Nothing happens for a single process.
-void all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor>& params);
+// not reduce (bf16) travel as fp32 copies. Nothing happens for a single process. Returns the seconds it took
+// (waiting for the slowest rank included).
+double all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor>& params);
 
 // Every rank's expert loads (accumulate_expert_load's [E] per MoE layer) summed over the ranks, in place, so the
 // aux-loss-free bias update is the same everywhere; a rank that ran no rows (empty `loads`) takes part with

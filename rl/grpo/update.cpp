@@ -84,7 +84,7 @@ UpdateStats update_policy(const GrpoConfig& c, const GrpoObjective& objective, m
         accumulate_expert_load(loads, micro_batch_backward(c, objective, model, mine, advantages, fixed, temperature,
                                                            r0, r1, n_seq, n_tok, epoch == 0, s));
       }
-      all_reduce_gradients(share.world, optimizer.parameters());
+      s.allreduce_s += all_reduce_gradients(share.world, optimizer.parameters());
       all_reduce_expert_loads(share.world, loads);
       std::tie(s.grad_norm, s.lr) = optimizer_update(optimizer, c.optim, schedule);
       ++s.updates;
@@ -124,6 +124,7 @@ void UpdateStats::write(const GrpoConfig& c, Metrics& m) const {
   if (c.moe.seq_aux_alpha > 0) m.set("seq_balance_loss", balance_sum / static_cast<double>(std::max<int64_t>(1, updates)));
   m.set("grad_norm", grad_norm);
   m.set("lr", lr);
+  if (allreduce_s > 0) m.set("allreduce_s", allreduce_s);
   record_expert_load(first_minibatch_load, m);
 }
 

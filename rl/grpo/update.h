@@ -35,6 +35,7 @@ struct UpdateStats {
   double loss = 0, pg_sum = 0, kl_sum = 0, clip_low = 0, clip_high = 0, dual = 0, ratio_sum = 0, ratio_max = 0;
   double tokens = 0, entropy_sum = 0, first_pass_tokens = 0, gap_sum = 0, balance_sum = 0;
   double grad_norm = 0, lr = 0;
+  double allreduce_s = 0;  // the gradient all-reduces of the step (several ranks)
   int64_t updates = 0;
   std::vector<at::Tensor> first_minibatch_load;  // expert loads of the first minibatch of the first pass
 

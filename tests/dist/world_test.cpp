@@ -21,6 +21,8 @@
 #include "dist/launcher.h"
 #include "dist/world.h"
 
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
 namespace r1::dist {
 namespace {
 
@@ -78,6 +80,26 @@ TEST(World, TwoRanksReduceBroadcastAndMeet) {
   const auto codes = wait_all({start_rank("Collectives", 0, 2, port), start_rank("Collectives", 1, 2, port)},
                               std::chrono::seconds(90));
   EXPECT_EQ(codes, (std::vector<int>{0, 0})) << "a rank's assertions failed (its output is above)";
+}
+
+// torchrun's agent hosts the store at MASTER_ADDR:MASTER_PORT itself and tells its workers so
+// (TORCHELASTIC_USE_AGENT_STORE=True): rank 0 must connect to it instead of binding the port again.
+TEST(World, RanksJoinTheStoreATorchrunAgentHosts) {
+  if (in_rank_child()) GTEST_SKIP();
+  const int port = free_local_port();
+  c10d::TCPStoreOptions so;
+  so.port = static_cast<std::uint16_t>(port);
+  so.isServer = true;
+  so.waitWorkers = false;
+  so.timeout = std::chrono::seconds(60);
+  c10d::TCPStore agent("127.0.0.1", so);  // the agent's store, hosted by this (parent) process
+  agent.set("torchrun/own-key", std::vector<uint8_t>{1, 2, 3});
+  ::setenv("TORCHELASTIC_USE_AGENT_STORE", "True", 1);
+  const auto codes = wait_all({start_rank("Collectives", 0, 2, port), start_rank("Collectives", 1, 2, port)},
+                              std::chrono::seconds(90));
+  ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
+  EXPECT_EQ(codes, (std::vector<int>{0, 0})) << "a rank's assertions failed (its output is above)";
+  EXPECT_EQ(agent.get("torchrun/own-key"), (std::vector<uint8_t>{1, 2, 3})) << "the agent's keys are left alone";
 }
 
 TEST(World, ARankThatNeverComesFailsTheJoinWithinTheTimeout) {
