@@ -275,9 +275,13 @@ ForwardOutput CausalLM::forward(const at::Tensor& input_ids, const at::Tensor& a
   }
   ForwardOutput out;
   at::Tensor h = at::embedding(embed_, ids);  // [B, T, H]
-  for (const auto& layer : layers_) {
+  const bool checkpoint = activation_checkpointing_ && at::GradMode::is_enabled();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const DecoderLayer& layer = layers_[i];
     MoeStats stats;
-    h = layer_forward(layer, h, in, forward_mla_mode_, moe_valid, &stats, seq_balance_loss, sequences);
+    h = checkpoint && h.requires_grad()
+            ? checkpointed_layer_forward(i, h, in, moe_valid, &stats, seq_balance_loss, sequences)
+            : layer_forward(layer, h, in, forward_mla_mode_, moe_valid, &stats, seq_balance_loss, sequences);
     if (layer.is_moe) {
       out.expert_load.push_back(stats.load);
       if (seq_balance_loss) {

@@ -151,6 +151,13 @@ class CausalLM {
   // Copies every parameter and buffer of `other` (same config) into this model in place.
   void copy_parameters_from(const CausalLM& other);
 
+  // Activation checkpointing per decoder layer (model/activation_checkpoint.cpp): when on, a forward that
+  // records gradients keeps only each layer's input and recomputes the layer during the backward pass (less
+  // memory, one more forward per layer; the same gradients). Off by default; the trainers set it from their
+  // recipe's activation_checkpointing key. Forwards without grad (rollouts, scoring) are unaffected.
+  void set_activation_checkpointing(bool on) { activation_checkpointing_ = on; }
+  bool activation_checkpointing() const { return activation_checkpointing_; }
+
   // Training / scoring forward. input_ids [B, T] int64; attention_mask [B, T] (1 = real token, undefined
   // = all real) masks padded keys (causality is added), OR a [B, 1, T, T] additive bias (0 = may attend,
   // -inf = may not; causality is the caller's, e.g. block-diagonal for packed sequences; every query must be
@@ -253,6 +260,10 @@ class CausalLM {
   at::Tensor layer_forward(const DecoderLayer& layer, const at::Tensor& h, const AttentionInputs& in, MlaMode mode,
                            const at::Tensor& valid, MoeStats* stats, bool balance,
                            const at::Tensor& sequence_ids = {}) const;
+  // layer_forward of layers_[layer] under activation checkpointing (model/activation_checkpoint.cpp).
+  at::Tensor checkpointed_layer_forward(size_t layer, const at::Tensor& h, const AttentionInputs& in,
+                                       const at::Tensor& valid, MoeStats* stats, bool balance,
+                                       const at::Tensor& sequence_ids) const;
   // The layers the cached forward runs: the rollout copy's when there is one.
   const std::vector<DecoderLayer>& cached_layers() const { return has_rollout_copy() ? rollout_layers_ : layers_; }
   void check_has_lm_head(const char* op) const;  // r1::Error naming `op` for a sequence classifier
@@ -280,8 +291,10 @@ class CausalLM {
   RolloutCopyStats rollout_stats_;
   int64_t rollout_version_ = 0;               // rollout_source_version() at the last (re)quantisation
   std::string generation_config_json_;  // as loaded, written back by save()
+  bool activation_checkpointing_ = false;
 
   friend struct ModelBuilder;
+  friend struct CheckpointedLayer;
 };
 
 // The parameter layout of a config: (HF name, shape, kind) in checkpoint order. Kinds: "normal" (matrices,

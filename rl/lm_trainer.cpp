@@ -158,6 +158,7 @@ std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::ve
            " but the model has no MTP module (num_nextn_predict_layers = 0)");
   const int64_t pad_id = policy.tokenizer->pad_id().value_or(lm_eos_id(policy).value_or(0));
   TrainingSession s = resume_or_start(std::move(policy), c.optim, ctx);
+  s.model().set_activation_checkpointing(c.activation_checkpointing);
   const ScheduleConfig schedule = c.optim.schedule_for(c.steps);
   data::ShuffledOrder order(sequences.size(), ctx.seed);
   const at::Device device = s.model().device();

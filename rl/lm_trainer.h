@@ -45,6 +45,7 @@ struct LmTrainConfig {
   CheckpointConfig checkpoint;      // save_every, save_every_minutes, keep_last (top-level keys)
   bool skip_bad_lines = false;
   int64_t threads = 0;              // intra-op threads (0: LibTorch default)
+  bool activation_checkpointing = false;  // recompute each decoder layer in the backward pass (model/causal_lm.h)
 
   template <class V>
   void visit(V& v) {
@@ -62,6 +63,9 @@ struct LmTrainConfig {
     checkpoint.visit(v);
     v("skip_bad_lines", skip_bad_lines, "skip malformed JSONL lines with a warning instead of failing");
     v("threads", threads, "LibTorch intra-op threads (0: default)");
+    v("activation_checkpointing", activation_checkpointing,
+      "keep only each decoder layer's input and recompute the layer in the backward pass (less memory, ~1 more "
+      "forward per step; same gradients)");
   }
   void validate(const std::string& where) const;
 };

@@ -70,6 +70,7 @@ struct GrpoConfig {
   CollapseConfig collapse;
   int64_t reward_threads = 0;      // 0: hardware threads
   int64_t threads = 0;             // LibTorch intra-op threads (0: default)
+  bool activation_checkpointing = false;  // recompute each decoder layer in the backward pass
 
   // Filled by validate(), not keys: the sources in order; the `data` + `reward` form gives one whose name is
   // empty (no per-source metrics, the data order and checkpoints of a single-source run).
@@ -105,6 +106,9 @@ struct GrpoConfig {
     v("collapse", collapse);
     v("reward_threads", reward_threads, "threads scoring rewards (0: hardware threads)");
     v("threads", threads, "LibTorch intra-op threads (0: default)");
+    v("activation_checkpointing", activation_checkpointing,
+      "keep only each decoder layer's input in the policy's training forward and recompute the layer in the "
+      "backward pass (less memory for long completions, ~1 more forward per update; same gradients)");
   }
   // Checks every key; resolves `sources` in place (sources.h) and fills parsed_sources.
   void validate(const std::string& where);

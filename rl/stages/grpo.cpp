@@ -171,6 +171,7 @@ std::string run_grpo(const GrpoConfig& c, StageContext& ctx) {
 
   std::unique_ptr<model::CausalLM> initial = c.grpo.beta != 0 ? policy.model->clone() : nullptr;
   TrainingSession s = resume_or_start(std::move(policy), c.optim, ctx);
+  s.model().set_activation_checkpointing(c.activation_checkpointing);
   Reference ref = initial ? Reference::start(c, *initial, s) : Reference{};
   initial.reset();
   restore_positions(sources, s);
