@@ -47,6 +47,7 @@ void launch_ranks(const std::string& recipe, const rl::RunOptions& o, const JobO
   R1_CHECK(std::getenv("WORLD_SIZE") == nullptr || std::string(std::getenv("WORLD_SIZE")) == "1",
            "r1 run: --nproc-per-node inside a job that is already launched (WORLD_SIZE=", std::getenv("WORLD_SIZE"),
            "): let one launcher start the ranks");
+  rl::resolve_recipe(recipe, o);  // a bad recipe fails here, once, before any rank starts
   dist::LaunchOptions lo;
   lo.nproc = job.nproc_per_node;
   // As torchrun does: ranks sharing a machine share its cores, unless the user said otherwise.

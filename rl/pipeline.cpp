@@ -251,7 +251,12 @@ std::string resolve_recipe(const std::string& recipe_path, const RunOptions& opt
   if (!options.output_dir.empty()) recipe.output_dir = options.output_dir;
   std::vector<std::unique_ptr<Stage>> stages;
   std::vector<const StageType*> types;
-  parse_stages(recipe, stages, types);
+  try {
+    parse_stages(recipe, stages, types);
+  } catch (const Error& e) {
+    if (options.overrides.empty()) throw;
+    blame_override(recipe_path, options.overrides, e);
+  }
   return resolved_recipe_text(recipe, recipe_path, stages);
 }
 
