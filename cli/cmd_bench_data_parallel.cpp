@@ -77,7 +77,8 @@ Layout run_layout(const std::string& recipe, const std::string& out, int process
   dist::LaunchOptions lo;
   lo.nproc = processes;
   const dist::LaunchResult r = dist::launch_local(
-      {"/proc/self/exe", "run", recipe, "--output", out, "--quiet", "--set", "stages.base.threads=" + std::to_string(threads)},
+      {"/proc/self/exe", "run", recipe, "--output", out, "--quiet", "--set",
+       "stages.base.threads=" + std::to_string(threads)},
       lo);
   R1_CHECK(r.status == 0, "r1 bench data_parallel: ", processes, " x ", threads, " failed: ", r.message);
   Layout l;
@@ -103,7 +104,8 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
   }
   write_file_atomic(path_join(dir, "corpus.jsonl"), corpus);
   const std::string recipe = path_join(dir, "recipe.json");
-  write_file_atomic(recipe, R"({"name": "bench_data_parallel", "seed": 1, "stages": [{"name": "base", "type": "pretrain",
+  write_file_atomic(recipe, R"({"name": "bench_data_parallel", "seed": 1, "stages": [
+     {"name": "base", "type": "pretrain",
      "model": {"init_config": )" + s.config + R"(, "byte_level_tokenizer": ["<|endoftext|>"]},
      "data": ")" + path_join(dir, "corpus.jsonl") + R"(", "steps": )" + std::to_string(r.steps) +
                                 R"(, "batch_size": )" + std::to_string(r.batch) + R"(, "max_len": )" +

@@ -53,6 +53,9 @@ struct RankExec {
 
 // The child's side of fork(): default signal handling back, then exec. Async-signal-safe calls only.
 [[noreturn]] void exec_rank(const RankExec& r, const sigset_t& unblock) {
+  // A process group of its own: a terminal's Ctrl-C (sent to the foreground group) reaches the launcher alone,
+  // which forwards it to each rank once — a rank that saw it twice would take the second as "stop at once".
+  ::setpgid(0, 0);
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
   ::sigprocmask(SIG_SETMASK, &unblock, nullptr);

@@ -1,7 +1,8 @@
 // The local launcher: starts N copies of a command as the ranks 0..N-1 of one job on this node, the way
 // torchrun does (each child gets RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT), and
 // stays beside them until they end:
-//   * SIGINT / SIGTERM to the launcher is forwarded to every rank (each checkpoints and stops, as a single
+//   * each rank runs in a process group of its own, so a terminal's Ctrl-C reaches the launcher alone; SIGINT /
+//     SIGTERM to the launcher is forwarded to every rank, once (each checkpoints and stops, as a single
 //     process does); the launcher then waits for every rank however long its checkpoint takes (a second
 //     Ctrl-C, forwarded too, ends the ranks at once);
 //   * a rank that exits with a non-zero status or is killed ends the job: the launcher says which rank and

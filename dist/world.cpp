@@ -68,6 +68,7 @@ LaunchEnv launch_env_from_environment() {
 struct World::Group {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+  std::string prefix;  // of every key r1 puts in the store
 };
 #else
 struct World::Group {};
@@ -126,8 +127,10 @@ World World::join(const LaunchEnv& env, std::chrono::milliseconds timeout) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
     options->threads = 1;
-    // r1's keys apart from whatever else the store holds (a torchrun agent's own).
-    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("r1/gloo", group->store);
+    // r1's keys apart from whatever else the store holds (a torchrun agent's own, and those of an earlier attempt
+    // when the agent restarted the workers: its store outlives them).
+    group->prefix = str_cat("r1/attempt_", env_string("TORCHELASTIC_RESTART_COUNT", "0"), "/");
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>(group->prefix + "gloo", group->store);
     group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, env.rank, env.world_size, options);
   } catch (const std::exception& e) {
     throw Error(str_cat(where, " failed (", env.world_size, " ranks expected within ", timeout.count(),
@@ -231,12 +234,12 @@ std::vector<std::string> World::all_gather_bytes(const std::string& mine) const 
 
 void World::publish(const std::string& key, const std::string& value) const {
   if (!group_) return;
-  group_->store->set("r1/" + key, std::vector<uint8_t>(value.begin(), value.end()));
+  group_->store->set(group_->prefix + key, std::vector<uint8_t>(value.begin(), value.end()));
 }
 
 std::string World::await(const std::string& key) const {
   R1_CHECK(group_ != nullptr, "World::await('", key, "'): a single process has nobody to wait for");
-  const std::string k = "r1/" + key;
+  const std::string k = group_->prefix + key;
   try {
     while (!group_->store->check({k})) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const std::vector<uint8_t> v = group_->store->get(k);

@@ -46,7 +46,8 @@ struct CheckpointedLayer : torch::autograd::Function<CheckpointedLayer> {
     ctx->saved_data["layer"] = layer;
     ctx->saved_data["balance"] = balance;
     ctx->saved_data["mode"] = mode;
-    at::Tensor balance_loss = stats.balance_loss.defined() ? stats.balance_loss : at::zeros({}, h.options().dtype(at::kFloat));
+    at::Tensor balance_loss =
+        stats.balance_loss.defined() ? stats.balance_loss : at::zeros({}, h.options().dtype(at::kFloat));
     at::Tensor load = stats.load.defined() ? stats.load : at::zeros({0}, h.options().dtype(at::kLong));
     ctx->mark_non_differentiable({load});
     return {out, balance_loss, load};

@@ -66,7 +66,9 @@ struct LmStepResult {
 
 // With several ranks (dist/world.h) every rank builds the step's whole batch, runs the forward/backward of its
 // share of the rows, and the gradients, loss sums and expert loads are summed over the ranks before the update:
-// the losses are normalised by the whole batch's target counts, so the sum is the single-process gradient.
+// the losses are normalised by the whole batch's target counts, so the sum is the single-process gradient. (Not
+// quite for the sequence-wise balance loss of packed rows: each micro-batch's mean over its sequences is weighted
+// by its share of the rows, so its total depends on how the rows are split — over ranks as over micro-batches.)
 LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& optimizer, const ScheduleConfig& schedule,
                      const LmBatch& batch, LmLossTerms* terms, int64_t step, const std::vector<size_t>& indices,
                      const dist::World& world) {

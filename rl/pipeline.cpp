@@ -1,7 +1,9 @@
 // See pipeline.h.
 #include "rl/pipeline.h"
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "common/error.h"
@@ -56,7 +58,7 @@ const std::vector<StageType>& stage_table() {
        "its own reward (rule rewards, reward models) and step range", make_grpo_stage,
        fields_of<GrpoConfig>, true, true},
       {"evaluate", "accuracy / format rate / language consistency / reward (and a reward model's score on general prompts) of one or more models on held-out prompts",
-       make_evaluate_stage, fields_of<EvalConfig>},
+       make_evaluate_stage, fields_of<EvalConfig>, false, true},
       {"rejection_sampling",
        "SFT data from a policy: sample, keep the correct, filter for readability, mix kinds (R1 section 2.3.3)",
        make_rejection_sampling_stage, fields_of<RejectionSamplingConfig>, true},
@@ -301,7 +303,12 @@ std::string run_recipe(const std::string& recipe_path, const RunOptions& options
     if (run.writer()) write_report_quietly(run.root(), true);
     std::string command = "r1 run " + recipe_path + " --output " + run.root() + " --resume";
     for (const auto& o : options.overrides) command += " --set '" + o + "'";
-    if (world.size() > 1) command += str_cat(" --nproc-per-node ", world.size());
+    if (world.size() > 1) {
+      // r1's launcher says so in R1_LAUNCHER; a job started by torchrun / SLURM is started again the same way.
+      command = std::getenv("R1_LAUNCHER") != nullptr
+                    ? str_cat(command, " --nproc-per-node ", world.size())
+                    : str_cat("start the ", world.size(), " ranks again as before, each running: ", command);
+    }
     throw Interrupted(str_cat(e.what(), "\ncontinue with: ", command), e.signal());
   } catch (...) {
     if (run.writer()) write_report_quietly(run.root(), true);
@@ -343,13 +350,16 @@ void run_stages(const Recipe& recipe, const std::vector<std::unique_ptr<Stage>>&
   for (size_t i = 0; i < stages.size(); ++i) {
     const StageSpec& spec = recipe.stages[i];
     if (run.stage_completed(spec.name)) {
-      if (talk) std::fprintf(stderr, "[%zu/%zu] %s (%s): already complete, skipped\n", i + 1, stages.size(), spec.name.c_str(),
-                   spec.type.c_str());
+      if (talk) {
+        std::fprintf(stderr, "[%zu/%zu] %s (%s): already complete, skipped\n", i + 1, stages.size(),
+                     spec.name.c_str(), spec.type.c_str());
+      }
       continue;
     }
-    if (interrupt_requested()) {
+    // Every rank stops here or none does: an interrupt that reached one rank is everybody's.
+    if (world.max(interrupt_requested() ? 1.0 : 0.0) > 0) {
       throw Interrupted(str_cat("stopped before stage '", spec.name, "'; completed stages are kept"),
-                        interrupt_signal());
+                        interrupt_signal() != 0 ? interrupt_signal() : SIGINT);
     }
     const bool restarts = options.resume && !types[i]->checkpoints;
     if (talk) {

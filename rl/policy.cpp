@@ -88,9 +88,12 @@ Policy load_policy(const ModelSource& source, const StageContext& ctx, const std
     p.model = model::CausalLM::init_random(config, ctx.seed, dtype, device);
     if (!source.byte_level_tokenizer.empty()) {
       tokenizer_path = path_join(ctx.dir, "tokenizer");
-      make_dirs(tokenizer_path);
-      write_file_atomic(path_join(tokenizer_path, "tokenizer.json"),
-                        model::make_byte_level_tokenizer_json(source.byte_level_tokenizer));
+      if (ctx.run.writer()) {  // rank 0 writes it; the others read it once it is there
+        make_dirs(tokenizer_path);
+        write_file_atomic(path_join(tokenizer_path, "tokenizer.json"),
+                          model::make_byte_level_tokenizer_json(source.byte_level_tokenizer));
+      }
+      ctx.world.barrier();
     } else {
       R1_CHECK(!source.tokenizer.empty(), where, ": model: a model made from init_config needs 'tokenizer' or "
                "'byte_level_tokenizer'");

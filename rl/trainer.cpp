@@ -27,6 +27,9 @@ void TrainingSession::log_batch(const char* key, const std::vector<size_t>& indi
 }
 
 TrainingSession resume_or_start(Policy policy, const OptimConfig& optim, StageContext& ctx) {
+  R1_CHECK(ctx.world.size() == 1 || policy.model->device().is_cpu(), ctx.spec.where, ": a job of ", ctx.world.size(),
+           " processes trains on the CPU only for now (gradients are summed with Gloo; NCCL is not written yet), but "
+           "the model is on ", policy.model->device().str(), ": set model.device to cpu, or run one process");
   TrainingSession s;
   s.policy = std::move(policy);
   s.resumed_from = ctx.resume ? latest_checkpoint(ctx.dir) : std::nullopt;
@@ -66,8 +69,8 @@ void end_of_step(TrainingSession& s, const StageContext& ctx, const CheckpointCo
       cadence.save_every_minutes > 0 && seconds_since(s.last_save) >= 60.0 * cadence.save_every_minutes;
   if (ctx.world.size() > 1) {
     // Every rank stops after the same step: an interrupt seen by any rank, and rank 0's clock, decide for all.
-    std::vector<at::Tensor> flags = {at::tensor({interrupted ? 1.0 : 0.0, due_by_time && ctx.world.is_main() ? 1.0 : 0.0},
-                                                at::kDouble)};
+    const double rank0_due = due_by_time && ctx.world.is_main() ? 1.0 : 0.0;
+    std::vector<at::Tensor> flags = {at::tensor({interrupted ? 1.0 : 0.0, rank0_due}, at::kDouble)};
     ctx.world.all_reduce_sum(flags);
     interrupted = flags[0][0].item<double>() > 0;
     due_by_time = flags[0][1].item<double>() > 0;
@@ -80,6 +83,11 @@ void end_of_step(TrainingSession& s, const StageContext& ctx, const CheckpointCo
   }
   s.last_save = SteadyClock::now();
   if (interrupted) {
+    // The other ranks leave only once rank 0's checkpoint is complete: a launcher that ends a job when its first
+    // rank exits (torchrun, SLURM) would otherwise stop rank 0 in the middle of writing it.
+    const std::string key = str_cat("checkpoint/", ctx.spec.name, "/", s.state.step);
+    if (ctx.world.size() > 1 && ctx.world.is_main()) ctx.world.publish(key, dir);
+    if (ctx.world.size() > 1 && !ctx.world.is_main()) ctx.world.await(key);
     throw Interrupted(str_cat("stage '", ctx.spec.name, "' stopped after step ", s.state.step, " of ", total_steps,
                               "; checkpoint saved: ", dir),
                       interrupt_signal());

@@ -5,9 +5,11 @@
 // same data; only the policy update splits the kept groups again (rl/grpo/update.h).
 //
 // Same samples at any world size: a rank's rows sample with the uniforms they would have in the whole rollout
-// (GenerationConfig::window_rows), and the rollout's seed is the same on every rank. What travels: per completion
-// its generated ids, their log-probs, the finish reason and the score (value, components, reason); the prompt
-// ids and the decoded text are recomputed from them.
+// (GenerationConfig::window_rows), and the rollout's seed is the same on every rank — up to float noise: a rank
+// computes its rows in batches of other shapes, whose logits differ in the last bits, so a token whose uniform
+// falls within that noise of a boundary of the sampling distribution could differ (not seen in the tests).
+// What travels: per completion its generated ids, their log-probs, the finish reason and the score (value,
+// components, reason); the prompt ids and the decoded text are recomputed from them.
 #pragma once
 
 #include <functional>

@@ -15,6 +15,7 @@
 #include "common/progress.h"
 #include "rewards/options.h"
 #include "rewards/registry.h"
+#include "rl/grpo/rollout_share.h"
 #include "rl/reward_model_reward.h"
 #include "rl/run_rewards.h"
 
@@ -71,7 +72,8 @@ struct ModelReport {
 
 // Generates `samples_per_prompt` completions for every example, batch_prompts prompts per generate call, and
 // hands each rollout to `use`. The seed of a batch is the stage seed plus its first prompt's index, so every
-// model sees the same sampling noise.
+// model sees the same sampling noise. With several ranks each batch is sampled in shares (rollout_share.h,
+// the same completions as one process) and only rank 0 calls `use`: it scores and writes everything.
 void for_each_rollout(const EvalConfig& c, const SamplingConfig& sampling, int64_t samples_per_prompt, StageContext& ctx,
                       const Policy& policy, const PromptRenderer& renderer,
                       const std::vector<data::PromptExample>& examples, const std::string& label,
@@ -87,8 +89,16 @@ void for_each_rollout(const EvalConfig& c, const SamplingConfig& sampling, int64
     for (size_t i = p0; i < std::min(examples.size(), p0 + static_cast<size_t>(c.batch_prompts)); ++i) {
       prompts.push_back(&examples[i]);
     }
-    Rollout r = generate_rollout(policy, renderer, prompts, samples_per_prompt, sampling, ctx.seed + p0);
-    use(r);
+    const uint64_t seed = ctx.seed + p0;
+    if (ctx.world.size() == 1) {
+      Rollout r = generate_rollout(policy, renderer, prompts, samples_per_prompt, sampling, seed);
+      use(r);
+    } else {
+      // Each rank samples its share of the batch; rank 0 gets them all and alone scores and writes.
+      Rollout r = generate_shared_rollout(ctx.world, policy, renderer, prompts, samples_per_prompt, sampling, seed,
+                                          [](Rollout&) {});
+      if (ctx.run.writer()) use(r);
+    }
     bar.update(std::min(examples.size(), p0 + prompts.size()));
   }
   bar.finish();
@@ -127,7 +137,8 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
   rep.prompts = static_cast<int64_t>(examples.size());
 
   const PromptRenderer renderer(m.data, *policy.tokenizer, where);
-  JsonlWriter out(path_join(ctx.dir, "completions-" + m.name + ".jsonl"), /*append=*/false);
+  JsonlWriter out = ctx.run.writer() ? JsonlWriter(path_join(ctx.dir, "completions-" + m.name + ".jsonl"), false)
+                                     : JsonlWriter();
   double acc_sum = 0, fmt_sum = 0, lang_sum = 0;
   int64_t acc_n = 0, fmt_n = 0;
   for_each_rollout(c, c.sampling, c.samples_per_prompt, ctx, policy, renderer, examples, m.name, [&](Rollout& r) {
@@ -178,7 +189,9 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
   if (rw.rm != nullptr) {
     // The rm_data prompts, rendered with this model's rm_data templates, scored by the reward model.
     const PromptRenderer rm_renderer(m.rm_data, *policy.tokenizer, where + ": rm_data");
-    JsonlWriter rm_out(path_join(ctx.dir, "completions-" + m.name + "-rm.jsonl"), /*append=*/false);
+    JsonlWriter rm_out = ctx.run.writer()
+                             ? JsonlWriter(path_join(ctx.dir, "completions-" + m.name + "-rm.jsonl"), false)
+                             : JsonlWriter();
     double rm_sum = 0;
     for_each_rollout(c, c.rm_sampling(), c.rm_samples(), ctx, policy, rm_renderer, rm_examples, m.name + " (rm_data)",
                      [&](Rollout& r) {
@@ -230,6 +243,7 @@ std::string run_evaluate(const EvalConfig& c, StageContext& ctx) {
     const EvalRewards rw{rewards_by_spec.at(m.reward.text).get(), language.get(), rm.get()};
     reports.push_back(evaluate_model(c, ctx, m, examples, rm_examples, rw, pool));
   }
+  if (!ctx.run.writer()) return ctx.dir;  // rank 0 scored the completions and writes the reports
 
   json::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();

@@ -76,7 +76,9 @@ void train_on_groups(const GrpoConfig& c, const GrpoObjective& objective, Traini
   const auto t_ref = SteadyClock::now();
   PolicyLogprobs fixed;
   if (share.end_row > share.first_row) {
-    if (c.epochs > 1 || c.minibatches > 1) fixed.old_logp = no_grad_logprobs(model, mine, micro, temperature, c.logprob_chunk);
+    if (c.epochs > 1 || c.minibatches > 1) {
+      fixed.old_logp = no_grad_logprobs(model, mine, micro, temperature, c.logprob_chunk);
+    }
     if (ref.model) fixed.ref_logp = no_grad_logprobs(*ref.model, mine, micro, temperature, c.logprob_chunk);
   }
   m.set("time_reference_s", seconds_since(t_ref));
@@ -122,8 +124,10 @@ StepGroups collect_with_policy(const GrpoConfig& c, const CollectInputs& in, Tra
     R1_CHECK(attempt + 1 < c.dapo.max_empty_in_a_row, what, ", ", attempt + 1,
              " times in a row (dapo.max_empty_in_a_row): the reward gives every completion the same score. Check "
              "the reward on a few samples (r1 reward score), the prompts' difficulty, or raise group_size");
-    if (ctx.world.is_main()) std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group; sampling again with new prompts\n",
-                 ctx.spec.name.c_str(), static_cast<long>(s.state.step + 1));
+    if (ctx.world.is_main()) {
+      std::fprintf(stderr, "\nwarning: %s step %ld: dynamic sampling kept no group; sampling again with new prompts\n",
+                   ctx.spec.name.c_str(), static_cast<long>(s.state.step + 1));
+    }
     skipped.insert(skipped.end(), groups.drawn.begin(), groups.drawn.end());
   }
 }
@@ -148,7 +152,8 @@ Metrics grpo_step(const GrpoConfig& c, const GrpoObjective& objective, const Col
   ref.maybe_reset(c, s.model(), s.state.step);
   add_rollout_metrics(c, groups, m);
   for (const std::string& warning : collapse.observe(groups, m)) {
-    if (ctx.world.is_main()) std::fprintf(stderr, "\nwarning: %s step %ld: %s\n", ctx.spec.name.c_str(), static_cast<long>(s.state.step),
+    if (!ctx.world.is_main()) continue;
+    std::fprintf(stderr, "\nwarning: %s step %ld: %s\n", ctx.spec.name.c_str(), static_cast<long>(s.state.step),
                  warning.c_str());
   }
   m.set("step_s", seconds_since(t_step));

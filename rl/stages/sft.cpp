@@ -125,7 +125,8 @@ LmTrainConfig train_config_for_rows(const SftConfig& c, size_t rows, const Stage
 void make_chat_model(Policy& policy, const std::string& template_name, const StageContext& ctx) {
   const model::ChatTemplate chat = model::ChatTemplate::resolve(template_name, *policy.tokenizer);
   const std::string dir = path_join(ctx.dir, "chat_tokenizer");
-  model::write_chat_tokenizer_dir(policy.tokenizer_dir, dir, chat, *policy.tokenizer);
+  if (ctx.run.writer()) model::write_chat_tokenizer_dir(policy.tokenizer_dir, dir, chat, *policy.tokenizer);
+  ctx.world.barrier();  // rank 0 wrote it; every rank reads it
   policy.tokenizer = model::Tokenizer::load(dir);
   policy.tokenizer_dir = dir;
   model::CausalLM& m = *policy.model;

@@ -1,15 +1,19 @@
 // Data parallelism end to end (`r1 run --nproc-per-node 2`: two ranks over Gloo on loopback, the real binary):
 //   * a pretrain → sft → grpo recipe on the tiny DeepSeek-V3 model ends with the same weights and logit probes on
-//     2 ranks as on 1 (largest weight difference < 1e-3 and logit probes within 1e-3 relative — they differ by the
-//     order of float sums, 1e-7..2e-4 measured; skipping the gradient all-reduce puts them 1e-2..1e-1 apart), with the same
-//     data per step, the same GRPO samples and the same metrics, each line written once (rank 0 writes); GRPO's 3
+//     2 ranks as on 1 (largest weight difference < 1e-3 and logit probes within 1e-3 relative — they differ by
+//     the order of float sums, 1e-7..2e-4 measured; skipping the gradient all-reduce puts them 1e-2..1e-1 apart),
+//     with the same data per step, the same GRPO samples and the same metrics, each line written once (rank 0 writes); GRPO's 3
 //     groups per step split unevenly (1 + 2) and into 2 minibatches, so a rank runs minibatches it has no rows of;
+//     an evaluate stage after them writes the same completions (sampled in shares) and eval.json;
 //   * a rank killed with SIGKILL ends the job within 60 s with an error naming the rank, and `--resume` with 2 ranks
-//     finishes it with the weights and prompts of an uninterrupted 1-rank run.
+//     finishes it with the weights and prompts of an uninterrupted 1-rank run;
+//   * Ctrl-C (SIGINT to the job's process group, as a terminal sends it) makes every rank checkpoint the same step
+//     and stop with 130 and the command that continues the run, which then ends as an uninterrupted run.
 // The recipes use threads = 1 per rank (two ranks fill the two cores of the CI machine).
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 
 #include <chrono>
@@ -41,18 +45,19 @@ void write_data(const std::string& dir) {
 }
 
 // The grpo stage's keys (model and data come first): no dynamic sampling, two epochs, a reference reset, uneven
-// groups. Two minibatches only after pretrain and sft: the random model's minibatches often hold only groups
-// of equal rewards, and their updates are then AdamW's scaled noise (below) whatever eps is. A group whose rewards are equal has zero advantages, and a minibatch of such
-// groups a gradient of rounding noise (1e-9), which AdamW with its usual eps (1e-8) scales up to full-lr steps:
-// 1 and 2 ranks, which add in a different order, would part there whatever the parallelism did. So optim.eps is
-// 1e-5 (real gradients here are 1e-3..1, far above it) and the reward spreads (cosine_length: a wrong answer's
-// score depends on where the model stopped).
+// groups. A group whose rewards are equal has zero advantages, and a minibatch of such groups a gradient of
+// rounding noise (1e-9), which AdamW with its usual eps (1e-8) scales up to full-lr steps: 1 and 2 ranks, which
+// add in a different order, would part there whatever the parallelism did. So optim.eps is 1e-5 (real gradients
+// here are 1e-3..1, far above it), the reward spreads (cosine_length: a wrong answer's score depends on where the
+// model stopped), and two minibatches are used only after pretrain and sft: the random model's minibatches often
+// hold only groups of equal rewards.
 std::string grpo_keys(const std::string& dir, int steps, int minibatches) {
   return R"("data": {"path": ")" + dir + R"(/prompts.jsonl", "prompt_template": "plain"},
     "reward": {"composite": [{"name": "math"}, {"name": "cosine_length", "options": {"max_length": 12}}]},
     "sampling": {"max_new_tokens": 12, "temperature": 1.0},
     "steps": )" + std::to_string(steps) + R"(, "prompts_per_step": 3, "group_size": 4, "micro_batch_size": 5,
-    "epochs": 2, "minibatches": )" + std::to_string(minibatches) + R"(, "grpo": {"beta": 0.04}, "dapo": {"dynamic_sampling": false},
+    "epochs": 2, "minibatches": )" + std::to_string(minibatches) + R"(, "grpo": {"beta": 0.04},
+    "dapo": {"dynamic_sampling": false},
     "optim": {"lr": 0.01, "warmup_steps": 1, "eps": 1e-5}, "ref_reset_every": 3,
     "save_every": 1, "keep_last": 0, "samples_every": 1, "threads": 1, "reward_threads": 1)";
 }
@@ -68,7 +73,11 @@ std::string three_stage_recipe(const std::string& dir) {
     {"name": "sft", "type": "sft", "model": {"path": "stage:base"}, "data": ")" + dir + R"(/chat.jsonl",
      "chat_template": "chatml", "steps": 3, "batch_size": 6, "max_len": 32, "pack": false,
      "optim": {"lr": 0.01}, "threads": 1},
-    {"name": "rl", "type": "grpo", "model": {"path": "stage:sft"}, )" + grpo_keys(dir, 3, 2) + R"(}]})");
+    {"name": "rl", "type": "grpo", "model": {"path": "stage:sft"}, )" + grpo_keys(dir, 3, 2) + R"(},
+    {"name": "eval", "type": "evaluate", "models": {"sft": "stage:sft", "rl": "stage:rl"},
+     "data": {"path": ")" + dir + R"(/prompts.jsonl", "prompt_template": "plain"}, "reward": "math",
+     "sampling": {"temperature": 1.0, "max_new_tokens": 12}, "samples_per_prompt": 2, "batch_prompts": 5,
+     "threads": 1, "reward_threads": 1}]})");
   return path;
 }
 
@@ -141,6 +150,17 @@ TEST(DataParallel, TwoRanksTrainTheWeightsOneRankTrains) {
     EXPECT_LT(max_weight_difference(a + "/final/model.safetensors", b + "/final/model.safetensors"), 1e-3);
     EXPECT_LT(probe_difference(a, b), 1e-3);
     EXPECT_EQ(read_text(a + "/batches.jsonl"), read_text(b + "/batches.jsonl")) << "the same data per step";
+  }
+  // evaluate sampled in shares: the same completions (sampled at temperature 1), rewards and table.
+  for (const std::string file : {"completions-sft.jsonl", "completions-rl.jsonl"}) {
+    EXPECT_EQ(read_text(dir + "/one/stages/eval/" + file), read_text(dir + "/two/stages/eval/" + file)) << file;
+  }
+  const json::Document e1 = json::parse_file(dir + "/one/stages/eval/eval.json");
+  const json::Document e2 = json::parse_file(dir + "/two/stages/eval/eval.json");
+  for (const char* model : {"sft", "rl"}) {
+    for (const char* key : {"reward", "completion_len_mean", "completions"}) {
+      EXPECT_EQ(e1["models"][model][key].GetDouble(), e2["models"][model][key].GetDouble()) << model << " " << key;
+    }
   }
   // The same samples (prompt, completion, rewards), each written once; the same metrics lines (timings aside).
   EXPECT_EQ(read_text(dir + "/one/samples.jsonl"), read_text(dir + "/two/samples.jsonl"));
@@ -220,6 +240,62 @@ TEST(DataParallel, AKilledRankEndsTheJobNamingItAndTwoRanksResume) {
   EXPECT_EQ(read_text(dir + "/ref/stages/zero/batches.jsonl"), read_text(run + "/stages/zero/batches.jsonl"))
       << "every step's prompts once, as in the uninterrupted run";
   EXPECT_EQ(metrics_by_step(run, "zero").size(), static_cast<size_t>(steps));
+  cleanup_if_passed(dir);
+}
+
+// Starts `r1 args...` as the leader of a new process group (a terminal's foreground job), output to log_path.
+pid_t spawn_r1_in_own_group(const std::vector<std::string>& args, const std::string& log_path) {
+  std::vector<std::string> argv_s = {R1_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also here, so the group exists before the test signals it
+  return pid;
+}
+
+TEST(DataParallel, CtrlCStopsEveryRankAtACheckpointAndTheRunContinues) {
+  const std::string dir = scratch_dir();
+  write_data(dir);
+  const int steps = 12;
+  const std::string recipe = dir + "/grpo.json";
+  write_text(recipe, R"({"seed": 9, "stages": [{"name": "zero", "type": "grpo", "model": )" +
+                         tiny_model_json(kChatMlSpecials) + ", " + grpo_keys(dir, steps, 1) + "}]}");
+  const RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
+  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
+
+  const std::string run = dir + "/run", log = dir + "/interrupted.log";
+  const pid_t launcher =
+      spawn_r1_in_own_group({"run", recipe, "--output", run, "--quiet", "--nproc-per-node", "2"}, log);
+  const bool reached = wait_for_logged_steps(launcher, run, "zero", 2);
+  if (!reached && skipped_without_gloo(wait_r1(launcher, log))) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_TRUE(reached) << read_text(log);
+  ::kill(-launcher, SIGINT);  // the whole foreground group, as Ctrl-C does
+  const RunResult stopped = wait_r1(launcher, log);
+  EXPECT_TRUE(stopped.exited && stopped.code == 130) << stopped.output;
+  EXPECT_NE(stopped.output.find("checkpoint saved"), std::string::npos) << stopped.output;
+  EXPECT_NE(stopped.output.find("--resume --nproc-per-node 2"), std::string::npos) << stopped.output;
+  EXPECT_EQ(stopped.output.find("was killed by signal"), std::string::npos) << "a rank died instead of stopping:\n"
+                                                                            << stopped.output;
+  ASSERT_FALSE(exists(run + "/stages/zero/final")) << "the job finished before the interrupt: the test proves nothing";
+
+  const RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume", "--nproc-per-node", "2"},
+                                   dir + "/resumed.log");
+  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
+  EXPECT_LT(max_weight_difference(dir + "/ref/stages/zero/final/model.safetensors",
+                                  run + "/stages/zero/final/model.safetensors"), 1e-3);
+  EXPECT_EQ(read_text(dir + "/ref/stages/zero/batches.jsonl"), read_text(run + "/stages/zero/batches.jsonl"));
   cleanup_if_passed(dir);
 }
 
