@@ -61,7 +61,7 @@ const std::vector<StageType>& stage_table() {
        make_evaluate_stage, fields_of<EvalConfig>, false, true},
       {"rejection_sampling",
        "SFT data from a policy: sample, keep the correct, filter for readability, mix kinds (R1 section 2.3.3)",
-       make_rejection_sampling_stage, fields_of<RejectionSamplingConfig>, true},
+       make_rejection_sampling_stage, fields_of<RejectionSamplingConfig>, true, true},
       {"distill",
        "distil a teacher into a student: SFT on the teacher's text re-tokenised for the student (R1), optionally "
        "forward-KL to its logits or on-policy reverse KL",

@@ -98,9 +98,12 @@ void report(const RejectionSamplingConfig& c, const Progress& p, int64_t written
 std::string run_rejection_sampling(const RejectionSamplingConfig& c, StageContext& ctx) {
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   const MixPlan plan = MixPlan::parse(c.mix.text, c.total, ctx.spec.where);
+  // Every rank reads where the stage stands before rank 0 tidies the files for the new session.
   Progress p = rs::start_or_resume(c, ctx);
+  ctx.world.barrier();
   rs::SamplingLoop loop(c, plan, p, ctx);
   loop.run();
+  if (!ctx.run.writer()) return ctx.dir;  // rank 0 writes the final mix from the shards it wrote
   const json::Document stats = rs::write_final_mix(c, plan, p, p.elapsed_s + loop.session_s(), ctx);
   report(c, p, stats["written"].GetInt64(), ctx);
   return ctx.dir;

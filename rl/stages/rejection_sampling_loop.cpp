@@ -2,6 +2,7 @@
 #include "rl/stages/rejection_sampling_loop.h"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <functional>
 
@@ -71,18 +72,19 @@ void SamplingLoop::run_source(size_t si) {
     pending_prompts_ += static_cast<int64_t>(batch.size());
     show_progress();
     if (stats.done) {
-      if (stream.skipped_bad_lines()) {
+      if (stream.skipped_bad_lines() && ctx_.run.writer()) {
         std::fprintf(stderr, "warning: %s: skipped %zu malformed lines\n", spec.path.c_str(), stream.skipped_bad_lines());
       }
       commit(si, si + 1, data::PromptStream::Position());
-    } else if (pending_prompts_ >= c_.shard_prompts || interrupt_requested()) {
-      commit(si, si, stream.position());
     }
-    if (interrupt_requested()) {
+    // With several ranks, an interrupt that reached one rank stops them all after the same batch.
+    const bool interrupted = ctx_.world.max(interrupt_requested() ? 1.0 : 0.0) > 0;
+    if (!stats.done && (pending_prompts_ >= c_.shard_prompts || interrupted)) commit(si, si, stream.position());
+    if (interrupted) {
       const SourceStats t = p_.totals();
       throw Interrupted(str_cat("stage '", ctx_.spec.name, "' stopped after ", t.prompts, " prompts (", t.kept,
                                 " samples kept, saved in ", ctx_.dir, "/shards)"),
-                        interrupt_signal());
+                        interrupt_signal() != 0 ? interrupt_signal() : SIGINT);
     }
   }
 }
@@ -127,10 +129,11 @@ void SamplingLoop::show_progress() {
 }
 
 void SamplingLoop::commit(size_t shard_source, size_t next_source, const data::PromptStream::Position& pos) {
+  const bool writer = ctx_.run.writer();  // with several ranks every rank keeps the same books; rank 0 writes them
   if (!pending_.empty()) {
     std::string text;
     for (const auto& l : pending_) text += l + "\n";
-    write_file_atomic(shard_path(ctx_.dir, p_.shard_sources.size()), text);
+    if (writer) write_file_atomic(shard_path(ctx_.dir, p_.shard_sources.size()), text);
     p_.shard_sources.push_back(static_cast<int64_t>(shard_source));
   }
   p_.source = next_source;
@@ -142,7 +145,7 @@ void SamplingLoop::commit(size_t shard_source, size_t next_source, const data::P
   ctx_.run.log_metrics(ctx_.spec.name, p_.commits, commit_metrics(shard_source, session));
   Progress saved = p_;
   saved.elapsed_s = p_.elapsed_s + session;
-  write_file_atomic(progress_path_, json::dump(saved.to_json()) + "\n");
+  if (writer) write_file_atomic(progress_path_, json::dump(saved.to_json()) + "\n");
 }
 
 Metrics SamplingLoop::commit_metrics(size_t shard_source, double session) const {

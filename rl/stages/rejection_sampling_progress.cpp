@@ -89,18 +89,21 @@ Progress start_or_resume(const RejectionSamplingConfig& c, StageContext& ctx) {
   Progress p;
   p.stats.resize(n_sources);
   for (const auto& s : c.parsed_sources) p.names.push_back(s.name);
+  const bool writer = ctx.run.writer();  // with several ranks, rank 0 alone tidies the files; all read them
   if (ctx.resume && path_exists(progress_path)) {
     p = Progress::from_json(json::parse_file(progress_path, false), p.names, progress_path);
-    for (size_t i = p.shard_sources.size(); path_exists(shard_path(ctx.dir, i)); ++i) remove_all(shard_path(ctx.dir, i));
-    std::fprintf(stderr, "%s: resuming at source %zu/%zu, prompt %llu (%lld samples kept so far)\n",
+    for (size_t i = p.shard_sources.size(); writer && path_exists(shard_path(ctx.dir, i)); ++i) {
+      remove_all(shard_path(ctx.dir, i));
+    }
+    if (writer) std::fprintf(stderr, "%s: resuming at source %zu/%zu, prompt %llu (%lld samples kept so far)\n",
                  ctx.spec.name.c_str(), std::min(p.source + 1, n_sources), n_sources,
                  static_cast<unsigned long long>(p.position.examples), static_cast<long long>(p.totals().kept));
-  } else {
+  } else if (writer) {
     remove_all(path_join(ctx.dir, "shards"));
     remove_all(progress_path);
     remove_all(path_join(ctx.dir, "sft.jsonl"));
   }
-  make_dirs(path_join(ctx.dir, "shards"));
+  if (writer) make_dirs(path_join(ctx.dir, "shards"));
   ctx.run.forget_steps_after(ctx.spec.name, p.commits);
   return p;
 }

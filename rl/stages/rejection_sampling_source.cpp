@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "common/seed.h"
+#include "rl/grpo/rollout_share.h"
 
 namespace r1::rl::rs {
 namespace {
@@ -42,8 +43,16 @@ bool SourceRunner::run_batch(std::vector<PromptItem>& batch, SourceStats& stats,
     // The seed of a batch depends on the source and its first prompt: a resumed run (which starts at a batch
     // boundary) draws what the uninterrupted one did.
     const uint64_t seed = mix_seed(mix_seed(ctx_.seed, index_ + 1), static_cast<uint64_t>(batch.front().index));
-    rollout = generate_rollout(policy_, renderer_, gen, s_.samples_per_prompt, s_.sampling, seed);
-    if (reward_) score_rollout(rollout, *reward_, &pool_);
+    if (ctx_.world.size() == 1) {
+      rollout = generate_rollout(policy_, renderer_, gen, s_.samples_per_prompt, s_.sampling, seed);
+      if (reward_) score_rollout(rollout, *reward_, &pool_);
+    } else {
+      // Each rank samples and scores its share; every rank then decides every prompt alike (rank 0 writes).
+      rollout = generate_shared_rollout(ctx_.world, policy_, renderer_, gen, s_.samples_per_prompt, s_.sampling, seed,
+                                        [this](Rollout& share) {
+                                          if (reward_) score_rollout(share, *reward_, &pool_);
+                                        });
+    }
     stats.generate_s += rollout.generate_s;
     stats.reward_s += rollout.reward_s;
     stats.generated_tokens += rollout.generated_tokens;

@@ -4,7 +4,8 @@
 //     the order of float sums, 1e-7..2e-4 measured; skipping the gradient all-reduce puts them 1e-2..1e-1 apart),
 //     with the same data per step, the same GRPO samples and the same metrics, each line written once (rank 0 writes); GRPO's 3
 //     groups per step split unevenly (1 + 2) and into 2 minibatches, so a rank runs minibatches it has no rows of;
-//     an evaluate stage after them writes the same completions (sampled in shares) and eval.json;
+//     an evaluate stage after them writes the same completions (sampled in shares) and eval.json; rejection
+//     sampling writes the same SFT data, shards and counts;
 //   * a rank killed with SIGKILL ends the job within 60 s with an error naming the rank, and `--resume` with 2 ranks
 //     finishes it with the weights and prompts of an uninterrupted 1-rank run;
 //   * Ctrl-C (SIGINT to the job's process group, as a terminal sends it) makes every rank checkpoint the same step
@@ -181,6 +182,50 @@ TEST(DataParallel, TwoRanksTrainTheWeightsOneRankTrains) {
                                                   << " " << it->name.GetString();
     }
   }
+  cleanup_if_passed(dir);
+}
+
+// rejection_sampling on 2 ranks (each samples and scores its share of every batch, rank 0 writes): the same SFT data,
+// shards and counts as on 1.
+TEST(DataParallel, RejectionSamplingOnTwoRanksWritesWhatOneRankWrites) {
+  const std::string dir = scratch_dir();
+  write_data(dir);
+  std::string general;
+  for (int i = 0; i < 9; ++i) {
+    const std::string q = i % 3 == 0 ? "hi" : "Please describe item number " + std::to_string(i) + " in one line";
+    general += "{\"prompt\": \"" + q + "\", \"response\": \"Reference answer " + std::to_string(i) + ".\"}\n";
+  }
+  write_text(dir + "/general.jsonl", general);
+  const std::string recipe = dir + "/rs.json";
+  write_text(recipe, R"({"seed": 6, "stages": [{"name": "rs", "type": "rejection_sampling", "model": )" +
+                         tiny_model_json(kChatMlSpecials) + R"(,
+    "source_defaults": {"prompt_template": "", "chat_template": "chatml", "samples_per_prompt": 3,
+                        "reward": {"name": "repetition"}, "threshold": -0.3, "sampling": {"max_new_tokens": 16}},
+    "sources": [{"path": ")" + dir + R"(/prompts.jsonl", "name": "math"},
+                {"path": ")" + dir + R"(/general.jsonl", "name": "chat", "kind": "general", "reward": null}],
+    "filters": {"truncated": {"enabled": false}, "no_answer": {"enabled": false}},
+    "batch_prompts": 5, "shard_prompts": 8, "threads": 1, "reward_threads": 1}]})");
+  const RunResult one = run_r1({"run", recipe, "--output", dir + "/one", "--quiet"}, dir + "/one.log");
+  ASSERT_TRUE(one.exited && one.code == 0) << one.output;
+  const RunResult two = run_r1({"run", recipe, "--output", dir + "/two", "--quiet", "--nproc-per-node", "2"},
+                               dir + "/two.log");
+  if (skipped_without_gloo(two)) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_TRUE(two.exited && two.code == 0) << two.output;
+  const std::string a = dir + "/one/stages/rs/", b = dir + "/two/stages/rs/";
+  EXPECT_FALSE(read_text(a + "sft.jsonl").empty());
+  EXPECT_EQ(read_text(a + "sft.jsonl"), read_text(b + "sft.jsonl"));
+  for (int shard = 0; exists(a + "shards/shard-00000" + std::to_string(shard) + ".jsonl"); ++shard) {
+    const std::string name = "shards/shard-00000" + std::to_string(shard) + ".jsonl";
+    EXPECT_EQ(read_text(a + name), read_text(b + name)) << name;
+  }
+  const json::Document s1 = json::parse_file(a + "stats.json"), s2 = json::parse_file(b + "stats.json");
+  for (const char* source : {"math", "chat"}) {
+    for (const char* key : {"prompts", "samples", "kept"}) {
+      EXPECT_EQ(s1["sources"][source][key].GetInt64(), s2["sources"][source][key].GetInt64()) << source << " " << key;
+    }
+  }
+  EXPECT_EQ(metrics_by_step(dir + "/one", "rs").size(), metrics_by_step(dir + "/two", "rs").size())
+      << "one metrics line per commit, written once";
   cleanup_if_passed(dir);
 }
 
