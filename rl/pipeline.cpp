@@ -68,7 +68,7 @@ const std::vector<StageType>& stage_table() {
        make_distill_stage, fields_of<DistillConfig>, true},
       {"reward_model",
        "train a reward model (pairwise preferences or pointwise labels) into an HF sequence-classification directory",
-       make_reward_model_stage, fields_of<RewardModelConfig>, true},
+       make_reward_model_stage, fields_of<RewardModelConfig>, true, true},
   };
   return table;
 }

@@ -36,7 +36,7 @@ struct StageContext {
   bool resume;       // --resume: continue from this stage's latest checkpoint if there is one
   bool quiet;        // no progress bars
   // The processes this stage runs on (dist/world.h): the job's for a data-parallel stage type (pretrain, sft,
-  // grpo, evaluate, rejection_sampling), a single process (rank 0, the only one that runs it) for every other type. Rank 0 alone
+  // grpo, reward_model, evaluate, rejection_sampling), a single process (rank 0, the only one that runs it) for every other type. Rank 0 alone
   // writes the run directory (run.writer()) and the stage's checkpoints and outputs.
   const dist::World& world;
 

@@ -103,6 +103,17 @@ struct RmTally {
     score_sq += all.square().sum().item<double>();
     scores += all.size(0);
   }
+  // Every rank's tally summed (data parallelism: each rank ran a share of the rows).
+  void reduce(const dist::World& world) {
+    if (world.size() == 1) return;
+    std::vector<at::Tensor> t = {at::tensor({loss, correct, margin, score_sum, score_sq, static_cast<double>(rows),
+                                             static_cast<double>(scores), static_cast<double>(tokens)},
+                                            at::kDouble)};
+    world.all_reduce_sum(t);
+    const auto v = [&](int64_t i) { return t[0][i].item<double>(); };
+    loss = v(0), correct = v(1), margin = v(2), score_sum = v(3), score_sq = v(4);
+    rows = static_cast<int64_t>(v(5)), scores = static_cast<int64_t>(v(6)), tokens = static_cast<int64_t>(v(7));
+  }
   void write(RmMode mode, Metrics& m, const std::string& prefix) const {
     const double n = std::max<double>(1, static_cast<double>(rows)), k = std::max<double>(1, static_cast<double>(scores));
     const double mean = score_sum / k;
@@ -136,23 +147,28 @@ at::Tensor targets_of(const std::vector<const RmRow*>& rows, at::Device device) 
   return at::tensor(t, at::kFloat).to(device);
 }
 
-// One optimizer step over the step's rows; returns its metrics.
+// One optimizer step over the step's rows; returns its metrics. With several ranks each runs its share of the
+// rows (the loss is normalised by the whole step's row count) and the gradients and tallies are summed.
 Metrics rm_step(const RewardModelConfig& c, TrainingSession& s, const ScheduleConfig& schedule,
-                const std::vector<const RmRow*>& rows, int64_t pad_id) {
+                const std::vector<const RmRow*>& rows, int64_t pad_id, const dist::World& world) {
   model::CausalLM& model = s.model();
   const int64_t b = static_cast<int64_t>(rows.size());
   const int64_t micro = c.micro_batch_size > 0 ? std::min(c.micro_batch_size, b) : b;
+  const auto [first_row, end_row] = world.share(b);
   RmTally tally;
-  for (int64_t r0 = 0; r0 < b; r0 += micro) {
-    const std::vector<const RmRow*> part(rows.begin() + r0, rows.begin() + std::min(b, r0 + micro));
+  for (int64_t r0 = first_row; r0 < end_row; r0 += micro) {
+    const std::vector<const RmRow*> part(rows.begin() + r0, rows.begin() + std::min(end_row, r0 + micro));
     auto [first, second] = score_rows(model, part, c.mode, pad_id, tally.tokens);
     const at::Tensor target = targets_of(part, model.device());
     const at::Tensor losses = row_losses(c.mode, first, second, target);
     (losses.sum() / static_cast<double>(b)).backward();
     tally.add(c.mode, losses.detach(), first.detach(), second.defined() ? second.detach() : second, target);
   }
+  const double allreduce_s = all_reduce_gradients(world, s.optimizer->parameters());
+  tally.reduce(world);
   Metrics m;
   tally.write(c.mode, m, "");
+  if (allreduce_s > 0) m.set("allreduce_s", allreduce_s);
   const auto [grad_norm, lr] = optimizer_update(*s.optimizer, c.optim, schedule);
   m.set("lr", lr);
   m.set("grad_norm", grad_norm);
@@ -222,11 +238,12 @@ std::string run_reward_model(const RewardModelConfig& c, StageContext& ctx) {
       indices.push_back(order.at(static_cast<uint64_t>(s.state.data_position++)));
       rows.push_back(&train.rows[indices.back()]);
     }
-    Metrics m = rm_step(c, s, schedule, rows, pad_id);
+    Metrics m = rm_step(c, s, schedule, rows, pad_id, ctx.world);
     ++s.state.step;
     s.log_batch("rows", indices);
     const bool last = s.state.step == c.steps;
-    if (!eval.rows.empty() && (last || (c.eval_every > 0 && s.state.step % c.eval_every == 0))) {
+    // The held-out evaluation runs on rank 0, which logs and writes it.
+    if (ctx.run.writer() && !eval.rows.empty() && (last || (c.eval_every > 0 && s.state.step % c.eval_every == 0))) {
       const RmTally tally = evaluate_rows(c, s.model(), eval, pad_id);
       tally.write(c.mode, m, "eval/");
       if (last) write_eval_json(c, tally, s.state.step, ctx);
@@ -241,7 +258,7 @@ std::string run_reward_model(const RewardModelConfig& c, StageContext& ctx) {
   }
   bar.finish();
   const std::string final_dir = finish_stage(s, ctx);
-  write_training_settings(c, final_dir);
+  if (ctx.run.writer()) write_training_settings(c, final_dir);
   return final_dir;
 }
 

@@ -5,7 +5,7 @@
 //     with the same data per step, the same GRPO samples and the same metrics, each line written once (rank 0 writes); GRPO's 3
 //     groups per step split unevenly (1 + 2) and into 2 minibatches, so a rank runs minibatches it has no rows of;
 //     an evaluate stage after them writes the same completions (sampled in shares) and eval.json; rejection
-//     sampling writes the same SFT data, shards and counts;
+//     sampling writes the same SFT data, shards and counts; reward-model training ends with the same weights;
 //   * a rank killed with SIGKILL ends the job within 60 s with an error naming the rank, and `--resume` with 2 ranks
 //     finishes it with the weights and prompts of an uninterrupted 1-rank run;
 //   * Ctrl-C (SIGINT to the job's process group, as a terminal sends it) makes every rank checkpoint the same step
@@ -226,6 +226,55 @@ TEST(DataParallel, RejectionSamplingOnTwoRanksWritesWhatOneRankWrites) {
   }
   EXPECT_EQ(metrics_by_step(dir + "/one", "rs").size(), metrics_by_step(dir + "/two", "rs").size())
       << "one metrics line per commit, written once";
+  cleanup_if_passed(dir);
+}
+
+// reward_model training on 2 ranks (each scores its share of the step's pairs; gradients and tallies summed; rank 0
+// evaluates and writes): the weights, metrics and eval.json of 1 rank.
+TEST(DataParallel, RewardModelOnTwoRanksTrainsWhatOneRankTrains) {
+  const std::string dir = scratch_dir();
+  std::string pairs, heldout;
+  for (int i = 0; i < 40; ++i) {
+    const int a = 10 + (i * 37) % 80, b = 10 + (i * 53) % 80;
+    const std::string chosen = std::to_string(a) + " + " + std::to_string(b) + " = " + std::to_string(a + b) + ".";
+    const std::string line = "{\"prompt\": \"What is " + std::to_string(a) + " + " + std::to_string(b) +
+                             "?\", \"chosen\": \"" + chosen + "\", \"rejected\": \"" + chosen.substr(0, 5) + "\"}\n";
+    (i < 32 ? pairs : heldout) += line;
+  }
+  write_text(dir + "/pairs.jsonl", pairs);
+  write_text(dir + "/heldout.jsonl", heldout);
+  const std::string recipe = dir + "/rm.json";
+  write_text(recipe, R"({"seed": 2, "stages": [{"name": "rm", "type": "reward_model",
+    "model": {"init_config": {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 264,
+      "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+      "num_key_value_heads": 2, "rope_theta": 10000.0, "tie_word_embeddings": false, "rms_norm_eps": 1e-6,
+      "initializer_range": 0.05, "use_sliding_window": false, "max_position_embeddings": 256},
+      "byte_level_tokenizer": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]},
+    "chat_template": "chatml", "data": ")" + dir + R"(/pairs.jsonl", "eval_data": ")" + dir + R"(/heldout.jsonl",
+    "steps": 6, "batch_size": 7, "micro_batch_size": 2, "max_len": 96, "eval_every": 3, "threads": 1,
+    "optim": {"lr": 0.003, "eps": 1e-5}}]})");
+  const RunResult one = run_r1({"run", recipe, "--output", dir + "/one", "--quiet"}, dir + "/one.log");
+  ASSERT_TRUE(one.exited && one.code == 0) << one.output;
+  const RunResult two = run_r1({"run", recipe, "--output", dir + "/two", "--quiet", "--nproc-per-node", "2"},
+                               dir + "/two.log");
+  if (skipped_without_gloo(two)) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_TRUE(two.exited && two.code == 0) << two.output;
+  EXPECT_NE(two.output.find("rm (reward_model): data-parallel on 2 ranks"), std::string::npos) << two.output;
+  EXPECT_LT(max_weight_difference(dir + "/one/stages/rm/final/model.safetensors",
+                                  dir + "/two/stages/rm/final/model.safetensors"), 1e-3);
+  const auto m1 = metrics_by_step(dir + "/one", "rm"), m2 = metrics_by_step(dir + "/two", "rm");
+  ASSERT_EQ(m1.size(), 6u);
+  ASSERT_EQ(m2.size(), 6u);
+  for (const auto& [step, line] : m1) {
+    for (const char* key : {"loss", "accuracy", "reward_mean", "tokens"}) {
+      EXPECT_NEAR(line[key].GetDouble(), m2.at(step)[key].GetDouble(), 1e-4 * (1 + std::abs(line[key].GetDouble())))
+          << "step " << step << " " << key;
+    }
+  }
+  const json::Document e1 = json::parse_file(dir + "/one/stages/rm/eval.json");
+  const json::Document e2 = json::parse_file(dir + "/two/stages/rm/eval.json");
+  EXPECT_EQ(e1["rows"].GetInt64(), e2["rows"].GetInt64());
+  EXPECT_NEAR(e1["loss"].GetDouble(), e2["loss"].GetDouble(), 1e-4);
   cleanup_if_passed(dir);
 }
 
