@@ -241,7 +241,9 @@ std::string await_rank0(const dist::World& world, const std::string& key) {
   try {
     return world.await(key);
   } catch (const Error&) {
-    if (interrupt_requested()) throw Interrupted("stopped while waiting for rank 0", interrupt_signal());
+    if (interrupt_requested()) {
+      throw Interrupted("stopped while waiting for rank 0", interrupt_signal() != 0 ? interrupt_signal() : SIGINT);
+    }
     throw;
   }
 }

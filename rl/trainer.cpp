@@ -40,8 +40,10 @@ TrainingSession resume_or_start(Policy policy, const OptimConfig& optim, StageCo
   const bool talk = ctx.run.writer();
   if (s.resumed_from) {
     s.state = load_trainer_state(*s.resumed_from, *s.optimizer);
-    if (talk) std::fprintf(stderr, "%s: resumed from %s (step %ld, data position %ld)\n", ctx.spec.name.c_str(),
-                 s.resumed_from->c_str(), static_cast<long>(s.state.step), static_cast<long>(s.state.data_position));
+    if (talk) {
+      std::fprintf(stderr, "%s: resumed from %s (step %ld, data position %ld)\n", ctx.spec.name.c_str(),
+                   s.resumed_from->c_str(), static_cast<long>(s.state.step), static_cast<long>(s.state.data_position));
+    }
   } else if (ctx.resume && talk) {
     std::fprintf(stderr, "%s: no checkpoint in %s; the stage starts at step 0\n", ctx.spec.name.c_str(),
                  path_join(ctx.dir, "checkpoints").c_str());
