@@ -94,9 +94,9 @@ void add_run_commands(CLI::App& app) {
   cmd->add_flag("--quiet", options->quiet, "no progress bars");
   auto job = std::make_shared<JobOptions>();
   cmd->add_option("--nproc-per-node", job->nproc_per_node,
-                  "start N processes on this machine as the ranks of one data-parallel job (pretrain, sft, grpo and "
-                  "reward_model split every step over them, rejection_sampling and evaluate sample in shares; other stages run on "
-                  "rank 0); multi-node jobs are started by torchrun, SLURM or Kubernetes with RANK, WORLD_SIZE, "
+                  "start N processes on this machine as the ranks of one data-parallel job (pretrain, sft, grpo, "
+                  "reward_model and distill's SFT mode split every step over them, rejection_sampling and evaluate "
+                  "sample in shares; other stages run on rank 0); multi-node jobs are started by torchrun, SLURM or Kubernetes with RANK, WORLD_SIZE, "
                   "MASTER_ADDR, MASTER_PORT (docs/scaling.md)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--dist-timeout", job->dist_timeout_s,

@@ -34,7 +34,6 @@ struct StageType {
   StageFactory factory;
   std::vector<ConfigField> (*fields)();  // every key with its default and help (r1 run --help-stage)
   bool checkpoints = false;  // resumes mid-stage from its checkpoints (else it starts again on --resume)
-  bool data_parallel = false;  // runs on every rank of a job, each on its share of every step (else on rank 0)
 };
 
 template <class Config>
@@ -51,24 +50,24 @@ const std::vector<StageType>& stage_table() {
       {"train_tokenizer", "train a byte-level BPE tokenizer.json on text JSONL", make_train_tokenizer_stage,
        fields_of<TrainTokenizerConfig>},
       {"pretrain", "causal-LM training on text JSONL (every token a target)", make_pretrain_stage,
-       fields_of<PretrainConfig>, true, true},
+       fields_of<PretrainConfig>, true},
       {"sft", "supervised fine-tuning on chat JSONL (loss on assistant tokens only)", make_sft_stage,
-       fields_of<SftConfig>, true, true},
+       fields_of<SftConfig>, true},
       {"grpo", "GRPO reinforcement learning: R1-Zero / reasoning RL, or all-scenario RL with several prompt sources, each with "
        "its own reward (rule rewards, reward models) and step range", make_grpo_stage,
-       fields_of<GrpoConfig>, true, true},
+       fields_of<GrpoConfig>, true},
       {"evaluate", "accuracy / format rate / language consistency / reward (and a reward model's score on general prompts) of one or more models on held-out prompts",
-       make_evaluate_stage, fields_of<EvalConfig>, false, true},
+       make_evaluate_stage, fields_of<EvalConfig>},
       {"rejection_sampling",
        "SFT data from a policy: sample, keep the correct, filter for readability, mix kinds (R1 section 2.3.3)",
-       make_rejection_sampling_stage, fields_of<RejectionSamplingConfig>, true, true},
+       make_rejection_sampling_stage, fields_of<RejectionSamplingConfig>, true},
       {"distill",
        "distil a teacher into a student: SFT on the teacher's text re-tokenised for the student (R1), optionally "
        "forward-KL to its logits or on-policy reverse KL",
        make_distill_stage, fields_of<DistillConfig>, true},
       {"reward_model",
        "train a reward model (pairwise preferences or pointwise labels) into an HF sequence-classification directory",
-       make_reward_model_stage, fields_of<RewardModelConfig>, true, true},
+       make_reward_model_stage, fields_of<RewardModelConfig>, true},
   };
   return table;
 }
@@ -324,15 +323,15 @@ namespace {
 
 // Runs stage i on this rank (every rank for a data-parallel type, rank 0 alone otherwise) and returns its output;
 // ranks that do not run it wait for rank 0's.
-std::string run_stage_on_ranks(const Recipe& recipe, Stage& stage, const StageType& type, size_t i, RunDir& run,
-                               const RunOptions& options, const dist::World& world) {
+std::string run_stage_on_ranks(const Recipe& recipe, Stage& stage, size_t i, RunDir& run, const RunOptions& options,
+                               const dist::World& world) {
   const StageSpec& spec = recipe.stages[i];
   const dist::World single;
-  const bool runs_here = type.data_parallel || world.is_main();
+  const bool runs_here = stage.data_parallel() || world.is_main();
   std::string output;
   if (runs_here) {
     StageContext ctx{recipe, spec, run, run.stage_dir(spec.name), stage_seed(recipe.seed, i), options.resume,
-                     options.quiet || !world.is_main(), type.data_parallel ? world : single};
+                     options.quiet || !world.is_main(), stage.data_parallel() ? world : single};
     output = stage.run(ctx);
   }
   // Rank 0 has written the stage's output (final model, data files) when it announces it.
@@ -365,13 +364,13 @@ void run_stages(const Recipe& recipe, const std::vector<std::unique_ptr<Stage>>&
     }
     const bool restarts = options.resume && !types[i]->checkpoints;
     if (talk) {
-      const std::string where = world.size() == 1          ? ""
-                                : types[i]->data_parallel ? str_cat(": data-parallel on ", world.size(), " ranks")
-                                                          : ": on rank 0 (the other ranks wait)";
+      const std::string where = world.size() == 1            ? ""
+                                : stages[i]->data_parallel() ? str_cat(": data-parallel on ", world.size(), " ranks")
+                                                             : ": on rank 0 (the other ranks wait)";
       std::fprintf(stderr, "[%zu/%zu] %s (%s)%s%s\n", i + 1, stages.size(), spec.name.c_str(), spec.type.c_str(),
                    restarts ? ": starts again (a stage of this type keeps no checkpoints)" : "", where.c_str());
     }
-    run.mark_completed(spec.name, run_stage_on_ranks(recipe, *stages[i], *types[i], i, run, options, world));
+    run.mark_completed(spec.name, run_stage_on_ranks(recipe, *stages[i], i, run, options, world));
   }
   world.barrier();  // rank 0 hosts the store: it stays until every rank has read the last announcement
 }

@@ -25,8 +25,8 @@ struct RunOptions {
   bool quiet = false;                  // no progress bars
   bool check_only = false;             // --check: parse and validate every stage, print, run nothing
   // The job this process is a rank of (r1 run --nproc-per-node, torchrun); null: a single process. Every rank
-  // calls run_recipe with the same recipe and options: data-parallel stages (pretrain, sft, grpo, reward_model,
-  // evaluate, rejection_sampling) run on every rank, the others on rank 0 while the rest wait for their outputs; rank 0 alone writes the run directory.
+  // calls run_recipe with the same recipe and options: data-parallel stages (Stage::data_parallel) run on every
+  // rank, the others on rank 0 while the rest wait for their outputs; rank 0 alone writes the run directory.
   const dist::World* world = nullptr;
 };
 

@@ -35,9 +35,10 @@ struct StageContext {
   uint64_t seed;     // recipe seed mixed with the stage index
   bool resume;       // --resume: continue from this stage's latest checkpoint if there is one
   bool quiet;        // no progress bars
-  // The processes this stage runs on (dist/world.h): the job's for a data-parallel stage type (pretrain, sft,
-  // grpo, reward_model, evaluate, rejection_sampling), a single process (rank 0, the only one that runs it) for every other type. Rank 0 alone
-  // writes the run directory (run.writer()) and the stage's checkpoints and outputs.
+  // The processes this stage runs on (dist/world.h): the job's for a data-parallel stage (Stage::data_parallel:
+  // pretrain, sft, grpo, reward_model, evaluate, rejection_sampling, distill in SFT mode), a single process (rank
+  // 0, the only one that runs it) for any other. Rank 0 alone writes the run directory (run.writer()) and the
+  // stage's checkpoints and outputs.
   const dist::World& world;
 
   // "stage:NAME[/rest]" → the completed stage's output (+ "/rest"); anything else is returned unchanged.
@@ -51,6 +52,9 @@ class Stage {
   virtual json::Document resolved_config() const = 0;
   // Runs the stage; returns its output path (recorded in state.json and resolvable as "stage:NAME").
   virtual std::string run(StageContext& ctx) = 0;
+  // In a job of several processes: true when every rank runs the stage, each on its share of the work (the
+  // config's data_parallel(), when it has one); false when rank 0 runs it alone while the others wait.
+  virtual bool data_parallel() const = 0;
 };
 
 // Rewrites every reward spec of a config (see the file comment) in normal form; errors name `where`.
@@ -72,6 +76,11 @@ class RewardSpecNormalizer {
  private:
   std::string where_;
 };
+
+template <class T, class = void>
+struct has_data_parallel : std::false_type {};
+template <class T>
+struct has_data_parallel<T, std::void_t<decltype(std::declval<const T&>().data_parallel())>> : std::true_type {};
 
 // A stage made of a config struct and a run function.
 template <class Config>
@@ -104,6 +113,13 @@ class ConfiguredStage : public Stage {
     return doc;
   }
   std::string run(StageContext& ctx) override { return run_fn_(config_, ctx); }
+  bool data_parallel() const override {
+    if constexpr (has_data_parallel<Config>::value) {
+      return config_.data_parallel();
+    } else {
+      return false;
+    }
+  }
   const Config& config() const { return config_; }
 
  private:

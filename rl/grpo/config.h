@@ -112,6 +112,8 @@ struct GrpoConfig {
   }
   // Checks every key; resolves `sources` in place (sources.h) and fills parsed_sources.
   void validate(const std::string& where);
+  // Runs on every rank of a job, each on its share of every step (rl/stage.h).
+  bool data_parallel() const { return true; }
 };
 
 }  // namespace r1::rl

@@ -99,6 +99,8 @@ struct EvalConfig {
   // Checks the keys and fills parsed_models; writes `models`' per-model rewards and language_reward in normal
   // form.
   void validate(const std::string& where);
+  // Runs on every rank of a job: each samples its share of every batch, rank 0 scores and writes (rl/stage.h).
+  bool data_parallel() const { return true; }
   // The spec of the reward_model reward behind rm_score ({"name": "reward_model", "options": {...}}), or ""
   // when rm_score is off.
   RawJson rm_reward_spec(const std::string& where) const;

@@ -28,6 +28,8 @@ struct PretrainConfig {
     v("add_eos", add_eos, "append EOS to every document");
   }
   void validate(const std::string& where) const { train.validate(where); }
+  // Runs on every rank of a job, each on its share of every step (rl/stage.h).
+  bool data_parallel() const { return true; }
 };
 
 // The documents of a text JSONL file as training sequences (every token a target).

@@ -128,6 +128,8 @@ struct RejectionSamplingConfig {
   // Checks every key and resolves `sources` in place: each source read over source_defaults, its reward in
   // normal form, its name defaulted — so recipe.resolved.json shows every key of every source.
   void validate(const std::string& where);
+  // Runs on every rank of a job: each samples and scores its share of every batch, rank 0 writes (rl/stage.h).
+  bool data_parallel() const { return true; }
 };
 
 std::unique_ptr<Stage> make_rejection_sampling_stage(const StageSpec& spec);

@@ -85,6 +85,8 @@ struct RewardModelConfig {
     v("threads", threads, "LibTorch intra-op threads (0: default)");
   }
   void validate(const std::string& where) const;
+  // Runs on every rank of a job, each on its share of every step (rl/stage.h).
+  bool data_parallel() const { return true; }
 };
 
 std::unique_ptr<Stage> make_reward_model_stage(const StageSpec& spec);

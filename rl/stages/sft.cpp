@@ -114,8 +114,10 @@ LmTrainConfig train_config_for_rows(const SftConfig& c, size_t rows, const Stage
   if (c.epochs <= 0) return train;
   const double exact = c.epochs * static_cast<double>(rows) / static_cast<double>(train.batch_size);
   train.steps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(exact - 1e-9)));
-  std::fprintf(stderr, "%s: %g epoch(s) of %zu rows at batch_size %ld = %ld steps\n", ctx.spec.name.c_str(), c.epochs,
-               rows, static_cast<long>(train.batch_size), static_cast<long>(train.steps));
+  if (ctx.run.writer()) {
+    std::fprintf(stderr, "%s: %g epoch(s) of %zu rows at batch_size %ld = %ld steps\n", ctx.spec.name.c_str(),
+                 c.epochs, rows, static_cast<long>(train.batch_size), static_cast<long>(train.steps));
+  }
   return train;
 }
 

@@ -45,6 +45,8 @@ struct SftConfig {
                           "template the template's end-of-turn token closes each assistant turn");
   }
   void validate(const std::string& where) const;
+  // Runs on every rank of a job, each on its share of every step (rl/stage.h).
+  bool data_parallel() const { return true; }
 };
 
 // c.train with its steps set from c.epochs over `rows` sequences when c.epochs > 0 (printed on stderr as

@@ -1,11 +1,12 @@
 // Data parallelism end to end (`r1 run --nproc-per-node 2`: two ranks over Gloo on loopback, the real binary):
-//   * a pretrain → sft → grpo recipe on the tiny DeepSeek-V3 model ends with the same weights and logit probes on
-//     2 ranks as on 1 (largest weight difference < 1e-3 and logit probes within 1e-3 relative — they differ by
-//     the order of float sums, 1e-7..2e-4 measured; skipping the gradient all-reduce puts them 1e-2..1e-1 apart),
-//     with the same data per step, the same GRPO samples and the same metrics, each line written once (rank 0 writes); GRPO's 3
-//     groups per step split unevenly (1 + 2) and into 2 minibatches, so a rank runs minibatches it has no rows of;
-//     an evaluate stage after them writes the same completions (sampled in shares) and eval.json; rejection
-//     sampling writes the same SFT data, shards and counts; reward-model training ends with the same weights;
+//   * a pretrain → sft → grpo → distill (SFT mode) recipe on the tiny DeepSeek-V3 model ends with the same weights
+//     and logit probes on 2 ranks as on 1 (largest weight difference < 1e-3 and logit probes within 1e-3 relative —
+//     they differ by the order of float sums, 1e-7..2e-4 measured; skipping the gradient all-reduce puts them
+//     1e-2..1e-1 apart), with the same data per step, the same GRPO samples and the same metrics, each line written
+//     once (rank 0 writes); GRPO's 3 groups per step split unevenly (1 + 2) and into 2 minibatches, so a rank runs
+//     minibatches it has no rows of; an evaluate stage after them writes the same completions (sampled in shares)
+//     and eval.json; rejection sampling writes the same SFT data, shards and counts; reward-model training ends
+//     with the same weights;
 //   * a rank killed with SIGKILL ends the job within 60 s with an error naming the rank, and `--resume` with 2 ranks
 //     finishes it with the weights and prompts of an uninterrupted 1-rank run;
 //   * Ctrl-C (SIGINT to the job's process group, as a terminal sends it) makes every rank checkpoint the same step
@@ -75,6 +76,9 @@ std::string three_stage_recipe(const std::string& dir) {
      "chat_template": "chatml", "steps": 3, "batch_size": 6, "max_len": 32, "pack": false,
      "optim": {"lr": 0.01}, "threads": 1},
     {"name": "rl", "type": "grpo", "model": {"path": "stage:sft"}, )" + grpo_keys(dir, 3, 2) + R"(},
+    {"name": "student", "type": "distill", "model": )" + tiny_model_json(kChatMlSpecials) + R"(,
+     "data": ")" + dir + R"(/chat.jsonl", "chat_template": "chatml", "epochs": 1, "batch_size": 5, "max_len": 32,
+     "optim": {"lr": 0.01}, "threads": 1},
     {"name": "eval", "type": "evaluate", "models": {"sft": "stage:sft", "rl": "stage:rl"},
      "data": {"path": ")" + dir + R"(/prompts.jsonl", "prompt_template": "plain"}, "reward": "math",
      "sampling": {"temperature": 1.0, "max_new_tokens": 12}, "samples_per_prompt": 2, "batch_prompts": 5,
@@ -145,7 +149,7 @@ TEST(DataParallel, TwoRanksTrainTheWeightsOneRankTrains) {
   ASSERT_TRUE(two.exited && two.code == 0) << two.output;
   EXPECT_NE(two.output.find("data-parallel on 2 ranks"), std::string::npos) << two.output;
 
-  for (const std::string stage : {"base", "sft", "rl"}) {
+  for (const std::string stage : {"base", "sft", "rl", "student"}) {
     SCOPED_TRACE(stage);
     const std::string a = dir + "/one/stages/" + stage, b = dir + "/two/stages/" + stage;
     EXPECT_LT(max_weight_difference(a + "/final/model.safetensors", b + "/final/model.safetensors"), 1e-3);
