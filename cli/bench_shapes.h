@@ -49,6 +49,20 @@ inline const std::string k100mConfig = v3_shape_config(R"(
   "num_experts_per_tok": 4, "routed_scaling_factor": 2.5, "num_nextn_predict_layers": 0,
   "max_position_embeddings": 4096)");
 
+// `words` pseudo-random words of a small vocabulary, deterministic in i: the synthetic texts of the benches that
+// train (bench reward_model, bench data_parallel).
+inline std::string bench_words(int64_t i, int64_t words) {
+  static const char* kWords[] = {"the", "answer", "is", "because", "we", "add", "tens", "and", "ones", "then",
+                                 "check", "it", "again", "so", "result", "follows"};
+  std::string out;
+  uint64_t x = static_cast<uint64_t>(i) * 2654435761u + 17;
+  for (int64_t w = 0; w < words; ++w) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    out += (w ? " " : "") + std::string(kWords[(x >> 33) % 16]);
+  }
+  return out;
+}
+
 // The parameter counts of a shape (a random-init model built for the count and dropped).
 inline model::ParameterCounts shape_parameters(const std::string& config, const std::string& where) {
   return model::CausalLM::init_random(model::ModelConfig::from_json(config, where), 1)->parameter_counts();

@@ -48,19 +48,6 @@ struct Result {
   std::vector<Layout> layouts;
 };
 
-// `words` pseudo-random words (deterministic in i).
-std::string text_of(int64_t i, int64_t words) {
-  static const char* kWords[] = {"the", "answer", "is", "because", "we", "add", "tens", "and", "ones", "then",
-                                 "check", "it", "again", "so", "result", "follows"};
-  std::string out;
-  uint64_t x = static_cast<uint64_t>(i) * 2654435761u + 17;
-  for (int64_t w = 0; w < words; ++w) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    out += (w ? " " : "") + std::string(kWords[(x >> 33) % 16]);
-  }
-  return out;
-}
-
 // Median over steps 2..N of a metric of the stage (0 when no line has it).
 double median_metric(const std::string& run_dir, const char* key) {
   std::vector<double> v;
@@ -100,7 +87,7 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
   const std::string dir = shape_dir(root, s.name);
   std::string corpus;
   for (int64_t i = 0; i < r.batch * r.steps; ++i) {
-    corpus += "{\"text\": \"" + text_of(i, r.len / 5) + "\"}\n";  // ~5 bytes per word, one token per byte
+    corpus += "{\"text\": \"" + bench_words(i, r.len / 5) + "\"}\n";  // ~5 bytes per word, one token per byte
   }
   write_file_atomic(path_join(dir, "corpus.jsonl"), corpus);
   const std::string recipe = path_join(dir, "recipe.json");

@@ -45,19 +45,6 @@ struct Result {
   double train_tokens_per_s = 0, score_rows_per_s = 0, score_s = 0;
 };
 
-// `words` pseudo-random words of a small vocabulary (deterministic in i).
-std::string text_of(int64_t i, int64_t words) {
-  static const char* kWords[] = {"the", "answer", "is", "because", "we", "add", "tens", "and", "ones", "then",
-                                 "check", "it", "again", "so", "result", "follows"};
-  std::string out;
-  uint64_t x = static_cast<uint64_t>(i) * 2654435761u + 17;
-  for (int64_t w = 0; w < words; ++w) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    out += (w ? " " : "") + std::string(kWords[(x >> 33) % 16]);
-  }
-  return out;
-}
-
 // Median of the stage's tokens_per_s over steps 2..N.
 double median_tokens_per_s(const std::string& run_dir) {
   std::vector<double> v;
@@ -76,8 +63,8 @@ double time_scoring(const std::string& final_dir, const Result& r) {
   const rl::RewardModelReward reward(o, "r1 bench reward_model");
   std::vector<rewards::Sample> samples(static_cast<size_t>(r.rows));
   for (int64_t i = 0; i < r.rows; ++i) {
-    samples[static_cast<size_t>(i)].prompt = text_of(i, r.len / 10);  // the training rows' lengths
-    samples[static_cast<size_t>(i)].completion = text_of(i + 7, r.len / 10);
+    samples[static_cast<size_t>(i)].prompt = bench_words(i, r.len / 10);  // the training rows' lengths
+    samples[static_cast<size_t>(i)].completion = bench_words(i + 7, r.len / 10);
   }
   const auto t0 = std::chrono::steady_clock::now();
   reward.score_batch(samples, nullptr);
@@ -95,8 +82,8 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
   const std::string dir = shape_dir(root, s.name);
   std::string pairs;  // byte-level tokens: about one per character; a word ~ 5 characters with its space
   for (int64_t i = 0; i < 4 * r.batch; ++i) {
-    pairs += "{\"prompt\": \"" + text_of(i, r.len / 10) + "\", \"chosen\": \"" + text_of(i + 1, r.len / 10) +
-             "\", \"rejected\": \"" + text_of(i + 2, r.len / 10) + "\"}\n";
+    pairs += "{\"prompt\": \"" + bench_words(i, r.len / 10) + "\", \"chosen\": \"" + bench_words(i + 1, r.len / 10) +
+             "\", \"rejected\": \"" + bench_words(i + 2, r.len / 10) + "\"}\n";
   }
   write_file_atomic(path_join(dir, "pairs.jsonl"), pairs);
   const std::string recipe = std::string(R"({"name": "bench_reward_model_)") + s.name + R"(", "seed": 1234, "stages": [

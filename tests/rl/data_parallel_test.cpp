@@ -138,16 +138,23 @@ bool skipped_without_gloo(const RunResult& r) {
   return r.output.find("built without Gloo") != std::string::npos;
 }
 
+// Runs the recipe on 1 rank into dir/one and on 2 into dir/two; false when this r1 has no Gloo.
+bool run_on_one_and_two_ranks(const std::string& dir, const std::string& recipe) {
+  const RunResult one = run_r1({"run", recipe, "--output", dir + "/one", "--quiet"}, dir + "/one.log");
+  EXPECT_TRUE(one.exited && one.code == 0) << one.output;
+  const RunResult two = run_r1({"run", recipe, "--output", dir + "/two", "--quiet", "--nproc-per-node", "2"},
+                               dir + "/two.log");
+  if (skipped_without_gloo(two)) return false;
+  EXPECT_TRUE(two.exited && two.code == 0) << two.output;
+  EXPECT_NE(two.output.find("data-parallel on 2 ranks"), std::string::npos) << two.output;
+  return true;
+}
+
 TEST(DataParallel, TwoRanksTrainTheWeightsOneRankTrains) {
   const std::string dir = scratch_dir();
   const std::string recipe = three_stage_recipe(dir);
-  const RunResult one = run_r1({"run", recipe, "--output", dir + "/one", "--quiet"}, dir + "/one.log");
-  ASSERT_TRUE(one.exited && one.code == 0) << one.output;
-  const RunResult two = run_r1({"run", recipe, "--output", dir + "/two", "--quiet", "--nproc-per-node", "2"},
-                               dir + "/two.log");
-  if (skipped_without_gloo(two)) GTEST_SKIP() << "this r1 has no Gloo";
-  ASSERT_TRUE(two.exited && two.code == 0) << two.output;
-  EXPECT_NE(two.output.find("data-parallel on 2 ranks"), std::string::npos) << two.output;
+  if (!run_on_one_and_two_ranks(dir, recipe)) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_FALSE(HasFailure());
 
   for (const std::string stage : {"base", "sft", "rl", "student"}) {
     SCOPED_TRACE(stage);
@@ -209,12 +216,8 @@ TEST(DataParallel, RejectionSamplingOnTwoRanksWritesWhatOneRankWrites) {
                 {"path": ")" + dir + R"(/general.jsonl", "name": "chat", "kind": "general", "reward": null}],
     "filters": {"truncated": {"enabled": false}, "no_answer": {"enabled": false}},
     "batch_prompts": 5, "shard_prompts": 8, "threads": 1, "reward_threads": 1}]})");
-  const RunResult one = run_r1({"run", recipe, "--output", dir + "/one", "--quiet"}, dir + "/one.log");
-  ASSERT_TRUE(one.exited && one.code == 0) << one.output;
-  const RunResult two = run_r1({"run", recipe, "--output", dir + "/two", "--quiet", "--nproc-per-node", "2"},
-                               dir + "/two.log");
-  if (skipped_without_gloo(two)) GTEST_SKIP() << "this r1 has no Gloo";
-  ASSERT_TRUE(two.exited && two.code == 0) << two.output;
+  if (!run_on_one_and_two_ranks(dir, recipe)) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_FALSE(HasFailure());
   const std::string a = dir + "/one/stages/rs/", b = dir + "/two/stages/rs/";
   EXPECT_FALSE(read_text(a + "sft.jsonl").empty());
   EXPECT_EQ(read_text(a + "sft.jsonl"), read_text(b + "sft.jsonl"));
@@ -257,13 +260,8 @@ TEST(DataParallel, RewardModelOnTwoRanksTrainsWhatOneRankTrains) {
     "chat_template": "chatml", "data": ")" + dir + R"(/pairs.jsonl", "eval_data": ")" + dir + R"(/heldout.jsonl",
     "steps": 6, "batch_size": 7, "micro_batch_size": 2, "max_len": 96, "eval_every": 3, "threads": 1,
     "optim": {"lr": 0.003, "eps": 1e-5}}]})");
-  const RunResult one = run_r1({"run", recipe, "--output", dir + "/one", "--quiet"}, dir + "/one.log");
-  ASSERT_TRUE(one.exited && one.code == 0) << one.output;
-  const RunResult two = run_r1({"run", recipe, "--output", dir + "/two", "--quiet", "--nproc-per-node", "2"},
-                               dir + "/two.log");
-  if (skipped_without_gloo(two)) GTEST_SKIP() << "this r1 has no Gloo";
-  ASSERT_TRUE(two.exited && two.code == 0) << two.output;
-  EXPECT_NE(two.output.find("rm (reward_model): data-parallel on 2 ranks"), std::string::npos) << two.output;
+  if (!run_on_one_and_two_ranks(dir, recipe)) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_FALSE(HasFailure());
   EXPECT_LT(max_weight_difference(dir + "/one/stages/rm/final/model.safetensors",
                                   dir + "/two/stages/rm/final/model.safetensors"), 1e-3);
   const auto m1 = metrics_by_step(dir + "/one", "rm"), m2 = metrics_by_step(dir + "/two", "rm");
@@ -302,15 +300,38 @@ pid_t rank_pid(pid_t parent, int rank) {
   return found;
 }
 
+// The interrupted-job tests' recipe (a 12-step grpo stage "zero"), written to dir/grpo.json, and its uninterrupted
+// 1-rank run in dir/ref.
+constexpr int kJobSteps = 12;
+std::string grpo_job_with_reference_run(const std::string& dir, int seed) {
+  write_data(dir);
+  const std::string recipe = dir + "/grpo.json";
+  write_text(recipe, R"({"seed": )" + std::to_string(seed) + R"(, "stages": [{"name": "zero", "type": "grpo", "model": )" +
+                         tiny_model_json(kChatMlSpecials) + ", " + grpo_keys(dir, kJobSteps, 1) + "}]}");
+  const RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
+  EXPECT_TRUE(ref.exited && ref.code == 0) << ref.output;
+  return recipe;
+}
+
+// Resumes the job in `run` on 2 ranks and expects the uninterrupted run's weights and prompts.
+void expect_resume_on_two_ranks_ends_as_reference(const std::string& dir, const std::string& recipe,
+                                                  const std::string& run) {
+  const RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume", "--nproc-per-node", "2"},
+                                   dir + "/resumed.log");
+  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  EXPECT_LT(max_weight_difference(dir + "/ref/stages/zero/final/model.safetensors",
+                                  run + "/stages/zero/final/model.safetensors"), 1e-3);
+  EXPECT_LT(probe_difference(dir + "/ref/stages/zero", run + "/stages/zero"), 1e-3);
+  EXPECT_EQ(read_text(dir + "/ref/stages/zero/batches.jsonl"), read_text(run + "/stages/zero/batches.jsonl"))
+      << "every step's prompts once, as in the uninterrupted run";
+  EXPECT_EQ(metrics_by_step(run, "zero").size(), static_cast<size_t>(kJobSteps));
+}
+
 TEST(DataParallel, AKilledRankEndsTheJobNamingItAndTwoRanksResume) {
   const std::string dir = scratch_dir();
-  write_data(dir);
-  const int steps = 12;
-  const std::string recipe = dir + "/grpo.json";
-  write_text(recipe, R"({"seed": 8, "stages": [{"name": "zero", "type": "grpo", "model": )" +
-                         tiny_model_json(kChatMlSpecials) + ", " + grpo_keys(dir, steps, 1) + "}]}");
-  const RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
-  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
+  const std::string recipe = grpo_job_with_reference_run(dir, 8);
+  ASSERT_FALSE(HasFailure());
 
   const std::string run = dir + "/run", log = dir + "/killed.log";
   const pid_t launcher = spawn_r1({"run", recipe, "--output", run, "--quiet", "--nproc-per-node", "2"}, log);
@@ -327,17 +348,7 @@ TEST(DataParallel, AKilledRankEndsTheJobNamingItAndTwoRanksResume) {
   EXPECT_TRUE(killed.exited && killed.code != 0) << killed.output;
   EXPECT_NE(killed.output.find("rank 1 was killed by signal 9"), std::string::npos) << killed.output;
   ASSERT_FALSE(exists(run + "/stages/zero/final")) << "the job finished before the kill: the test proves nothing";
-
-  const RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume", "--nproc-per-node", "2"},
-                                   dir + "/resumed.log");
-  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
-  EXPECT_LT(max_weight_difference(dir + "/ref/stages/zero/final/model.safetensors",
-                                  run + "/stages/zero/final/model.safetensors"), 1e-3);
-  EXPECT_LT(probe_difference(dir + "/ref/stages/zero", run + "/stages/zero"), 1e-3);
-  EXPECT_EQ(read_text(dir + "/ref/stages/zero/batches.jsonl"), read_text(run + "/stages/zero/batches.jsonl"))
-      << "every step's prompts once, as in the uninterrupted run";
-  EXPECT_EQ(metrics_by_step(run, "zero").size(), static_cast<size_t>(steps));
+  expect_resume_on_two_ranks_ends_as_reference(dir, recipe, run);
   cleanup_if_passed(dir);
 }
 
@@ -365,13 +376,8 @@ pid_t spawn_r1_in_own_group(const std::vector<std::string>& args, const std::str
 
 TEST(DataParallel, CtrlCStopsEveryRankAtACheckpointAndTheRunContinues) {
   const std::string dir = scratch_dir();
-  write_data(dir);
-  const int steps = 12;
-  const std::string recipe = dir + "/grpo.json";
-  write_text(recipe, R"({"seed": 9, "stages": [{"name": "zero", "type": "grpo", "model": )" +
-                         tiny_model_json(kChatMlSpecials) + ", " + grpo_keys(dir, steps, 1) + "}]}");
-  const RunResult ref = run_r1({"run", recipe, "--output", dir + "/ref", "--quiet"}, dir + "/ref.log");
-  ASSERT_TRUE(ref.exited && ref.code == 0) << ref.output;
+  const std::string recipe = grpo_job_with_reference_run(dir, 9);
+  ASSERT_FALSE(HasFailure());
 
   const std::string run = dir + "/run", log = dir + "/interrupted.log";
   const pid_t launcher =
@@ -387,13 +393,7 @@ TEST(DataParallel, CtrlCStopsEveryRankAtACheckpointAndTheRunContinues) {
   EXPECT_EQ(stopped.output.find("was killed by signal"), std::string::npos) << "a rank died instead of stopping:\n"
                                                                             << stopped.output;
   ASSERT_FALSE(exists(run + "/stages/zero/final")) << "the job finished before the interrupt: the test proves nothing";
-
-  const RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume", "--nproc-per-node", "2"},
-                                   dir + "/resumed.log");
-  ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
-  EXPECT_LT(max_weight_difference(dir + "/ref/stages/zero/final/model.safetensors",
-                                  run + "/stages/zero/final/model.safetensors"), 1e-3);
-  EXPECT_EQ(read_text(dir + "/ref/stages/zero/batches.jsonl"), read_text(run + "/stages/zero/batches.jsonl"));
+  expect_resume_on_two_ranks_ends_as_reference(dir, recipe, run);
   cleanup_if_passed(dir);
 }
 
