@@ -32,7 +32,8 @@ std::string checkpoint_dir_for(const std::string& stage_dir, int64_t step) {
 }
 
 std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM& model, const std::string& tokenizer_dir,
-                            const AdamW& optimizer, const TrainerState& state, int64_t keep_last,
+                            const std::vector<std::pair<std::string, at::Tensor>>& optimizer_state,
+                            int64_t optimizer_steps, const TrainerState& state, int64_t keep_last,
                             const std::function<void(const std::string& staging_dir)>& add_files) {
   const std::string root = path_join(stage_dir, "checkpoints");
   make_dirs(root);
@@ -41,12 +42,12 @@ std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM&
   const std::string target = path_join(root, name);
   remove_all(staging);
   model.save(staging, tokenizer_dir);
-  model::save_safetensors(path_join(staging, "optimizer.safetensors"), optimizer.state_tensors());
+  model::save_safetensors(path_join(staging, "optimizer.safetensors"), optimizer_state);
   json::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   doc.AddMember("step", json::Value(state.step), a);
   doc.AddMember("data_position", json::Value(state.data_position), a);
-  doc.AddMember("optimizer_steps", json::Value(optimizer.steps_taken()), a);
+  doc.AddMember("optimizer_steps", json::Value(optimizer_steps), a);
   json::Document extra = json::parse(state.extra_json, "trainer state extras");
   doc.AddMember("extra", json::Value(extra, a), a);
   if (add_files) add_files(staging);

@@ -34,8 +34,11 @@ struct TrainerState {
 // returns its directory.
 // `add_files` (optional) writes trainer-specific extras into the staging directory before it is renamed,
 // so they are part of the atomic checkpoint (GRPO stores its reference model there).
+// `optimizer_state` is AdamW::state_tensors() (collective when the optimizer is sharded: every rank computes it,
+// rank 0 saves), `optimizer_steps` its steps_taken().
 std::string save_checkpoint(const std::string& stage_dir, const model::CausalLM& model, const std::string& tokenizer_dir,
-                            const AdamW& optimizer, const TrainerState& state, int64_t keep_last,
+                            const std::vector<std::pair<std::string, at::Tensor>>& optimizer_state,
+                            int64_t optimizer_steps, const TrainerState& state, int64_t keep_last,
                             const std::function<void(const std::string& staging_dir)>& add_files = {});
 
 // The directory save_checkpoint(stage_dir, ..) writes for `step` (<stage_dir>/checkpoints/step-000120).

@@ -3,6 +3,7 @@
 
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -69,7 +70,7 @@ void AdamW::step(double lr) {
   const double bias1 = 1.0 - std::pow(config_.beta1, static_cast<double>(step_));
   const double bias2 = 1.0 - std::pow(config_.beta2, static_cast<double>(step_));
   for (auto& s : slots_) {
-    if (!s.param.grad().defined()) continue;
+    if (!owns(s) || !s.param.grad().defined()) continue;
     at::Tensor grad = s.param.grad().to(at::kFloat);
     at::Tensor weights = s.master.defined() ? s.master : s.param;  // fp32 view of the weights
     if (s.decay && config_.weight_decay != 0) weights.mul_(1.0 - lr * config_.weight_decay);
@@ -79,11 +80,64 @@ void AdamW::step(double lr) {
     weights.addcdiv_(s.exp_avg, denom, -lr / bias1);
     if (s.master.defined()) s.param.copy_(s.master);
   }
+  if (world_ != nullptr) broadcast_from_owners([](Slot& s) { return std::vector<at::Tensor*>{&s.param}; });
+}
+
+void AdamW::shard(const dist::World& world) {
+  if (world.size() == 1) return;
+  world_ = &world;
+  std::vector<int64_t> load(static_cast<size_t>(world.size()), 0);  // elements owned per rank so far
+  for (auto& s : slots_) {
+    s.owner = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[static_cast<size_t>(s.owner)] += s.param.numel();
+    if (owns(s)) continue;
+    s.exp_avg = s.exp_avg_sq = s.master = at::Tensor();  // another rank keeps them
+  }
+}
+
+void AdamW::broadcast_from_owners(const std::function<std::vector<at::Tensor*>(Slot&)>& pick) {
+  at::NoGradGuard no_grad;
+  for (int root = 0; root < world_->size(); ++root) {
+    std::map<at::ScalarType, std::vector<at::Tensor*>> by_dtype;
+    for (auto& s : slots_) {
+      if (s.owner != root) continue;
+      for (at::Tensor* t : pick(s)) by_dtype[t->scalar_type()].push_back(t);
+    }
+    for (auto& [dtype, tensors] : by_dtype) {
+      std::vector<at::Tensor> parts;
+      for (at::Tensor* t : tensors) parts.push_back(t->reshape({-1}));
+      std::vector<at::Tensor> flat = {at::cat(parts)};
+      world_->broadcast(flat, root);
+      int64_t offset = 0;
+      for (at::Tensor* t : tensors) {
+        t->copy_(flat[0].slice(0, offset, offset + t->numel()).view(t->sizes()));
+        offset += t->numel();
+      }
+    }
+  }
 }
 
 std::vector<std::pair<std::string, at::Tensor>> AdamW::state_tensors() const {
+  std::vector<Slot> gathered = slots_;  // handles: the owned state is shared, the rest received below
+  if (world_ != nullptr) {
+    // The broadcasts run over slots_; the received tensors go into fresh ones, so the shard stays as it was.
+    AdamW& self = const_cast<AdamW&>(*this);
+    std::swap(self.slots_, gathered);
+    self.broadcast_from_owners([&self](Slot& s) {
+      if (!self.owns(s)) {
+        const at::TensorOptions fp32 = s.param.options().dtype(at::kFloat);
+        s.exp_avg = at::zeros(s.param.sizes(), fp32);
+        s.exp_avg_sq = at::zeros(s.param.sizes(), fp32);
+        if (s.param.scalar_type() != at::kFloat) s.master = at::zeros(s.param.sizes(), fp32);
+      }
+      std::vector<at::Tensor*> out = {&s.exp_avg, &s.exp_avg_sq};
+      if (s.master.defined()) out.push_back(&s.master);
+      return out;
+    });
+    std::swap(self.slots_, gathered);
+  }
   std::vector<std::pair<std::string, at::Tensor>> out;
-  for (const auto& s : slots_) {
+  for (const auto& s : gathered) {
     out.emplace_back(s.name + ".exp_avg", s.exp_avg);
     out.emplace_back(s.name + ".exp_avg_sq", s.exp_avg_sq);
     if (s.master.defined()) out.emplace_back(s.name + ".master", s.master);
@@ -103,6 +157,13 @@ void AdamW::load_state(const std::vector<std::pair<std::string, at::Tensor>>& te
   };
   at::NoGradGuard no_grad;
   for (auto& s : slots_) {
+    if (!owns(s)) {  // another rank's: checked, not kept
+      const at::Tensor like = at::empty(s.param.sizes(), s.param.options().dtype(at::kFloat));
+      take(s.name + ".exp_avg", like);
+      take(s.name + ".exp_avg_sq", like);
+      if (s.param.scalar_type() != at::kFloat) take(s.name + ".master", like);
+      continue;
+    }
     s.exp_avg.copy_(take(s.name + ".exp_avg", s.exp_avg));
     s.exp_avg_sq.copy_(take(s.name + ".exp_avg_sq", s.exp_avg_sq));
     if (s.master.defined()) s.master.copy_(take(s.name + ".master", s.master));

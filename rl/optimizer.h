@@ -6,13 +6,23 @@
 //
 // Weight decay applies to matrices (dim ≥ 2) only — not to norms, biases or the MoE correction bias — the
 // usual practice for transformer training (and DeepSeek-V3's).
+//
+// ZeRO-1 (shard()): in a job of several processes each parameter gets an owner rank (greedily, by size, in
+// parameter order); a rank keeps the moments and fp32 master of the parameters it owns only, step() updates
+// those and then every parameter is broadcast from its owner, so all ranks hold the same weights with 1/N of
+// the optimizer state each. The gradients must already be summed over the ranks (all_reduce_gradients).
+// state_tensors() then gathers the whole state (every rank must call it: it is collective) and load_state()
+// keeps the owned part, so checkpoints are the same files with or without sharding.
 #pragma once
 
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "dist/world.h"
 
 namespace r1::rl {
 
@@ -43,8 +53,13 @@ class AdamW {
   // params: (name, tensor) pairs; only tensors that require grad are optimised.
   AdamW(std::vector<std::pair<std::string, at::Tensor>> params, AdamWConfig config);
 
-  // One update with learning rate `lr` (from the schedule); parameters without gradients are skipped.
+  // One update with learning rate `lr` (from the schedule); parameters without gradients are skipped. Sharded:
+  // the owned parameters are updated, then every parameter is broadcast from its owner (collective).
   void step(double lr);
+  // ZeRO-1 over `world` (kept by reference; nothing happens for a single process): drops the state of the
+  // parameters other ranks own. Call before load_state.
+  void shard(const dist::World& world);
+  bool sharded() const { return world_ != nullptr; }
   void zero_grad();
   int64_t steps_taken() const { return step_; }
   const AdamWConfig& config() const { return config_; }
@@ -52,7 +67,8 @@ class AdamW {
 
   // State as named tensors ("<param>.exp_avg", "<param>.exp_avg_sq", "<param>.master") plus the step
   // count; load_state checks that every parameter has its state with the right shape (r1::Error naming
-  // the missing or mismatched tensor otherwise).
+  // the missing or mismatched tensor otherwise). Sharded, state_tensors() is collective (the whole state, on
+  // every rank) and load_state keeps the owned parameters' state.
   std::vector<std::pair<std::string, at::Tensor>> state_tensors() const;
   void load_state(const std::vector<std::pair<std::string, at::Tensor>>& tensors, int64_t steps_taken,
                   const std::string& origin);
@@ -62,10 +78,17 @@ class AdamW {
     std::string name;
     at::Tensor param, exp_avg, exp_avg_sq, master;  // master: fp32 copy when param is not fp32
     bool decay;
+    int owner = 0;  // the rank that updates it (sharded)
   };
+  bool owns(const Slot& s) const { return world_ == nullptr || s.owner == world_->rank(); }
+  // For each rank in turn, its owned slots' tensors (picked by `pick`) broadcast from it, in one flat tensor per
+  // dtype; `pick` may allocate the receiving tensors on the other ranks.
+  void broadcast_from_owners(const std::function<std::vector<at::Tensor*>(Slot&)>& pick);
+
   std::vector<Slot> slots_;
   AdamWConfig config_;
   int64_t step_ = 0;
+  const dist::World* world_ = nullptr;  // set by shard() in a job of several processes
 };
 
 }  // namespace r1::rl

@@ -14,6 +14,7 @@ void OptimConfig::validate(const std::string& where) const {
   R1_CHECK(eps > 0, where, ": optim.eps must be > 0");
   R1_CHECK(warmup_steps >= 0, where, ": optim.warmup_steps must be >= 0");
   R1_CHECK(min_lr_ratio >= 0 && min_lr_ratio <= 1, where, ": optim.min_lr_ratio must be in [0, 1]");
+  R1_CHECK(zero_stage == 0 || zero_stage == 1, where, ": optim.zero_stage must be 0 or 1, got ", zero_stage);
   R1_CHECK(schedule == "cosine" || schedule == "constant", where, ": optim.schedule must be cosine or constant, got '",
            schedule, "'");
 }

@@ -23,6 +23,7 @@ struct OptimConfig {
   double min_lr_ratio = 0.1;
   std::string schedule = "cosine";
   double max_grad_norm = 1.0;
+  int64_t zero_stage = 0;  // 1: AdamW state sharded over the ranks of a job (ZeRO-1, rl/optimizer.h)
 
   template <class V>
   void visit(V& v) {
@@ -35,6 +36,9 @@ struct OptimConfig {
     v("min_lr_ratio", min_lr_ratio, "final lr / peak lr for the cosine schedule");
     v("schedule", schedule, "cosine | constant");
     v("max_grad_norm", max_grad_norm, "global gradient-norm clip (<= 0: off)");
+    v("zero_stage", zero_stage,
+      "1: in a job of several processes each rank keeps the AdamW moments and fp32 master weights of its share "
+      "of the parameters only, updates those and broadcasts them (ZeRO-1); 0: every rank keeps the whole state");
   }
   void validate(const std::string& where) const;
   AdamWConfig adamw() const;

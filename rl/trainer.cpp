@@ -37,6 +37,7 @@ TrainingSession resume_or_start(Policy policy, const OptimConfig& optim, StageCo
     s.policy.model = model::CausalLM::load(*s.resumed_from, s.policy.model->dtype(), s.policy.model->device());
   }
   s.optimizer = make_optimizer(*s.policy.model, optim);
+  if (optim.zero_stage == 1) s.optimizer->shard(ctx.world);
   const bool talk = ctx.run.writer();
   if (s.resumed_from) {
     s.state = load_trainer_state(*s.resumed_from, *s.optimizer);
@@ -79,9 +80,10 @@ void end_of_step(TrainingSession& s, const StageContext& ctx, const CheckpointCo
   }
   if (!interrupted && !due_by_steps && !due_by_time) return;
   std::string dir = checkpoint_dir_for(ctx.dir, s.state.step);
+  const auto optimizer_state = s.optimizer->state_tensors();  // every rank: gathers a sharded (ZeRO-1) state
   if (ctx.run.writer()) {
-    dir = save_checkpoint(ctx.dir, s.model(), s.policy.tokenizer_dir, *s.optimizer, s.state, cadence.keep_last,
-                          add_files);
+    dir = save_checkpoint(ctx.dir, s.model(), s.policy.tokenizer_dir, optimizer_state, s.optimizer->steps_taken(),
+                          s.state, cadence.keep_last, add_files);
   }
   s.last_save = SteadyClock::now();
   if (interrupted) {

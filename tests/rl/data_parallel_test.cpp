@@ -10,7 +10,9 @@
 //   * a rank killed with SIGKILL ends the job within 60 s with an error naming the rank, and `--resume` with 2 ranks
 //     finishes it with the weights and prompts of an uninterrupted 1-rank run;
 //   * Ctrl-C (SIGINT to the job's process group, as a terminal sends it) makes every rank checkpoint the same step
-//     and stop with 130 and the command that continues the run, which then ends as an uninterrupted run.
+//     and stop with 130 and the command that continues the run, which then ends as an uninterrupted run (with the
+//     optimizer state sharded, ZeRO-1: gathered into the checkpoint, split again on resume);
+//   * ZeRO-1 gives the weights and checkpointed optimizer state of unsharded data parallelism.
 // The recipes use threads = 1 per rank (two ranks fill the two cores of the CI machine).
 #include <gtest/gtest.h>
 
@@ -313,11 +315,14 @@ std::string grpo_job_with_reference_run(const std::string& dir, int seed) {
   return recipe;
 }
 
-// Resumes the job in `run` on 2 ranks and expects the uninterrupted run's weights and prompts.
+// Resumes the job in `run` on 2 ranks (with `extra` arguments) and expects the uninterrupted run's weights and
+// prompts.
 void expect_resume_on_two_ranks_ends_as_reference(const std::string& dir, const std::string& recipe,
-                                                  const std::string& run) {
-  const RunResult resumed = run_r1({"run", recipe, "--output", run, "--quiet", "--resume", "--nproc-per-node", "2"},
-                                   dir + "/resumed.log");
+                                                  const std::string& run,
+                                                  const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"run", recipe, "--output", run, "--quiet", "--resume", "--nproc-per-node", "2"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const RunResult resumed = run_r1(args, dir + "/resumed.log");
   ASSERT_TRUE(resumed.exited && resumed.code == 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
   EXPECT_LT(max_weight_difference(dir + "/ref/stages/zero/final/model.safetensors",
@@ -352,6 +357,33 @@ TEST(DataParallel, AKilledRankEndsTheJobNamingItAndTwoRanksResume) {
   cleanup_if_passed(dir);
 }
 
+// ZeRO-1 (optim.zero_stage 1): each rank keeps and updates half of the AdamW state and broadcasts its parameters;
+// the weights and the checkpoints' optimizer state (gathered to rank 0) are those of unsharded data parallelism.
+TEST(DataParallel, ZeroOneShardsTheOptimizerAndChangesNothingElse) {
+  const std::string dir = scratch_dir();
+  write_data(dir);
+  const std::string recipe = dir + "/grpo.json";
+  write_text(recipe, R"({"seed": 10, "stages": [{"name": "zero", "type": "grpo", "model": )" +
+                         tiny_model_json(kChatMlSpecials) + ", " + grpo_keys(dir, 4, 2) + "}]}");
+  const RunResult plain = run_r1({"run", recipe, "--output", dir + "/plain", "--quiet", "--nproc-per-node", "2"},
+                                 dir + "/plain.log");
+  if (skipped_without_gloo(plain)) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_TRUE(plain.exited && plain.code == 0) << plain.output;
+  const RunResult sharded = run_r1({"run", recipe, "--output", dir + "/sharded", "--quiet", "--nproc-per-node", "2",
+                                    "--set", "stages.zero.optim.zero_stage=1"},
+                                   dir + "/sharded.log");
+  ASSERT_TRUE(sharded.exited && sharded.code == 0) << sharded.output;
+  const std::string a = dir + "/plain/stages/zero/", b = dir + "/sharded/stages/zero/";
+  EXPECT_LE(max_weight_difference(a + "final/model.safetensors", b + "final/model.safetensors"), 1e-6);
+  for (const std::string step : {"step-000001", "step-000003"}) {
+    EXPECT_LE(max_weight_difference(a + "checkpoints/" + step + "/optimizer.safetensors",
+                                    b + "checkpoints/" + step + "/optimizer.safetensors"),
+              1e-6)
+        << step << ": the gathered state is the whole state";
+  }
+  cleanup_if_passed(dir);
+}
+
 // Starts `r1 args...` as the leader of a new process group (a terminal's foreground job), output to log_path.
 pid_t spawn_r1_in_own_group(const std::vector<std::string>& args, const std::string& log_path) {
   std::vector<std::string> argv_s = {R1_BINARY};
@@ -381,7 +413,8 @@ TEST(DataParallel, CtrlCStopsEveryRankAtACheckpointAndTheRunContinues) {
 
   const std::string run = dir + "/run", log = dir + "/interrupted.log";
   const pid_t launcher =
-      spawn_r1_in_own_group({"run", recipe, "--output", run, "--quiet", "--nproc-per-node", "2"}, log);
+      spawn_r1_in_own_group({"run", recipe, "--output", run, "--quiet", "--nproc-per-node", "2", "--set",
+                             "stages.zero.optim.zero_stage=1"}, log);
   const bool reached = wait_for_logged_steps(launcher, run, "zero", 2);
   if (!reached && skipped_without_gloo(wait_r1(launcher, log))) GTEST_SKIP() << "this r1 has no Gloo";
   ASSERT_TRUE(reached) << read_text(log);
@@ -389,11 +422,13 @@ TEST(DataParallel, CtrlCStopsEveryRankAtACheckpointAndTheRunContinues) {
   const RunResult stopped = wait_r1(launcher, log);
   EXPECT_TRUE(stopped.exited && stopped.code == 130) << stopped.output;
   EXPECT_NE(stopped.output.find("checkpoint saved"), std::string::npos) << stopped.output;
-  EXPECT_NE(stopped.output.find("--resume --nproc-per-node 2"), std::string::npos) << stopped.output;
+  EXPECT_NE(stopped.output.find("--resume --set 'stages.zero.optim.zero_stage=1' --nproc-per-node 2"),
+            std::string::npos)
+      << stopped.output;
   EXPECT_EQ(stopped.output.find("was killed by signal"), std::string::npos) << "a rank died instead of stopping:\n"
                                                                             << stopped.output;
   ASSERT_FALSE(exists(run + "/stages/zero/final")) << "the job finished before the interrupt: the test proves nothing";
-  expect_resume_on_two_ranks_ends_as_reference(dir, recipe, run);
+  expect_resume_on_two_ranks_ends_as_reference(dir, recipe, run, {"--set", "stages.zero.optim.zero_stage=1"});
   cleanup_if_passed(dir);
 }
 
