@@ -117,14 +117,13 @@ void AdamW::broadcast_from_owners(const std::function<std::vector<at::Tensor*>(S
   }
 }
 
-std::vector<std::pair<std::string, at::Tensor>> AdamW::state_tensors() const {
+std::vector<std::pair<std::string, at::Tensor>> AdamW::state_tensors() {
   std::vector<Slot> gathered = slots_;  // handles: the owned state is shared, the rest received below
   if (world_ != nullptr) {
     // The broadcasts run over slots_; the received tensors go into fresh ones, so the shard stays as it was.
-    AdamW& self = const_cast<AdamW&>(*this);
-    std::swap(self.slots_, gathered);
-    self.broadcast_from_owners([&self](Slot& s) {
-      if (!self.owns(s)) {
+    std::swap(slots_, gathered);
+    broadcast_from_owners([this](Slot& s) {
+      if (!owns(s)) {
         const at::TensorOptions fp32 = s.param.options().dtype(at::kFloat);
         s.exp_avg = at::zeros(s.param.sizes(), fp32);
         s.exp_avg_sq = at::zeros(s.param.sizes(), fp32);
@@ -134,7 +133,7 @@ std::vector<std::pair<std::string, at::Tensor>> AdamW::state_tensors() const {
       if (s.master.defined()) out.push_back(&s.master);
       return out;
     });
-    std::swap(self.slots_, gathered);
+    std::swap(slots_, gathered);
   }
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (const auto& s : gathered) {

@@ -69,7 +69,7 @@ class AdamW {
   // count; load_state checks that every parameter has its state with the right shape (r1::Error naming
   // the missing or mismatched tensor otherwise). Sharded, state_tensors() is collective (the whole state, on
   // every rank) and load_state keeps the owned parameters' state.
-  std::vector<std::pair<std::string, at::Tensor>> state_tensors() const;
+  std::vector<std::pair<std::string, at::Tensor>> state_tensors();
   void load_state(const std::vector<std::pair<std::string, at::Tensor>>& tensors, int64_t steps_taken,
                   const std::string& origin);
 
