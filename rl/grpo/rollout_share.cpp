@@ -41,18 +41,25 @@ class ByteReader {
     return v;
   }
   std::string get_string() {
-    std::string s(static_cast<size_t>(get<uint64_t>()), '\0');
+    std::string s(length(1), '\0');
     read(s.data(), s.size());
     return s;
   }
   template <class T>
   std::vector<T> get_vector() {
-    std::vector<T> v(static_cast<size_t>(get<uint64_t>()));
+    std::vector<T> v(length(sizeof(T)));
     read(v.data(), v.size() * sizeof(T));
     return v;
   }
 
  private:
+  // A count of `item`-byte elements, checked against the bytes left before anything is allocated for it.
+  size_t length(size_t item) {
+    const uint64_t n = get<uint64_t>();
+    R1_CHECK(n <= (in_.size() - pos_) / item, "GRPO: a rank's completions announce ", n, " elements with ",
+             in_.size() - pos_, " bytes left (internal error: the ranks run different builds?)");
+    return static_cast<size_t>(n);
+  }
   void read(void* dst, size_t n) {
     R1_CHECK(n <= in_.size() - pos_, "GRPO: a rank's completions end after ", pos_, " of ", in_.size(),
              " bytes (internal error: the ranks run different builds?)");
