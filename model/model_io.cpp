@@ -103,7 +103,8 @@ void keep_tensor_memory_in_heap() {
 // The generator random weights are drawn from: the CPU generator seeded with `seed`, or on a GPU a clone
 // of the device's default generator, reseeded (the global RNG state is left alone). The CPU generator's
 // serial normal() takes ~10-30 ns per weight (tens of seconds for a few billion), the device's a few
-// milliseconds; so a seed gives one model per device type.
+// milliseconds; so a seed gives one model per device type. Other devices (out-of-tree backends) draw on the
+// CPU (normal_weight moves the weights), so they get the CPU's model.
 at::Generator weight_generator(uint64_t seed, at::Device device) {
   if (!device.is_cuda()) return at::detail::createCPUGenerator(seed);
   at::Generator global = at::globalContext().defaultGenerator(device);  // a handle, shared
@@ -113,10 +114,12 @@ at::Generator weight_generator(uint64_t seed, at::Device device) {
   return gen;
 }
 
-// A matrix ~ N(0, std) drawn in fp32 on `device` from `gen`, then converted to `dtype`.
+// A matrix ~ N(0, std) drawn in fp32 on the generator's device from `gen`, then converted to `dtype` and
+// placed on `device`.
 at::Tensor normal_weight(const std::vector<int64_t>& shape, double std, at::Generator& gen, at::ScalarType dtype,
                          at::Device device) {
-  return at::normal(0.0, std, shape, gen, at::TensorOptions().device(device).dtype(at::kFloat)).to(dtype);
+  const at::Tensor w = at::normal(0.0, std, shape, gen, at::TensorOptions().device(gen.device()).dtype(at::kFloat));
+  return w.to(device, dtype);
 }
 
 // Where the error about a tensor missing from checkpoint `ck` (a directory or a file) points: the index of

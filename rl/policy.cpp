@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 
 #include "common/error.h"
 #include "common/fs.h"
@@ -57,6 +58,10 @@ at::Device device_from_name(const std::string& name, const std::string& where) {
   const int64_t gpus = cuda_build ? static_cast<int64_t>(at::detail::getCUDAHooks().getNumGPUs()) : 0;
   if (name == "cpu" || (name == "auto" && gpus == 0)) return at::Device(at::kCPU);
   if (name == "auto") return at::Device(at::kCUDA, 0);
+  if ((name == "privateuseone" || name == "privateuseone:0") &&
+      c10::impl::hasDeviceGuardImpl(c10::DeviceType::PrivateUse1)) {
+    return at::Device(c10::DeviceType::PrivateUse1, 0);  // an out-of-tree backend registered in this process
+  }
   R1_CHECK(name == "cuda" || name.rfind("cuda:", 0) == 0, where, ": unknown device '", name,
            "' (expected auto, cpu, cuda or cuda:N)");
   R1_CHECK(cuda_build, where, ": device '", name, "', but this r1 was built without CUDA (a CPU LibTorch); build with "

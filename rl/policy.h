@@ -10,8 +10,10 @@
 //                                                be at least the tokenizer's vocabulary
 // plus optional "tokenizer" (a directory or file overriding the model's own), "dtype" (float32 or
 // bfloat16) and "device" (auto | cpu | cuda | cuda:N; auto = the first CUDA device when this r1 was built
-// with CUDA and the machine has one, else the CPU). A model directory must hold a tokenizer unless
-// "tokenizer" names one. Every tensor a stage builds for the model lives on the model's device.
+// with CUDA and the machine has one, else the CPU; "privateuseone" only when an out-of-tree LibTorch backend
+// is registered in the process, as r1's device-walk tests do with a fake device). A model directory must
+// hold a tokenizer unless "tokenizer" names one. Every tensor a stage builds for the model lives on the
+// model's device.
 #pragma once
 
 #include <memory>
