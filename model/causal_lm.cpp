@@ -204,17 +204,20 @@ void CausalLM::copy_parameters_from(const CausalLM& other) {
   }
 }
 
-std::unique_ptr<CausalLM> CausalLM::clone() const {
+std::unique_ptr<CausalLM> CausalLM::clone(std::optional<at::Device> device) const {
   std::unique_ptr<CausalLM> m(new CausalLM(config_));
   m->dtype_ = dtype_;
-  m->device_ = device_;
+  m->device_ = device.value_or(device_);
   m->has_mtp_ = has_mtp_;
   m->forward_mla_mode_ = forward_mla_mode_;
   m->cache_mla_mode_ = cache_mla_mode_;
   m->generation_config_json_ = generation_config_json_;
   {
     at::NoGradGuard no_grad;
-    for (const auto& e : entries_) m->add(e.name, e.tensor.detach().clone(), e.buffer);
+    for (const auto& e : entries_) {
+      m->add(e.name, e.tensor.detach().to(m->device_, e.tensor.scalar_type(), /*non_blocking=*/false, /*copy=*/true),
+             e.buffer);
+    }
   }
   m->bind();
   return m;

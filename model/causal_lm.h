@@ -126,8 +126,9 @@ class CausalLM {
   // config.json, hf_checkpoint.h default_generation_config); a text set here is what save() writes.
   const std::string& generation_config_json() const { return generation_config_json_; }
   void set_generation_config_json(std::string text) { generation_config_json_ = std::move(text); }
-  // A deep copy (its own tensors), e.g. for the frozen reference policy.
-  std::unique_ptr<CausalLM> clone() const;
+  // A deep copy (its own tensors), e.g. for the frozen reference policy; on `device` when given (a
+  // reference kept in host memory is cloned onto the policy's device for its forward, then dropped).
+  std::unique_ptr<CausalLM> clone(std::optional<at::Device> device = std::nullopt) const;
   // A sequence classifier (reward model) started from the causal LM `lm`: a copy of its trunk (embedding,
   // layers, final norm, correction-bias buffers; bitwise), no LM head and no MTP module, a fresh score head
   // [num_labels, H] ~ N(0, initializer_range) drawn from `seed` (the device's generator on a GPU, as

@@ -62,6 +62,7 @@ struct GrpoConfig {
   OptimConfig optim;
   MoeTrainConfig moe;
   int64_t ref_reset_every = 0;     // 0: never (R1: 400)
+  bool ref_offload = false;        // the reference in host memory, copied to the device for each forward
   int64_t logprob_chunk = 1024;    // tokens per chunk of the LM head
   int64_t log_every = 1;
   int64_t samples_every = 10;      // write samples.jsonl lines every N steps (0: never)
@@ -98,6 +99,9 @@ struct GrpoConfig {
     v("optim", optim);
     v("moe", moe);
     v("ref_reset_every", ref_reset_every, "reset the reference to the policy every N steps (0: never; R1: 400)");
+    v("ref_offload", ref_offload,
+      "keep the reference model in host memory and copy it to the policy's device for its forward each step "
+      "(frees its device memory between uses; no effect on the CPU)");
     v("logprob_chunk", logprob_chunk, "tokens per chunk of the LM-head log-probs");
     v("log_every", log_every, "metrics line every N steps");
     v("samples_every", samples_every, "samples.jsonl lines every N steps (0: never)");

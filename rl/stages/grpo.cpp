@@ -25,7 +25,8 @@ namespace {
 
 // The frozen reference π_ref: the initial policy, replaced by the current policy every ref_reset_every
 // steps. Once reset it differs from the initial policy, so checkpoints carry it (<checkpoint>/reference)
-// with the step of the last reset in the trainer state's extras.
+// with the step of the last reset in the trainer state's extras. With ref_offload it lives in host memory
+// and a copy on the policy's device exists only during its forward.
 struct Reference {
   std::unique_ptr<model::CausalLM> model;  // null when beta = 0
   int64_t reset_step = 0;
@@ -34,16 +35,24 @@ struct Reference {
   static Reference start(const GrpoConfig& c, const model::CausalLM& initial, const TrainingSession& s) {
     Reference r;
     if (c.grpo.beta == 0) return r;
-    r.model = initial.clone();
+    const at::Device home = c.ref_offload ? at::Device(at::kCPU) : initial.device();
+    r.model = initial.clone(home);
     if (s.resumed_from) {
       json::Document extra = json::parse(s.state.extra_json, *s.resumed_from + "/trainer_state.json: extra");
       r.reset_step = json::opt_int(extra, "ref_reset_step", *s.resumed_from).value_or(0);
       if (r.reset_step > 0) {
-        r.model = model::CausalLM::load(path_join(*s.resumed_from, "reference"), initial.dtype(), initial.device());
+        r.model = model::CausalLM::load(path_join(*s.resumed_from, "reference"), initial.dtype(), home);
       }
     }
     r.model->set_requires_grad(false);
     return r;
+  }
+  // The reference's log-probs of `rows` (see no_grad_logprobs), computed on `device`.
+  at::Tensor logprobs(const SequenceBatch& rows, at::Device device, int64_t micro, double temperature,
+                      int64_t chunk) const {
+    if (model->device() == device) return no_grad_logprobs(*model, rows, micro, temperature, chunk);
+    const std::unique_ptr<model::CausalLM> on_device = model->clone(device);  // dropped after the forward
+    return no_grad_logprobs(*on_device, rows, micro, temperature, chunk);
   }
   void maybe_reset(const GrpoConfig& c, const model::CausalLM& policy, int64_t step) {
     if (!model || c.ref_reset_every <= 0 || step % c.ref_reset_every != 0) return;
@@ -79,7 +88,7 @@ void train_on_groups(const GrpoConfig& c, const GrpoObjective& objective, Traini
     if (c.epochs > 1 || c.minibatches > 1) {
       fixed.old_logp = no_grad_logprobs(model, mine, micro, temperature, c.logprob_chunk);
     }
-    if (ref.model) fixed.ref_logp = no_grad_logprobs(*ref.model, mine, micro, temperature, c.logprob_chunk);
+    if (ref.model) fixed.ref_logp = ref.logprobs(mine, model.device(), micro, temperature, c.logprob_chunk);
   }
   m.set("time_reference_s", seconds_since(t_ref));
 

@@ -5,11 +5,11 @@
 // to the host on the way.
 //
 // The GRPO stage walks every part of a step: rollouts (prefill, top-p sampling, the KV cache), rule rewards
-// and a reward model's scores, old and reference log-probs (beta > 0, a reference reset), the clipped loss
-// over two minibatches of micro-batches and two epochs, the aux-loss-free bias update, AdamW, checkpoints and
-// the final save. The other stages: pretrain (packed rows, MTP, sequence-wise balance loss), rejection
-// sampling, sft, reward_model (a Qwen2 with a score head), distill (forward KL to a teacher's logits) and
-// evaluate (completions, rule scores and reward-model scores).
+// and a reward model's scores, old and reference log-probs (beta > 0, a reference reset, the reference kept
+// in host memory: ref_offload), the clipped loss over two minibatches of micro-batches and two epochs, the
+// aux-loss-free bias update, AdamW, checkpoints and the final save. The other stages: pretrain (packed rows,
+// MTP, sequence-wise balance loss), rejection sampling, sft, reward_model (a Qwen2 with a score head),
+// distill (forward KL to a teacher's logits) and evaluate (completions, rule and reward-model scores).
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -74,8 +74,8 @@ std::string recipe(const std::string& dir, const std::string& device) {
                               {"name": "reward_model", "weight": 0.1, "options": {"path": "stage:rm", )" + on + R"(}}]},
      "sampling": {"max_new_tokens": 10, "top_p": 0.9}, "steps": 2, "prompts_per_step": 2, "group_size": 4,
      "epochs": 2, "minibatches": 2, "micro_batch_size": 3, "grpo": {"beta": 0.01}, "ref_reset_every": 1,
-     "save_every": 1, "dapo": {"dynamic_sampling": false}, "optim": {"lr": 0.01, "eps": 1e-5}, "threads": 1,
-     "reward_threads": 1},
+     "ref_offload": true, "save_every": 1, "dapo": {"dynamic_sampling": false},
+     "optim": {"lr": 0.01, "eps": 1e-5}, "threads": 1, "reward_threads": 1},
     {"name": "student", "type": "distill", "model": )" + model + R"(, "mode": "forward_kl",
      "teacher": {"path": "stage:rl", )" + on + R"(}, "top_k": 8, "data": ")" + dir + R"(/chat.jsonl",
      "chat_template": "chatml", "steps": 2, "batch_size": 4, "max_len": 32, "optim": {"lr": 0.01}, "threads": 1},
