@@ -113,15 +113,17 @@ LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& opti
     }
     loss.backward();
   }
-  if (terms) extra += terms->step_term(model, step, indices);
+  if (terms) extra += terms->step_term(model, step, indices, world);
   if (world.size() > 1) {
     r.allreduce_s = all_reduce_gradients(world, optimizer.parameters());
     all_reduce_expert_loads(world, r.loads);
-    std::vector<at::Tensor> sums = {at::tensor({r.ce, r.mtp_loss, r.balance_loss}, at::kDouble)};
+    std::vector<at::Tensor> sums = {at::tensor({r.ce, r.mtp_loss, r.balance_loss, extra}, at::kDouble)};
     world.all_reduce_sum(sums);
-    r.ce = sums[0][0].item<double>();
-    r.mtp_loss = sums[0][1].item<double>();
-    r.balance_loss = sums[0][2].item<double>();
+    const auto sum = sums[0].accessor<double, 1>();
+    r.ce = sum[0];
+    r.mtp_loss = sum[1];
+    r.balance_loss = sum[2];
+    extra = sum[3];
   }
   r.loss = terms ? ce_weight * r.ce + extra : r.ce;
   std::tie(r.grad_norm, r.lr) = optimizer_update(optimizer, c.optim, schedule);
@@ -130,11 +132,11 @@ LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& opti
 }
 
 Metrics lm_step_metrics(const LmTrainConfig& c, const LmStepResult& r, const LmBatch& batch, double step_s,
-                        LmLossTerms* terms) {
+                        LmLossTerms* terms, const dist::World& world) {
   Metrics m;
   m.set("loss", r.loss);
   if (terms && terms->uses_batch()) m.set("ce", r.ce);
-  if (terms) terms->report(m);
+  if (terms) terms->report(m, world);
   if (c.mtp_weight > 0) m.set("mtp_loss", r.mtp_loss);
   if (c.moe.seq_aux_alpha > 0) m.set("seq_balance_loss", r.balance_loss);
   m.set("lr", r.lr);
@@ -155,7 +157,6 @@ std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::ve
   const std::string where = ctx.spec.where;
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   R1_CHECK(!sequences.empty(), ctx.resolve_ref(c.data), ": no training sequences");
-  R1_CHECK(terms == nullptr || ctx.world.size() == 1, where, ": loss terms (distill) run on one process only");
   R1_CHECK(c.mtp_weight == 0 || policy.model->has_mtp(), where, ": mtp_weight = ", c.mtp_weight,
            " but the model has no MTP module (num_nextn_predict_layers = 0)");
   const int64_t pad_id = policy.tokenizer->pad_id().value_or(lm_eos_id(policy).value_or(0));
@@ -180,7 +181,7 @@ std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::ve
         lm_step(c, s.model(), *s.optimizer, schedule, batch, terms, s.state.step, indices, ctx.world);
     ++s.state.step;
     s.log_batch("sequences", indices);
-    const Metrics m = lm_step_metrics(c, r, batch, seconds_since(t0), terms);
+    const Metrics m = lm_step_metrics(c, r, batch, seconds_since(t0), terms, ctx.world);
     if (s.state.step % std::max<int64_t>(1, c.log_every) == 0 || s.state.step == c.steps) {
       ctx.run.log_metrics(ctx.spec.name, s.state.step, m);
     }

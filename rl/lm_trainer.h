@@ -91,11 +91,15 @@ class LmLossTerms {
   virtual at::Tensor micro_batch_term(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1,
                                       const LmTokenLosses& tl, double step_targets) = 0;
   // Once per step after the micro-batches and before the optimizer update: a term with data of its own (it runs
-  // its own forward and backward into the model's gradients). `indices` are the step's sequences. Returns the
-  // term's loss value (0 for none).
-  virtual double step_term(model::CausalLM& model, int64_t step, const std::vector<size_t>& indices) = 0;
-  // Adds the step's term metrics (accumulated over its micro-batches / step term) to m and resets them.
-  virtual void report(Metrics& m) = 0;
+  // its own forward and backward into the model's gradients). `indices` are the step's sequences; with several
+  // ranks each rank takes its share of them (world.share), normalised by the whole step. Returns this rank's
+  // part of the term's loss value (0 for none; the loop sums the parts over the ranks).
+  virtual double step_term(model::CausalLM& model, int64_t step, const std::vector<size_t>& indices,
+                           const dist::World& world) = 0;
+  // Adds the step's term metrics (accumulated over its micro-batches / step term) to m and resets them. With
+  // several ranks each accumulates its share; report() is called on every rank after the step's collectives, so
+  // it sums its accumulators over `world` first (a collective: every rank calls it).
+  virtual void report(Metrics& m, const dist::World& world) = 0;
 };
 
 // Trains `policy` on `sequences` (the stage's data, already tokenised) and returns the final directory.

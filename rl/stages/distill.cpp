@@ -7,11 +7,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <tuple>
 
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/seed.h"
+#include "dist/world.h"
 #include "model/generate.h"
 #include "rl/distill_kl.h"
 
@@ -65,7 +68,7 @@ Policy load_teacher(const DistillConfig& c, const StageContext& ctx) {
   StageContext tctx = ctx;
   tctx.dir = path_join(ctx.dir, "teacher");
   tctx.seed = mix_seed(ctx.seed, 0x7eac7e5ull);  // a random-init teacher differs from a random-init student
-  make_dirs(tctx.dir);
+  if (ctx.run.writer()) make_dirs(tctx.dir);  // rank 0 writes the run directory (load_policy waits for it)
   Policy teacher = load_policy(c.teacher, tctx, ctx.spec.where + ": teacher");
   teacher.model->set_requires_grad(false);
   return teacher;
@@ -110,15 +113,23 @@ class DistillTerms : public LmLossTerms {
     return sum * (c_.kl_weight / step_targets);
   }
 
-  double step_term(model::CausalLM& model, int64_t step, const std::vector<size_t>& indices) override {
+  // reverse_kl: this rank's share of the step's rows (all of them in one process) sample their replies with the
+  // uniforms those rows have in the whole step (GenerationConfig::window_rows), so the replies do not depend on
+  // the number of ranks; the loss is normalised by the reply tokens of the whole step.
+  double step_term(model::CausalLM& model, int64_t step, const std::vector<size_t>& indices,
+                   const dist::World& world) override {
     if (c_.mode != DistillMode::kReverseKl) return 0;
-    // 1. The student samples one reply per row of the step.
+    const auto [first, end] = world.share(static_cast<int64_t>(indices.size()));
+    // 1. The student samples one reply per row.
     const auto t0 = SteadyClock::now();
     std::vector<std::vector<int64_t>> prompts;
-    for (size_t i : indices) prompts.push_back(prompts_[i]);
-    const model::GenerationConfig gc =
+    for (int64_t i = first; i < end; ++i) prompts.push_back(prompts_[indices[static_cast<size_t>(i)]]);
+    model::GenerationConfig gc =
         sampling_generation_config(c_.sampling, *tokenizer_, stop_ids_, mix_seed(seed_, static_cast<uint64_t>(step)));
-    std::vector<model::GenerationResult> replies = model::generate(model, prompts, gc);
+    gc.window_rows = static_cast<int64_t>(indices.size());
+    gc.window_first_row = first;
+    std::vector<model::GenerationResult> replies;
+    if (!prompts.empty()) replies = model::generate(model, prompts, gc);
     generate_s_ += seconds_since(t0);
     // 2. Prompt + reply as sequences whose targets are the reply's tokens; the teacher scores them.
     std::vector<Sequence> seqs;
@@ -132,17 +143,21 @@ class DistillTerms : public LmLossTerms {
       seqs.push_back(std::move(s));
     }
     replies_ += static_cast<double>(replies.size());
-    const LmBatch batch =
-        to_device(make_lm_batch(seqs, c_.sft.train.max_len, gc.pad_id, c_.sft.train.pack), model.device());
-    const double targets = std::max(1.0, batch.loss_mask.slice(1, 1).sum().item<double>());
-    const int64_t rows = batch.input_ids.size(0);
-    const int64_t micro = c_.sft.train.micro_batch_rows > 0 ? c_.sft.train.micro_batch_rows : rows;
+    std::optional<LmBatch> batch;
+    double targets = 0;
+    if (!seqs.empty()) {
+      batch = to_device(make_lm_batch(seqs, c_.sft.train.max_len, gc.pad_id, c_.sft.train.pack), model.device());
+      targets = batch->loss_mask.slice(1, 1).sum().item<double>();
+    }
+    targets = std::max(1.0, world.size() > 1 ? world.sum(targets) : targets);
+    const int64_t rows = batch ? batch->input_ids.size(0) : 0;
+    const int64_t micro = c_.sft.train.micro_batch_rows > 0 ? c_.sft.train.micro_batch_rows : std::max<int64_t>(rows, 1);
     double loss = 0;
     for (int64_t r0 = 0; r0 < rows; r0 += micro) {
       const int64_t r1 = std::min(rows, r0 + micro);
-      const model::ForwardOutput out = lm_forward(model, batch, r0, r1);
-      const at::Tensor mask = batch.loss_mask.slice(0, r0, r1).slice(1, 1) > 0;  // [b, T-1]
-      const at::Tensor kl = token_kl(model, out, batch, r0, r1, mask, KlDirection::kReverse);
+      const model::ForwardOutput out = lm_forward(model, *batch, r0, r1);
+      const at::Tensor mask = batch->loss_mask.slice(0, r0, r1).slice(1, 1) > 0;  // [b, T-1]
+      const at::Tensor kl = token_kl(model, out, *batch, r0, r1, mask, KlDirection::kReverse);
       const at::Tensor sum = kl.sum();
       kl_sum_ += sum.item<double>();
       kl_tokens_ += static_cast<double>(kl.size(0));
@@ -153,7 +168,14 @@ class DistillTerms : public LmLossTerms {
     return loss;
   }
 
-  void report(Metrics& m) override {
+  void report(Metrics& m, const dist::World& world) override {
+    if (world.size() > 1) {
+      std::vector<at::Tensor> sums = {at::tensor({kl_sum_, kl_tokens_, replies_, reply_tokens_}, at::kDouble)};
+      world.all_reduce_sum(sums);
+      const auto sum = sums[0].accessor<double, 1>();
+      std::tie(kl_sum_, kl_tokens_, replies_, reply_tokens_) = std::make_tuple(sum[0], sum[1], sum[2], sum[3]);
+      generate_s_ = world.max(generate_s_);
+    }
     m.set("kl", kl_tokens_ > 0 ? kl_sum_ / kl_tokens_ : 0.0);
     m.set("kl_tokens", kl_tokens_);
     if (c_.mode == DistillMode::kReverseKl) {

@@ -76,9 +76,9 @@ struct DistillConfig {
     v("sampling", sampling);
   }
   void validate(const std::string& where) const;
-  // SFT on the teacher's text runs on every rank of a job, each on its share of every step; the logit modes run on
-  // rank 0 (their loss terms bring their own passes) (rl/stage.h).
-  bool data_parallel() const { return mode == DistillMode::kSft; }
+  // Every mode runs on every rank of a job (rl/stage.h), each rank on its share of every step's rows: the teacher's
+  // logits of those rows (forward_kl), the student's replies to those prompts (reverse_kl).
+  bool data_parallel() const { return true; }
 };
 
 // Errors unless the two tokenizers have the same vocabulary: the same number of tokens and the same token

@@ -282,6 +282,47 @@ TEST(DataParallel, RewardModelOnTwoRanksTrainsWhatOneRankTrains) {
   cleanup_if_passed(dir);
 }
 
+// distill's logit modes on 2 ranks: forward_kl (each rank the teacher's logits of its rows) and reverse_kl (each rank
+// samples the replies of its share of the step's prompts, with the uniforms they have in the whole step) end with
+// the weights, KL and reply lengths of 1 rank.
+TEST(DataParallel, LogitDistillationOnTwoRanksTrainsWhatOneRankTrains) {
+  const std::string dir = scratch_dir();
+  write_data(dir);
+  const std::string recipe = dir + "/distill.json";
+  const std::string distill = R"("model": )" + tiny_model_json(kChatMlSpecials) + R"(, "teacher": {"path": "stage:base"},
+     "data": ")" + dir + R"(/chat.jsonl", "chat_template": "chatml", "epochs": 1, "batch_size": 8, "max_len": 32,
+     "micro_batch_rows": 1, "optim": {"lr": 0.01, "eps": 1e-5}, "threads": 1)";
+  write_text(recipe, R"({"seed": 8, "stages": [
+    {"name": "base", "type": "pretrain", "model": )" + tiny_model_json(kChatMlSpecials) + R"(,
+     "data": ")" + dir + R"(/corpus.jsonl", "steps": 3, "batch_size": 5, "max_len": 48, "optim": {"lr": 0.003},
+     "threads": 1},
+    {"name": "fwd", "type": "distill", "mode": "forward_kl", "top_k": 16, )" + distill + R"(},
+    {"name": "rev", "type": "distill", "mode": "reverse_kl", "kl_weight": 0.7,
+     "sampling": {"max_new_tokens": 8, "temperature": 1.0}, )" + distill + "}]}");
+  if (!run_on_one_and_two_ranks(dir, recipe)) GTEST_SKIP() << "this r1 has no Gloo";
+  ASSERT_FALSE(HasFailure());
+  for (const std::string stage : {"fwd", "rev"}) {
+    SCOPED_TRACE(stage);
+    const std::string a = dir + "/one/stages/" + stage, b = dir + "/two/stages/" + stage;
+    EXPECT_LT(max_weight_difference(a + "/final/model.safetensors", b + "/final/model.safetensors"), 1e-3);
+    EXPECT_LT(probe_difference(a, b), 1e-3);
+    const auto m1 = metrics_by_step(dir + "/one", stage), m2 = metrics_by_step(dir + "/two", stage);
+    ASSERT_EQ(m1.size(), 3u);
+    ASSERT_EQ(m2.size(), 3u);
+    for (const auto& [step, line] : m1) {
+      for (const char* key : {"loss", "kl", "kl_tokens"}) {
+        EXPECT_NEAR(line[key].GetDouble(), m2.at(step)[key].GetDouble(), 1e-4 * (1 + std::abs(line[key].GetDouble())))
+            << "step " << step << " " << key;
+      }
+      EXPECT_GT(line["kl"].GetDouble(), 0) << "step " << step;
+      if (stage == "rev") {
+        EXPECT_EQ(line["reply_len_mean"].GetDouble(), m2.at(step)["reply_len_mean"].GetDouble()) << "the same replies";
+      }
+    }
+  }
+  cleanup_if_passed(dir);
+}
+
 // The pid of the child of `parent` whose environment has RANK=<rank>, or -1.
 pid_t rank_pid(pid_t parent, int rank) {
   DIR* proc = ::opendir("/proc");
