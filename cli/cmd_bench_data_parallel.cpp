@@ -6,7 +6,9 @@
 // tokenizer) is written to a temporary directory and `r1 run` is started as child processes by the launcher
 // (dist/launcher.h) — one rank, then N ranks — exactly as `r1 run --nproc-per-node N` starts them. The figures
 // are medians over steps 2..N of the stage's metrics: tokens_per_s (the job's, every rank's share counted),
-// step_s, and allreduce_s (the gradient all-reduce as rank 0 sees it, waiting for the slowest rank included).
+// step_s, and allreduce_s (the gradient sum as rank 0 waits for it after the backward pass, the slowest rank
+// included). The N-rank layout runs twice: with the buckets sent during the backward pass
+// (optim.overlap_allreduce, rl/gradient_reducer.h) and with all of them sent after it.
 // Figures go to BENCHMARKS.md with the exact command; nothing here is a test.
 #include <CLI/CLI.hpp>
 
@@ -38,6 +40,7 @@ struct Shape {
 
 struct Layout {
   int processes = 1, threads = 1;
+  bool overlap = true;
   double tokens_per_s = 0, step_s = 0, allreduce_s = 0;
 };
 
@@ -60,17 +63,19 @@ double median_metric(const std::string& run_dir, const char* key) {
 }
 
 // Runs the recipe as `processes` ranks of `threads` threads each; returns the layout's figures.
-Layout run_layout(const std::string& recipe, const std::string& out, int processes, int threads) {
+Layout run_layout(const std::string& recipe, const std::string& out, int processes, int threads, bool overlap) {
   dist::LaunchOptions lo;
   lo.nproc = processes;
   const dist::LaunchResult r = dist::launch_local(
       {"/proc/self/exe", "run", recipe, "--output", out, "--quiet", "--set",
-       "stages.base.threads=" + std::to_string(threads)},
+       "stages.base.threads=" + std::to_string(threads), "--set",
+       std::string("stages.base.optim.overlap_allreduce=") + (overlap ? "true" : "false")},
       lo);
   R1_CHECK(r.status == 0, "r1 bench data_parallel: ", processes, " x ", threads, " failed: ", r.message);
   Layout l;
   l.processes = processes;
   l.threads = threads;
+  l.overlap = overlap;
   l.tokens_per_s = median_metric(out, "tokens_per_s");
   l.step_s = median_metric(out, "step_s");
   l.allreduce_s = median_metric(out, "allreduce_s");
@@ -99,10 +104,11 @@ Result run_shape(const Shape& s, const BenchArgs& a, const std::string& root) {
                                 std::to_string(r.len) + R"(, "pack": false, "save_every": 0, "save_every_minutes": 0,
      "optim": {"lr": 1e-4}}]})");
   const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  r.layouts.push_back(run_layout(recipe, path_join(dir, "1x" + std::to_string(threads)), 1, threads));
+  r.layouts.push_back(run_layout(recipe, path_join(dir, "1x" + std::to_string(threads)), 1, threads, true));
   const int per_rank = std::max(1, threads / a.nproc);
-  r.layouts.push_back(run_layout(recipe, path_join(dir, std::to_string(a.nproc) + "x" + std::to_string(per_rank)),
-                                 a.nproc, per_rank));
+  const std::string layout = std::to_string(a.nproc) + "x" + std::to_string(per_rank);
+  r.layouts.push_back(run_layout(recipe, path_join(dir, layout), a.nproc, per_rank, true));
+  r.layouts.push_back(run_layout(recipe, path_join(dir, layout + "-after"), a.nproc, per_rank, false));
   return r;
 }
 
@@ -111,27 +117,29 @@ void print_results(const std::vector<Result>& results, bool as_json) {
     for (const Result& r : results) {
       for (const Layout& l : r.layouts) {
         std::printf("{\"model\": \"%s\", \"params\": %lld, \"steps\": %lld, \"batch\": %lld, \"len\": %lld, "
-                    "\"processes\": %d, \"threads\": %d, \"tokens_per_s\": %.1f, \"step_s\": %.3f, "
-                    "\"allreduce_s\": %.4f}\n",
+                    "\"processes\": %d, \"threads\": %d, \"overlap\": %s, \"tokens_per_s\": %.1f, "
+                    "\"step_s\": %.3f, \"allreduce_s\": %.4f}\n",
                     r.name.c_str(), static_cast<long long>(r.params.total), static_cast<long long>(r.steps),
                     static_cast<long long>(r.batch), static_cast<long long>(r.len), l.processes, l.threads,
-                    l.tokens_per_s, l.step_s, l.allreduce_s);
+                    l.overlap ? "true" : "false", l.tokens_per_s, l.step_s, l.allreduce_s);
       }
     }
     return;
   }
-  std::printf("%-6s %10s %12s %14s %12s %9s %13s %10s\n", "model", "params", "batch x len", "procs x thr",
-              "tokens/s", "step s", "all-reduce s", "share");
+  std::printf("%-6s %10s %12s %14s %9s %12s %9s %13s %10s\n", "model", "params", "batch x len", "procs x thr",
+              "buckets", "tokens/s", "step s", "all-reduce s", "share");
   for (const Result& r : results) {
     for (const Layout& l : r.layouts) {
-      std::printf("%-6s %9.2fM %6lld x %-4lld %9d x %-2d %12.0f %9.3f %13.4f %9.1f%%\n", r.name.c_str(),
+      std::printf("%-6s %9.2fM %6lld x %-4lld %9d x %-2d %9s %12.0f %9.3f %13.4f %9.1f%%\n", r.name.c_str(),
                   static_cast<double>(r.params.total) / 1e6, static_cast<long long>(r.batch),
-                  static_cast<long long>(r.len), l.processes, l.threads, l.tokens_per_s, l.step_s, l.allreduce_s,
+                  static_cast<long long>(r.len), l.processes, l.threads,
+                  l.processes == 1 ? "-" : (l.overlap ? "during" : "after"), l.tokens_per_s, l.step_s, l.allreduce_s,
                   l.step_s > 0 ? 100.0 * l.allreduce_s / l.step_s : 0.0);
     }
   }
-  std::printf("\nmedians over steps 2..N of the pretrain stage's metrics; tokens/s counts every rank's rows; the "
-              "all-reduce is the bucketed gradient sum (dist/world.h) as rank 0 sees it, the wait for the slower "
+  std::printf("\nmedians over steps 2..N of the pretrain stage's metrics; tokens/s counts every rank's rows; buckets: "
+              "the gradient buckets sent during the backward pass or after it (optim.overlap_allreduce); the "
+              "all-reduce is the wait for the gradient sum after the backward pass as rank 0 sees it, the slower "
               "rank included\n");
 }
 

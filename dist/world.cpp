@@ -89,6 +89,7 @@ World World::join(const LaunchEnv& env, std::chrono::milliseconds timeout) {
   return w;
 }
 void World::all_reduce_sum(std::vector<at::Tensor>&, int64_t) const {}
+World::PendingSum World::start_sum(const at::Tensor&) const { return PendingSum(); }
 double World::sum(double x) const { return x; }
 double World::max(double x) const { return x; }
 void World::broadcast(std::vector<at::Tensor>&, int) const {}
@@ -173,6 +174,16 @@ void World::all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_byte
     }
     i = j;
   }
+}
+
+World::PendingSum World::start_sum(const at::Tensor& flat) const {
+  if (!group_) return PendingSum();
+  R1_CHECK(flat.device().is_cpu() && flat.is_contiguous(), "start_sum: expected a contiguous CPU tensor, got one on ",
+           flat.device().str(), flat.is_contiguous() ? "" : " (not contiguous)");
+  std::vector<at::Tensor> one = {flat};
+  auto work = group_->gloo->allreduce(one);
+  const std::chrono::milliseconds timeout = timeout_;
+  return PendingSum([work, timeout] { work->wait(timeout); });
 }
 
 double World::sum(double x) const {

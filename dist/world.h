@@ -20,6 +20,7 @@
 #include <ATen/ATen.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -65,6 +66,24 @@ class World {
   // bucket of one contiguous tensor is reduced in place), so many small gradients cost few collectives. Every
   // rank must pass the same shapes and dtypes in the same order.
   void all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_bytes = 25 << 20) const;
+  // Starts the in-place sum over the ranks of one contiguous CPU tensor (a dtype Gloo reduces) and returns at
+  // once; call wait() on the result before reading the tensor or starting a collective that depends on it.
+  // The ranks must start the same sums, of the same sizes, in the same order. For a single process the tensor
+  // already is the sum and wait() returns at once. (Sending gradient buckets while the backward pass goes on:
+  // rl/gradient_reducer.h.)
+  class PendingSum {
+   public:
+    PendingSum() = default;
+    explicit PendingSum(std::function<void()> wait) : wait_(std::move(wait)) {}
+    // Blocks until the sum is complete (throws after the collective timeout, as every collective does).
+    void wait() {
+      if (wait_) std::exchange(wait_, nullptr)();
+    }
+
+   private:
+    std::function<void()> wait_;
+  };
+  PendingSum start_sum(const at::Tensor& flat) const;
   // The sum over the ranks of one number per rank (metrics, token counts).
   double sum(double x) const;
   // In place, every tensor becomes rank `root`'s (a non-contiguous view through a contiguous copy).

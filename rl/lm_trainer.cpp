@@ -69,9 +69,9 @@ struct LmStepResult {
 // the losses are normalised by the whole batch's target counts, so the sum is the single-process gradient. (Not
 // quite for the sequence-wise balance loss of packed rows: each micro-batch's mean over its sequences is weighted
 // by its share of the rows, so its total depends on how the rows are split — over ranks as over micro-batches.)
-LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& optimizer, const ScheduleConfig& schedule,
-                     const LmBatch& batch, LmLossTerms* terms, int64_t step, const std::vector<size_t>& indices,
-                     const dist::World& world) {
+LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& optimizer, GradientReducer& gradients,
+                     const ScheduleConfig& schedule, const LmBatch& batch, LmLossTerms* terms, int64_t step,
+                     const std::vector<size_t>& indices, const dist::World& world) {
   LmStepResult r;
   const int64_t rows = batch.input_ids.size(0);
   const auto [first_row, end_row] = world.share(rows);
@@ -111,11 +111,12 @@ LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& opti
         loss = loss + term;
       }
     }
+    if (r1 == end_row && !(terms && terms->runs_own_backward())) gradients.arm();  // the step's last backward
     loss.backward();
   }
   if (terms) extra += terms->step_term(model, step, indices, world);
   if (world.size() > 1) {
-    r.allreduce_s = all_reduce_gradients(world, optimizer.parameters());
+    r.allreduce_s = gradients.finish();
     all_reduce_expert_loads(world, r.loads);
     std::vector<at::Tensor> sums = {at::tensor({r.ce, r.mtp_loss, r.balance_loss, extra}, at::kDouble)};
     world.all_reduce_sum(sums);
@@ -178,7 +179,7 @@ std::string train_causal_lm(const LmTrainConfig& c, Policy policy, const std::ve
     }
     LmBatch batch = to_device(make_lm_batch(batch_seqs, c.max_len, pad_id, c.pack), device);
     const LmStepResult r =
-        lm_step(c, s.model(), *s.optimizer, schedule, batch, terms, s.state.step, indices, ctx.world);
+        lm_step(c, s.model(), *s.optimizer, *s.gradients, schedule, batch, terms, s.state.step, indices, ctx.world);
     ++s.state.step;
     s.log_batch("sequences", indices);
     const Metrics m = lm_step_metrics(c, r, batch, seconds_since(t0), terms, ctx.world);

@@ -10,7 +10,7 @@
 // ZeRO-1 (shard()): in a job of several processes each parameter gets an owner rank (greedily, by size, in
 // parameter order); a rank keeps the moments and fp32 master of the parameters it owns only, step() updates
 // those and then every parameter is broadcast from its owner, so all ranks hold the same weights with 1/N of
-// the optimizer state each. The gradients must already be summed over the ranks (all_reduce_gradients).
+// the optimizer state each. The gradients must already be summed over the ranks (rl/gradient_reducer.h).
 // state_tensors() then gathers the whole state (every rank must call it: it is collective) and load_state()
 // keeps the owned part, so checkpoints are the same files with or without sharding.
 #pragma once

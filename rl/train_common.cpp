@@ -66,36 +66,6 @@ std::unique_ptr<AdamW> make_optimizer(model::CausalLM& model, const OptimConfig&
   return std::make_unique<AdamW>(model.named_parameters(), config.adamw());
 }
 
-double all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor>& params) {
-  if (world.size() == 1) return 0.0;
-  const auto t0 = SteadyClock::now();
-  at::NoGradGuard no_grad;
-  const int64_t n = static_cast<int64_t>(params.size());
-  std::vector<float> has_grad(static_cast<size_t>(n), 0.0f);  // [P] 1 where this rank has a gradient
-  std::vector<at::Tensor> grads, reduced;                       // reduced[i]: grads[i] or its fp32 copy
-  for (int64_t i = 0; i < n; ++i) {
-    at::Tensor p = params[static_cast<size_t>(i)];
-    if (p.grad().defined()) {
-      has_grad[static_cast<size_t>(i)] = 1.0f;
-    } else {
-      p.mutable_grad() = at::zeros_like(p);
-    }
-    grads.push_back(p.grad());
-    const auto t = p.grad().scalar_type();
-    reduced.push_back(t == at::kFloat || t == at::kDouble || t == at::kHalf ? p.grad() : p.grad().to(at::kFloat));
-  }
-  std::vector<at::Tensor> flags = {at::tensor(has_grad, at::kFloat)};
-  world.all_reduce_sum(flags);
-  world.all_reduce_sum(reduced);
-  const auto anywhere = flags[0].accessor<float, 1>();  // ranks with a gradient, per parameter
-  for (int64_t i = 0; i < n; ++i) {
-    const size_t k = static_cast<size_t>(i);
-    if (!reduced[k].is_same(grads[k])) grads[k].copy_(reduced[k]);
-    if (anywhere[i] == 0.0f) params[k].mutable_grad().reset();
-  }
-  return seconds_since(t0);
-}
-
 void all_reduce_expert_loads(const dist::World& world, std::vector<at::Tensor>& loads) {
   if (world.size() == 1) return;
   const auto layers = static_cast<size_t>(world.max(static_cast<double>(loads.size())));

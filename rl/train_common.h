@@ -24,6 +24,7 @@ struct OptimConfig {
   std::string schedule = "cosine";
   double max_grad_norm = 1.0;
   int64_t zero_stage = 0;  // 1: AdamW state sharded over the ranks of a job (ZeRO-1, rl/optimizer.h)
+  bool overlap_allreduce = true;  // several processes: send gradient buckets during the last backward
 
   template <class V>
   void visit(V& v) {
@@ -39,6 +40,9 @@ struct OptimConfig {
     v("zero_stage", zero_stage,
       "1: in a job of several processes each rank keeps the AdamW moments and fp32 master weights of its share "
       "of the parameters only, updates those and broadcasts them (ZeRO-1); 0: every rank keeps the whole state");
+    v("overlap_allreduce", overlap_allreduce,
+      "in a job of several processes, sum each bucket of gradients over the ranks as soon as the step's last "
+      "backward pass has finished it, while the backward goes on (false: all buckets after the backward)");
   }
   void validate(const std::string& where) const;
   AdamWConfig adamw() const;
@@ -66,14 +70,6 @@ void accumulate_expert_load(std::vector<at::Tensor>& total, const std::vector<at
 
 // Sets requires_grad on the model's parameters and builds the optimizer over them.
 std::unique_ptr<AdamW> make_optimizer(model::CausalLM& model, const OptimConfig& config);
-
-// Data parallelism (dist/world.h): every rank's gradients of `params` summed over the ranks, in place, in
-// buckets — call it after the backward passes of a step and before optimizer_update, whose clip then sees the
-// global gradient. A parameter without a gradient on this rank takes part as zeros; one without a gradient on
-// every rank is left without one (as a single process leaves it: AdamW skips it). Gradients of dtypes Gloo does
-// not reduce (bf16) travel as fp32 copies. Nothing happens for a single process. Returns the seconds it took
-// (waiting for the slowest rank included).
-double all_reduce_gradients(const dist::World& world, const std::vector<at::Tensor>& params);
 
 // Every rank's expert loads (accumulate_expert_load's [E] per MoE layer) summed over the ranks, in place, so the
 // aux-loss-free bias update is the same everywhere; a rank that ran no rows (empty `loads`) takes part with

@@ -38,6 +38,7 @@ TrainingSession resume_or_start(Policy policy, const OptimConfig& optim, StageCo
   }
   s.optimizer = make_optimizer(*s.policy.model, optim);
   if (optim.zero_stage == 1) s.optimizer->shard(ctx.world);
+  s.gradients = std::make_unique<GradientReducer>(ctx.world, s.optimizer->parameters(), optim.overlap_allreduce);
   const bool talk = ctx.run.writer();
   if (s.resumed_from) {
     s.state = load_trainer_state(*s.resumed_from, *s.optimizer);

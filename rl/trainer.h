@@ -33,6 +33,7 @@
 
 #include "common/jsonl.h"
 #include "rl/checkpoint.h"
+#include "rl/gradient_reducer.h"
 #include "rl/optimizer.h"
 #include "rl/policy.h"
 #include "rl/stage.h"
@@ -60,6 +61,7 @@ struct CheckpointConfig {
 struct TrainingSession {
   Policy policy;
   std::unique_ptr<AdamW> optimizer;
+  std::unique_ptr<GradientReducer> gradients;  // sums the gradients over the ranks (a no-op for one process)
   TrainerState state;
   std::optional<std::string> resumed_from;  // the checkpoint directory a resumed stage started from
   JsonlWriter batch_log;                    // <stage>/batches.jsonl

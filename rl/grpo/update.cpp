@@ -63,6 +63,7 @@ std::vector<at::Tensor> micro_batch_backward(const GrpoConfig& c, const GrpoObje
 }  // namespace
 
 UpdateStats update_policy(const GrpoConfig& c, const GrpoObjective& objective, model::CausalLM& model, AdamW& optimizer,
+                          GradientReducer& gradients,
                           const ScheduleConfig& schedule, const SequenceBatch& batch, const RowShare& share,
                           const at::Tensor& advantages, const PolicyLogprobs& fixed, double temperature) {
   UpdateStats s;
@@ -81,10 +82,11 @@ UpdateStats update_policy(const GrpoConfig& c, const GrpoObjective& objective, m
       std::vector<at::Tensor> loads;
       for (int64_t r0 = lo; r0 < hi; r0 += micro) {
         const int64_t r1 = std::min(hi, r0 + micro);
+        if (r1 == hi) gradients.arm();  // the minibatch's last backward
         accumulate_expert_load(loads, micro_batch_backward(c, objective, model, mine, advantages, fixed, temperature,
                                                            r0, r1, n_seq, n_tok, epoch == 0, s));
       }
-      s.allreduce_s += all_reduce_gradients(share.world, optimizer.parameters());
+      s.allreduce_s += gradients.finish();
       all_reduce_expert_loads(share.world, loads);
       std::tie(s.grad_norm, s.lr) = optimizer_update(optimizer, c.optim, schedule);
       ++s.updates;

@@ -102,6 +102,7 @@ class DistillTerms : public LmLossTerms {
 
   double ce_weight() const override { return 1.0 - c_.kl_weight; }
   bool uses_batch() const override { return c_.mode == DistillMode::kForwardKl || c_.kl_weight < 1.0; }
+  bool runs_own_backward() const override { return c_.mode == DistillMode::kReverseKl; }
 
   at::Tensor micro_batch_term(const model::CausalLM& model, const LmBatch& batch, int64_t r0, int64_t r1,
                               const LmTokenLosses& tl, double step_targets) override {

@@ -161,10 +161,11 @@ Metrics rm_step(const RewardModelConfig& c, TrainingSession& s, const ScheduleCo
     auto [first, second] = score_rows(model, part, c.mode, pad_id, tally.tokens);
     const at::Tensor target = targets_of(part, model.device());
     const at::Tensor losses = row_losses(c.mode, first, second, target);
+    if (r0 + micro >= end_row) s.gradients->arm();  // the step's last backward
     (losses.sum() / static_cast<double>(b)).backward();
     tally.add(c.mode, losses.detach(), first.detach(), second.defined() ? second.detach() : second, target);
   }
-  const double allreduce_s = all_reduce_gradients(world, s.optimizer->parameters());
+  const double allreduce_s = s.gradients->finish();
   tally.reduce(world);
   Metrics m;
   tally.write(c.mode, m, "");
