@@ -70,14 +70,15 @@ struct ModelReport {
   int64_t prompts = 0, completions = 0, rm_completions = 0;
 };
 
-// Generates `samples_per_prompt` completions for every example, batch_prompts prompts per generate call, and
-// hands each rollout to `use`. The seed of a batch is the stage seed plus its first prompt's index, so every
-// model sees the same sampling noise. With several ranks each batch is sampled in shares (rollout_share.h,
-// the same completions as one process) and only rank 0 calls `use`: it scores and writes everything.
+// Generates `samples_per_prompt` completions for every example, batch_prompts prompts per generate call, scores
+// each rollout with `score` and hands it to `use`. The seed of a batch is the stage seed plus its first prompt's
+// index, so every model sees the same sampling noise. With several ranks each batch is sampled and scored in
+// shares (rollout_share.h: the same completions as one process, each rank scoring its own) and only rank 0
+// calls `use`: it writes everything.
 void for_each_rollout(const EvalConfig& c, const SamplingConfig& sampling, int64_t samples_per_prompt, StageContext& ctx,
                       const Policy& policy, const PromptRenderer& renderer,
                       const std::vector<data::PromptExample>& examples, const std::string& label,
-                      const std::function<void(Rollout&)>& use) {
+                      const std::function<void(Rollout&)>& score, const std::function<void(Rollout&)>& use) {
   ProgressBar bar(ctx.spec.name + " " + label, examples.size(), ctx.quiet);
   for (size_t p0 = 0; p0 < examples.size(); p0 += static_cast<size_t>(c.batch_prompts)) {
     if (interrupt_requested()) {
@@ -92,11 +93,12 @@ void for_each_rollout(const EvalConfig& c, const SamplingConfig& sampling, int64
     const uint64_t seed = ctx.seed + p0;
     if (ctx.world.size() == 1) {
       Rollout r = generate_rollout(policy, renderer, prompts, samples_per_prompt, sampling, seed);
+      score(r);
       use(r);
     } else {
-      // Each rank samples its share of the batch; rank 0 gets them all and alone scores and writes.
+      // Each rank samples and scores its share of the batch; rank 0 gets them all and alone writes.
       Rollout r = generate_shared_rollout(ctx.world, policy, renderer, prompts, samples_per_prompt, sampling, seed,
-                                          [](Rollout&) {});
+                                          score);
       if (ctx.run.writer()) use(r);
     }
     bar.update(std::min(examples.size(), p0 + prompts.size()));
@@ -141,13 +143,15 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
                                      : JsonlWriter();
   double acc_sum = 0, fmt_sum = 0, lang_sum = 0;
   int64_t acc_n = 0, fmt_n = 0;
-  for_each_rollout(c, c.sampling, c.samples_per_prompt, ctx, policy, renderer, examples, m.name, [&](Rollout& r) {
+  const auto score = [&](Rollout& r) { score_rollout(r, *rw.reward, &pool); };
+  for_each_rollout(c, c.sampling, c.samples_per_prompt, ctx, policy, renderer, examples, m.name, score, [&](Rollout& r) {
+    // The language share (cheap: word counts) on the whole rollout, its scores kept apart from the reward's.
     std::vector<double> language;
     if (rw.language != nullptr) {
-      score_rollout(r, *rw.language, &pool);
-      for (const auto& comp : r.completions) language.push_back(comp.score.value);
+      Rollout scored_by_language = r;
+      score_rollout(scored_by_language, *rw.language, &pool);
+      for (const auto& comp : scored_by_language.completions) language.push_back(comp.score.value);
     }
-    score_rollout(r, *rw.reward, &pool);
     for (size_t i = 0; i < r.completions.size(); ++i) {
       const Completion& comp = r.completions[i];
       ++rep.completions;
@@ -193,9 +197,9 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
                              ? JsonlWriter(path_join(ctx.dir, "completions-" + m.name + "-rm.jsonl"), false)
                              : JsonlWriter();
     double rm_sum = 0;
+    const auto rm_score = [&](Rollout& r) { score_rollout(r, *rw.rm, &pool); };
     for_each_rollout(c, c.rm_sampling(), c.rm_samples(), ctx, policy, rm_renderer, rm_examples, m.name + " (rm_data)",
-                     [&](Rollout& r) {
-      score_rollout(r, *rw.rm, &pool);
+                     rm_score, [&](Rollout& r) {
       for (const auto& comp : r.completions) {
         ++rep.rm_completions;
         rm_sum += comp.score.value;  // normalize none, clip 0: the raw score
@@ -243,7 +247,7 @@ std::string run_evaluate(const EvalConfig& c, StageContext& ctx) {
     const EvalRewards rw{rewards_by_spec.at(m.reward.text).get(), language.get(), rm.get()};
     reports.push_back(evaluate_model(c, ctx, m, examples, rm_examples, rw, pool));
   }
-  if (!ctx.run.writer()) return ctx.dir;  // rank 0 scored the completions and writes the reports
+  if (!ctx.run.writer()) return ctx.dir;  // rank 0 holds every scored completion and writes the reports
 
   json::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();

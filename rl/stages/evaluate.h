@@ -99,7 +99,7 @@ struct EvalConfig {
   // Checks the keys and fills parsed_models; writes `models`' per-model rewards and language_reward in normal
   // form.
   void validate(const std::string& where);
-  // Runs on every rank of a job: each samples its share of every batch, rank 0 scores and writes (rl/stage.h).
+  // Runs on every rank of a job: each samples and scores its share of every batch, rank 0 writes (rl/stage.h).
   bool data_parallel() const { return true; }
   // The spec of the reward_model reward behind rm_score ({"name": "reward_model", "options": {...}}), or ""
   // when rm_score is off.

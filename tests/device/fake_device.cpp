@@ -15,6 +15,7 @@
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/library.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <atomic>
@@ -43,13 +44,24 @@ bool on_fake(const at::Tensor& t) { return t.defined() && t.device().type() == c
 
 void free_host(void* p) { std::free(p); }
 
+// LibTorch 2.3 made allocate() non-const and added copy_data(); 1.13 has the const allocate() only.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define R1_ALLOCATE_CONST
+#define R1_ALLOCATOR_COPY_DATA \
+  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
+#else
+#define R1_ALLOCATE_CONST const
+#define R1_ALLOCATOR_COPY_DATA
+#endif
+
 struct HostAllocator final : c10::Allocator {
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) R1_ALLOCATE_CONST override {
     void* p = std::aligned_alloc(64, (std::max<size_t>(n, 1) + 63) / 64 * 64);  // as the CPU allocator
     TORCH_CHECK(p != nullptr, "fake device: out of memory allocating ", n, " bytes");
     return {p, p, &free_host, kDevice};
   }
   c10::DeleterFnPtr raw_deleter() const override { return &free_host; }
+  R1_ALLOCATOR_COPY_DATA
 };
 HostAllocator g_allocator;
 
