@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/variable.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -34,6 +35,14 @@ at::ScalarType wire_dtype(at::ScalarType t) {
 
 }  // namespace
 
+// The accumulators are kept alive here: a parameter's accumulator (and so a hook on it) lives only as long as
+// someone holds it. LibTorch up to 2.x hands them out as shared_ptr, later versions as intrusive_ptr.
+struct GradientReducer::Hooks {
+  using Accumulator = decltype(torch::autograd::impl::grad_accumulator(std::declval<const at::Tensor&>()));
+  std::vector<Accumulator> accumulators;
+  std::vector<uintptr_t> keys;
+};
+
 GradientReducer::GradientReducer(const dist::World& world, std::vector<at::Tensor> params, bool overlap,
                                  int64_t bucket_bytes)
     : world_(world), params_(std::move(params)), overlap_(overlap && world.size() > 1) {
@@ -56,16 +65,18 @@ GradientReducer::GradientReducer(const dist::World& world, std::vector<at::Tenso
     bytes += size;
   }
   if (!overlap_) return;
+  hooks_ = std::make_unique<Hooks>();
   for (size_t k = 0; k < n; ++k) {
-    std::shared_ptr<torch::autograd::Node> acc = torch::autograd::impl::grad_accumulator(params_[k]);
-    R1_CHECK(acc != nullptr, "GradientReducer: parameter ", k, " is not a leaf that requires grad");
-    hook_keys_.push_back(acc->add_post_hook(std::make_unique<ReadyHook>([this, k] { gradient_ready(k); })));
-    accumulators_.push_back(std::move(acc));
+    auto acc = torch::autograd::impl::grad_accumulator(params_[k]);
+    R1_CHECK(acc, "GradientReducer: parameter ", k, " is not a leaf that requires grad");
+    hooks_->keys.push_back(acc->add_post_hook(std::make_unique<ReadyHook>([this, k] { gradient_ready(k); })));
+    hooks_->accumulators.push_back(std::move(acc));
   }
 }
 
 GradientReducer::~GradientReducer() {
-  for (size_t k = 0; k < accumulators_.size(); ++k) accumulators_[k]->del_post_hook(hook_keys_[k]);
+  if (!hooks_) return;
+  for (size_t k = 0; k < hooks_->accumulators.size(); ++k) hooks_->accumulators[k]->del_post_hook(hooks_->keys[k]);
 }
 
 void GradientReducer::arm() {

@@ -28,10 +28,6 @@
 
 #include "dist/world.h"
 
-namespace torch::autograd {
-struct Node;
-}
-
 namespace r1::rl {
 
 class GradientReducer {
@@ -74,8 +70,8 @@ class GradientReducer {
   std::vector<size_t> bucket_of_;  // per parameter
   std::vector<char> ready_;        // per parameter, in the armed pass
   std::vector<float> has_grad_;    // per parameter: 1 when this rank had a gradient when its bucket was sent
-  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // kept alive: they carry the hooks
-  std::vector<uintptr_t> hook_keys_;
+  struct Hooks;                  // the gradient accumulators carrying the hooks (gradient_reducer.cpp)
+  std::unique_ptr<Hooks> hooks_;  // null without overlap
   size_t next_to_send_ = 0;
   bool armed_ = false;
   int64_t sent_early_ = 0;

@@ -129,16 +129,23 @@ at::Tensor readable(StorageMap& m, const at::Tensor& t) { return on_fake(t) ? m.
 
 // ---- native kernels ----------------------------------------------------------------------------------
 
+// Concrete sizes of a kernel's SymInt[] argument (this backend never sees symbolic ones).
+std::vector<int64_t> ints(c10::SymIntArrayRef sizes) {
+  std::vector<int64_t> out;
+  for (const c10::SymInt& s : sizes) out.push_back(s.expect_int());
+  return out;
+}
+
 at::Tensor empty_memory_format(c10::SymIntArrayRef size, c10::optional<at::ScalarType> dtype,
                                c10::optional<at::Layout>, c10::optional<at::Device>, c10::optional<bool>,
                                c10::optional<at::MemoryFormat> memory_format) {
-  return at::Tensor(at::detail::empty_generic(c10::asIntArrayRefSlow(size), &g_allocator, kKeys,
+  return at::Tensor(at::detail::empty_generic(ints(size), &g_allocator, kKeys,
                                               c10::dtype_or_default(dtype), memory_format));
 }
 
 at::Tensor empty_strided(c10::SymIntArrayRef size, c10::SymIntArrayRef stride, c10::optional<at::ScalarType> dtype,
                          c10::optional<at::Layout>, c10::optional<at::Device>, c10::optional<bool>) {
-  return at::Tensor(at::detail::empty_strided_generic(c10::asIntArrayRefSlow(size), c10::asIntArrayRefSlow(stride),
+  return at::Tensor(at::detail::empty_strided_generic(ints(size), ints(stride),
                                                       &g_allocator, kKeys, c10::dtype_or_default(dtype)));
 }
 
@@ -151,8 +158,7 @@ at::Tensor copy_from(const at::Tensor& self, const at::Tensor& dst, bool /*non_b
 }
 
 // Grows the storage when needed (keeping its bytes), then takes the new sizes, contiguous.
-const at::Tensor& resize(const at::Tensor& self, c10::SymIntArrayRef sym_size, c10::optional<at::MemoryFormat>) {
-  const at::IntArrayRef size = c10::asIntArrayRefSlow(sym_size);
+void resize_to(const at::Tensor& self, at::IntArrayRef size) {
   const size_t need = at::detail::computeStorageNbytesContiguous(size, self.dtype().itemsize(), self.storage_offset());
   c10::StorageImpl* s = self.storage().unsafeGetStorageImpl();
   if (need > s->nbytes()) {
@@ -162,6 +168,10 @@ const at::Tensor& resize(const at::Tensor& self, c10::SymIntArrayRef sym_size, c
     s->set_nbytes(need);
   }
   self.unsafeGetTensorImpl()->set_sizes_contiguous(size);
+}
+
+const at::Tensor& resize(const at::Tensor& self, c10::SymIntArrayRef size, c10::optional<at::MemoryFormat>) {
+  resize_to(self, ints(size));
   return self;
 }
 
@@ -253,7 +263,7 @@ void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
   // A written argument the kernel resized onto new memory: resize the fake one and copy the result in.
   for (auto& [fake, host] : written) {
     if (host.data_ptr() == fake.data_ptr() && host.sizes() == fake.sizes() && host.strides() == fake.strides()) continue;
-    resize(fake, c10::fromIntArrayRef(host.sizes()), c10::nullopt);
+    resize_to(fake, host.sizes());
     StorageMap fresh;
     fresh.host_view(fake).copy_(host);
   }

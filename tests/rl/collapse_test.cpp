@@ -59,7 +59,9 @@ TEST(Collapse, RewardRisingWhileAccuracyFallsIsRewardHacking) {
     m.set("reward", reward);
     m.set("accuracy", accuracy);
     for (auto& w : monitor.observe(step, m)) warnings.push_back(w);
-    if (m.has("collapse/reward_up_accuracy_down")) EXPECT_EQ(m.get("collapse/reward_up_accuracy_down"), 1.0);
+    if (m.has("collapse/reward_up_accuracy_down")) {
+      EXPECT_EQ(m.get("collapse/reward_up_accuracy_down"), 1.0);
+    }
   }
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("scores without being right"), std::string::npos) << warnings[0];
