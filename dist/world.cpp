@@ -150,13 +150,12 @@ void World::all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_byte
     size_t j = i;
     int64_t bytes = 0;
     while (j < tensors.size() && tensors[j].scalar_type() == tensors[i].scalar_type() &&
+           tensors[j].device() == tensors[i].device() &&
            (j == i || bytes + static_cast<int64_t>(tensors[j].nbytes()) <= bucket_bytes)) {
-      R1_CHECK(tensors[j].device().is_cpu(), "all_reduce_sum: tensor ", j, " is on ", tensors[j].device().str(),
-               " (the Gloo process group reduces CPU tensors)");
       bytes += static_cast<int64_t>(tensors[j].nbytes());
       ++j;
     }
-    if (j == i + 1 && tensors[i].is_contiguous()) {  // a lone tensor travels as it is
+    if (j == i + 1 && tensors[i].is_contiguous() && tensors[i].device().is_cpu()) {  // a lone tensor travels as it is
       std::vector<at::Tensor> one = {tensors[i]};
       group_->gloo->allreduce(one)->wait(timeout_);
       i = j;
@@ -164,7 +163,7 @@ void World::all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_byte
     }
     std::vector<at::Tensor> flat_parts;
     for (size_t k = i; k < j; ++k) flat_parts.push_back(tensors[k].reshape({-1}));
-    std::vector<at::Tensor> flat = {at::cat(flat_parts)};
+    std::vector<at::Tensor> flat = {at::cat(flat_parts).to(at::kCPU)};  // another device's: through host memory
     group_->gloo->allreduce(flat)->wait(timeout_);
     int64_t offset = 0;
     for (size_t k = i; k < j; ++k) {
@@ -178,12 +177,20 @@ void World::all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_byte
 
 World::PendingSum World::start_sum(const at::Tensor& flat) const {
   if (!group_) return PendingSum();
-  R1_CHECK(flat.device().is_cpu() && flat.is_contiguous(), "start_sum: expected a contiguous CPU tensor, got one on ",
-           flat.device().str(), flat.is_contiguous() ? "" : " (not contiguous)");
-  std::vector<at::Tensor> one = {flat};
+  R1_CHECK(flat.is_contiguous(), "start_sum: expected a contiguous tensor");
+  at::NoGradGuard no_grad;
+  // Another device's tensor travels through a host copy, written back by wait().
+  const at::Tensor host = flat.device().is_cpu() ? flat : flat.to(at::kCPU);
+  std::vector<at::Tensor> one = {host};
   auto work = group_->gloo->allreduce(one);
   const std::chrono::milliseconds timeout = timeout_;
-  return PendingSum([work, timeout] { work->wait(timeout); });
+  return PendingSum([work, timeout, flat, host] {
+    work->wait(timeout);
+    if (!host.is_same(flat)) {
+      at::NoGradGuard no_grad;
+      flat.copy_(host);
+    }
+  });
 }
 
 double World::sum(double x) const {
@@ -197,10 +204,9 @@ void World::broadcast(std::vector<at::Tensor>& tensors, int root) const {
   if (!group_) return;
   at::NoGradGuard no_grad;
   for (auto& t : tensors) {
-    R1_CHECK(t.device().is_cpu(), "broadcast: a tensor is on ", t.device().str(),
-             " (the Gloo process group moves CPU tensors)");
-    // Gloo reads data_ptr() and numel(): a view travels as a contiguous copy and is written back.
-    std::vector<at::Tensor> one = {t.is_contiguous() ? t : t.contiguous()};
+    // Gloo reads data_ptr() and numel() of CPU tensors: a view, or another device's tensor, travels as a
+    // contiguous host copy and is written back.
+    std::vector<at::Tensor> one = {t.is_contiguous() && t.device().is_cpu() ? t : t.contiguous().to(at::kCPU)};
     c10d::BroadcastOptions o;
     o.rootRank = root;
     group_->gloo->broadcast(one, o)->wait(timeout_);

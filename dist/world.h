@@ -1,5 +1,6 @@
 // dist/: the processes of one job and their collectives, on LibTorch's c10d (TCPStore for the rendezvous,
-// ProcessGroupGloo for CPU tensors); r1 writes no transport of its own.
+// ProcessGroupGloo for the sums, in host memory: a GPU's tensors travel through host copies — NCCL, which
+// would keep them on the GPUs, is not written); r1 writes no transport of its own.
 //
 // A job is launched the torchrun way: every process finds its place in the environment (RANK, WORLD_SIZE,
 // LOCAL_RANK, MASTER_ADDR, MASTER_PORT), so torchrun, SLURM or Kubernetes start r1 unchanged. Without
@@ -59,15 +60,17 @@ class World {
   bool is_main() const { return env_.rank == 0; }
   const LaunchEnv& env() const { return env_; }
 
-  // In place, every tensor becomes its element-wise sum over the ranks (CPU tensors of any shape, contiguous
-  // or not; dtypes as Gloo reduces them: float, double, half and the integer types — bf16 gradients would be
-  // reduced through an fp32 copy by the caller). Consecutive tensors of one dtype travel in buckets of at most
+  // In place, every tensor becomes its element-wise sum over the ranks (tensors of any shape, contiguous or
+  // not, on any device — Gloo sums in host memory, so another device's tensors travel through host copies;
+  // dtypes as Gloo reduces them: float, double, half and the integer types — bf16 gradients would be reduced
+  // through an fp32 copy by the caller). Consecutive tensors of one dtype travel in buckets of at most
   // bucket_bytes (25 MiB; each bucket one all-reduce of a flat copy, a tensor larger than a bucket alone; a
   // bucket of one contiguous tensor is reduced in place), so many small gradients cost few collectives. Every
   // rank must pass the same shapes and dtypes in the same order.
   void all_reduce_sum(std::vector<at::Tensor>& tensors, int64_t bucket_bytes = 25 << 20) const;
-  // Starts the in-place sum over the ranks of one contiguous CPU tensor (a dtype Gloo reduces) and returns at
-  // once; call wait() on the result before reading the tensor or starting a collective that depends on it.
+  // Starts the in-place sum over the ranks of one contiguous tensor (a dtype Gloo reduces; another device's
+  // through a host copy, written back by wait()) and returns at once; call wait() on the result before reading
+  // the tensor or starting a collective that depends on it.
   // The ranks must start the same sums, of the same sizes, in the same order. For a single process the tensor
   // already is the sum and wait() returns at once. (Sending gradient buckets while the backward pass goes on:
   // rl/gradient_reducer.h.)
@@ -86,7 +89,8 @@ class World {
   PendingSum start_sum(const at::Tensor& flat) const;
   // The sum over the ranks of one number per rank (metrics, token counts).
   double sum(double x) const;
-  // In place, every tensor becomes rank `root`'s (a non-contiguous view through a contiguous copy).
+  // In place, every tensor becomes rank `root`'s (a non-contiguous view, or another device's tensor, through a
+  // contiguous host copy).
   void broadcast(std::vector<at::Tensor>& tensors, int root = 0) const;
   // Returns when every rank has called it (or throws after the timeout).
   void barrier() const;

@@ -27,9 +27,6 @@ void TrainingSession::log_batch(const char* key, const std::vector<size_t>& indi
 }
 
 TrainingSession resume_or_start(Policy policy, const OptimConfig& optim, StageContext& ctx) {
-  R1_CHECK(ctx.world.size() == 1 || policy.model->device().is_cpu(), ctx.spec.where, ": a job of ", ctx.world.size(),
-           " processes trains on the CPU only for now (gradients are summed with Gloo; NCCL is not written yet), but "
-           "the model is on ", policy.model->device().str(), ": set model.device to cpu, or run one process");
   TrainingSession s;
   s.policy = std::move(policy);
   s.resumed_from = ctx.resume ? latest_checkpoint(ctx.dir) : std::nullopt;
