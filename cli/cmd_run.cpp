@@ -95,9 +95,9 @@ void add_run_commands(CLI::App& app) {
   auto job = std::make_shared<JobOptions>();
   cmd->add_option("--nproc-per-node", job->nproc_per_node,
                   "start N processes on this machine as the ranks of one data-parallel job (pretrain, sft, grpo, "
-                  "reward_model and distill's SFT mode split every step over them, rejection_sampling and evaluate "
-                  "sample in shares; other stages run on rank 0); multi-node jobs are started by torchrun, SLURM or Kubernetes with RANK, WORLD_SIZE, "
-                  "MASTER_ADDR, MASTER_PORT (docs/scaling.md)")
+                  "reward_model and distill split every step over them, rejection_sampling and evaluate sample and "
+                  "score in shares; other stages run on rank 0); multi-node jobs are started by torchrun, SLURM or "
+                  "Kubernetes with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (docs/scaling.md)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--dist-timeout", job->dist_timeout_s,
                   "seconds a rank waits in a collective (or for the others to join) before the job fails naming it")

@@ -205,12 +205,13 @@ void World::broadcast(std::vector<at::Tensor>& tensors, int root) const {
   at::NoGradGuard no_grad;
   for (auto& t : tensors) {
     // Gloo reads data_ptr() and numel() of CPU tensors: a view, or another device's tensor, travels as a
-    // contiguous host copy and is written back.
-    std::vector<at::Tensor> one = {t.is_contiguous() && t.device().is_cpu() ? t : t.contiguous().to(at::kCPU)};
+    // contiguous host copy and is written back. Gloo has no bf16 (LibTorch 1.13): its bytes travel as uint8.
+    const at::Tensor host = t.is_contiguous() && t.device().is_cpu() ? t : t.contiguous().to(at::kCPU);
+    std::vector<at::Tensor> one = {host.scalar_type() == at::kBFloat16 ? host.reshape({-1}).view(at::kByte) : host};
     c10d::BroadcastOptions o;
     o.rootRank = root;
     group_->gloo->broadcast(one, o)->wait(timeout_);
-    if (!one[0].is_same(t)) t.copy_(one[0]);
+    if (!host.is_same(t)) t.copy_(host);
   }
 }
 

@@ -89,8 +89,8 @@ class World {
   PendingSum start_sum(const at::Tensor& flat) const;
   // The sum over the ranks of one number per rank (metrics, token counts).
   double sum(double x) const;
-  // In place, every tensor becomes rank `root`'s (a non-contiguous view, or another device's tensor, through a
-  // contiguous host copy).
+  // In place, every tensor becomes rank `root`'s, bit for bit (a non-contiguous view, or another device's tensor,
+  // through a contiguous host copy; bf16 as its bits).
   void broadcast(std::vector<at::Tensor>& tensors, int root = 0) const;
   // Returns when every rank has called it (or throws after the timeout).
   void barrier() const;

@@ -85,7 +85,8 @@ class LmLossTerms {
   // Whether the step's sequences are run through the model at all (false: the terms bring their own data, and
   // ce_weight() is 0).
   virtual bool uses_batch() const { return true; }
-  // Whether step_term() runs a backward pass of its own (then the last backward of a step is its).
+  // Whether step_term() runs a backward pass of its own (then nothing is armed for overlap: every gradient
+  // bucket is sent after it, rl/gradient_reducer.h).
   virtual bool runs_own_backward() const { return false; }
   // Per micro-batch (rows [r0, r1) of `batch`, whose forward through `model` is in tl): a differentiable scalar added to the
   // micro-batch's loss before its backward — its share of the step's term, normalised by `step_targets` (the

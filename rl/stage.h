@@ -36,7 +36,7 @@ struct StageContext {
   bool resume;       // --resume: continue from this stage's latest checkpoint if there is one
   bool quiet;        // no progress bars
   // The processes this stage runs on (dist/world.h): the job's for a data-parallel stage (Stage::data_parallel:
-  // pretrain, sft, grpo, reward_model, evaluate, rejection_sampling, distill in SFT mode), a single process (rank
+  // pretrain, sft, grpo, reward_model, evaluate, rejection_sampling, distill), a single process (rank
   // 0, the only one that runs it) for any other. Rank 0 alone writes the run directory (run.writer()) and the
   // stage's checkpoints and outputs.
   const dist::World& world;

@@ -63,9 +63,9 @@ std::vector<at::Tensor> micro_batch_backward(const GrpoConfig& c, const GrpoObje
 }  // namespace
 
 UpdateStats update_policy(const GrpoConfig& c, const GrpoObjective& objective, model::CausalLM& model, AdamW& optimizer,
-                          GradientReducer& gradients,
-                          const ScheduleConfig& schedule, const SequenceBatch& batch, const RowShare& share,
-                          const at::Tensor& advantages, const PolicyLogprobs& fixed, double temperature) {
+                          GradientReducer& gradients, const ScheduleConfig& schedule, const SequenceBatch& batch,
+                          const RowShare& share, const at::Tensor& advantages, const PolicyLogprobs& fixed,
+                          double temperature) {
   UpdateStats s;
   const int64_t n = batch.input_ids.size(0);
   const int64_t minibatch = (n + c.minibatches - 1) / c.minibatches;

@@ -8,8 +8,8 @@
 // Data parallelism (several ranks): `batch` is the whole step's batch on every rank, and this rank runs rows
 // [first_row, end_row) of it (whole groups; `advantages` and `fixed` are of those rows only). Minibatches are
 // ranges of the whole batch and their loss normalisers (n_seq, n_tok) are the whole minibatch's, so the
-// gradients summed over the ranks (`gradients`, rl/gradient_reducer.h) are the single-process gradients; expert loads and the
-// diagnostics are summed the same way.
+// gradients summed over the ranks (`gradients`, rl/gradient_reducer.h) are the single-process gradients;
+// expert loads and the diagnostics are summed the same way.
 // Letters: N sequences of the step, L padded length.
 #pragma once
 
@@ -53,8 +53,8 @@ struct RowShare {
   int64_t first_row = 0, end_row = 0;  // this rank's rows of the step's batch
 };
 UpdateStats update_policy(const GrpoConfig& c, const GrpoObjective& objective, model::CausalLM& model, AdamW& optimizer,
-                          GradientReducer& gradients,
-                          const ScheduleConfig& schedule, const SequenceBatch& batch, const RowShare& share,
-                          const at::Tensor& advantages, const PolicyLogprobs& fixed, double temperature);
+                          GradientReducer& gradients, const ScheduleConfig& schedule, const SequenceBatch& batch,
+                          const RowShare& share, const at::Tensor& advantages, const PolicyLogprobs& fixed,
+                          double temperature);
 
 }  // namespace r1::rl

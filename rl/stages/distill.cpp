@@ -152,7 +152,8 @@ class DistillTerms : public LmLossTerms {
     }
     targets = std::max(1.0, world.size() > 1 ? world.sum(targets) : targets);
     const int64_t rows = batch ? batch->input_ids.size(0) : 0;
-    const int64_t micro = c_.sft.train.micro_batch_rows > 0 ? c_.sft.train.micro_batch_rows : std::max<int64_t>(rows, 1);
+    const int64_t micro_rows = c_.sft.train.micro_batch_rows;
+    const int64_t micro = micro_rows > 0 ? micro_rows : std::max<int64_t>(rows, 1);
     double loss = 0;
     for (int64_t r0 = 0; r0 < rows; r0 += micro) {
       const int64_t r1 = std::min(rows, r0 + micro);

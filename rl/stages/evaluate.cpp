@@ -144,7 +144,7 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
   double acc_sum = 0, fmt_sum = 0, lang_sum = 0;
   int64_t acc_n = 0, fmt_n = 0;
   const auto score = [&](Rollout& r) { score_rollout(r, *rw.reward, &pool); };
-  for_each_rollout(c, c.sampling, c.samples_per_prompt, ctx, policy, renderer, examples, m.name, score, [&](Rollout& r) {
+  const auto write = [&](Rollout& r) {
     // The language share (cheap: word counts) on the whole rollout, its scores kept apart from the reward's.
     std::vector<double> language;
     if (rw.language != nullptr) {
@@ -181,7 +181,8 @@ ModelReport evaluate_model(const EvalConfig& c, StageContext& ctx, const EvalMod
       line.AddMember("finish", json::Value(model::finish_reason_name(comp.generation.finish), a), a);
       out.write_line(line);
     }
-  });
+  };
+  for_each_rollout(c, c.sampling, c.samples_per_prompt, ctx, policy, renderer, examples, m.name, score, write);
   const double n = std::max<double>(1.0, static_cast<double>(rep.completions));
   rep.reward /= n;
   rep.len_mean /= n;

@@ -97,8 +97,8 @@ void train_on_groups(const GrpoConfig& c, const GrpoObjective& objective, Traini
                                                  c.grpo.advantage, c.grpo.advantage_eps, c.grpo.advantage_std)
                                     .slice(0, share.first_row, share.end_row);
   const auto t_update = SteadyClock::now();
-  UpdateStats stats = update_policy(c, objective, model, *s.optimizer, *s.gradients, schedule, batch, share, advantages, fixed,
-                                    temperature);
+  UpdateStats stats = update_policy(c, objective, model, *s.optimizer, *s.gradients, schedule, batch, share,
+                                    advantages, fixed, temperature);
   m.set("time_update_s", seconds_since(t_update));
   // The FP8 rollout copy (model/causal_lm.h), when the policy has one, follows the updated weights.
   if (model.has_rollout_copy()) m.set("rollout_copy_refresh_s", model.refresh_rollout_copy().seconds);

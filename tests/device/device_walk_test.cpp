@@ -9,7 +9,8 @@
 // in host memory: ref_offload), the clipped loss over two minibatches of micro-batches and two epochs, the
 // aux-loss-free bias update, AdamW, checkpoints and the final save. The other stages: pretrain (packed rows,
 // MTP, sequence-wise balance loss), rejection sampling, sft, reward_model (a Qwen2 with a score head),
-// distill (forward KL to a teacher's logits) and evaluate (completions, rule and reward-model scores).
+// distill (forward KL to a teacher's logits; reverse KL on the student's own replies) and evaluate
+// (completions, rule and reward-model scores). The recipe: walk_recipe.h.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>

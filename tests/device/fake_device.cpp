@@ -112,7 +112,8 @@ struct StorageMap {
       fake_of.emplace(host.unsafeGetStorageImpl(), t);
       it = host_of.emplace(key, std::move(host)).first;
     }
-    return at::empty({0}, at::TensorOptions().dtype(t.dtype())).set_(it->second, t.storage_offset(), t.sizes(), t.strides());
+    const at::Tensor empty = at::empty({0}, at::TensorOptions().dtype(t.dtype()));
+    return empty.set_(it->second, t.storage_offset(), t.sizes(), t.strides());
   }
 
   // The fake tensor for a kernel's CPU result.
@@ -200,17 +201,31 @@ std::vector<at::Tensor> tensors_of(c10::ArrayRef<c10::IValue> args) {
   return out;
 }
 
-// CUDA's rule: tensors of one call share the device, except CPU scalars (0-dim); a CPU generator does not
-// drive a device's random numbers.
+// Whether CUDA would take a CPU scalar (0-dim tensor) among this operator's device tensors: element-wise
+// operators do (TensorIterator; they reach the fallback through their out= overloads) and masked_fill / where
+// take a 0-dim value; indexing, gathering and the like do not.
+bool takes_cpu_scalars(const c10::OperatorHandle& op) {
+  const c10::FunctionSchema& s = op.schema();
+  const std::string& o = s.overload_name();  // "out", "out_mode", "Tensor_out", ...
+  const bool out = o == "out" || o.rfind("out_", 0) == 0 || (o.size() > 4 && o.compare(o.size() - 4, 4, "_out") == 0);
+  return out || s.name() == "aten::masked_fill_" || s.name() == "aten::masked_fill" || s.name() == "aten::where";
+}
+
+// CUDA's rule: tensors of one call share the device, except CPU scalars (0-dim) where the operator takes them;
+// a CPU generator does not drive a device's random numbers. A device argument (a factory's) counts as a tensor
+// on it.
 void check_devices(const c10::OperatorHandle& op, c10::ArrayRef<c10::IValue> args) {
   bool any_fake = false, mixed = false;
+  const bool scalars_ok = takes_cpu_scalars(op);
   for (const at::Tensor& t : tensors_of(args)) {
     if (!t.defined()) continue;
     any_fake |= on_fake(t);
-    mixed |= !on_fake(t) && t.dim() > 0;
+    mixed |= !on_fake(t) && (t.dim() > 0 || !scalars_ok);
   }
-  for (const c10::IValue& v : args)
+  for (const c10::IValue& v : args) {
+    if (v.isDevice()) any_fake |= v.toDevice().type() == kDevice.type();
     if (v.isGenerator() && v.toGenerator().defined()) mixed |= v.toGenerator().device().type() != kDevice.type();
+  }
   if (!any_fake || !mixed) return;
   std::ostringstream o;
   const char* sep = "";
@@ -244,8 +259,12 @@ void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
       v = h;
     } else if (v.isTensorList()) {
       c10::List<at::Tensor> list = v.toTensorList();
-      for (size_t j = 0; j < list.size(); ++j)
-        if (on_fake(list.get(j))) list.set(j, m.host_view(list.get(j)));
+      for (size_t j = 0; j < list.size(); ++j) {
+        if (!on_fake(list.get(j))) continue;
+        const at::Tensor t = list.get(j), h = m.host_view(t);
+        if (alias != nullptr && alias->isWrite()) written.emplace_back(t, h);  // Tensor(a!)[]: foreach_, out lists
+        list.set(j, h);
+      }
       v = list;
     } else if (v.isOptionalTensorList()) {
       c10::List<c10::optional<at::Tensor>> list = v.toOptionalTensorList();
@@ -262,7 +281,8 @@ void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
 
   // A written argument the kernel resized onto new memory: resize the fake one and copy the result in.
   for (auto& [fake, host] : written) {
-    if (host.data_ptr() == fake.data_ptr() && host.sizes() == fake.sizes() && host.strides() == fake.strides()) continue;
+    const bool same = host.data_ptr() == fake.data_ptr() && host.sizes() == fake.sizes();
+    if (same && host.strides() == fake.strides()) continue;
     resize_to(fake, host.sizes());
     StorageMap fresh;
     fresh.host_view(fake).copy_(host);

@@ -6,7 +6,8 @@
 // its tensors live in host memory and every operator runs through a boxed fallback that hands the CPU
 // kernels zero-copy CPU views of the inputs and wraps the results back onto the fake device. Before each
 // call the fallback applies CUDA's rule: a tensor of the fake device may only meet CPU tensors that are
-// 0-dim scalars, and random numbers for it do not come from a CPU generator. Each break of the rule is
+// 0-dim scalars, and those only in element-wise operators (not as an index), and random numbers for it do not
+// come from a CPU generator. Each break of the rule is
 // recorded (the operator and the devices of its arguments) instead of thrown, so one run lists every
 // offending call; `fake_device::violations()` returns them. Element-wise operators never reach the
 // fallback with mixed devices: LibTorch's TensorIterator throws "Expected all tensors to be on the same

@@ -1,6 +1,6 @@
 // The fake device itself (tests/device/fake_device.h): operators give the CPU's results, autograd works
 // across it, and a CPU tensor mixed into a device operator is recorded — the checks the device walk of
-// the GRPO step (grpo_device_walk_test.cpp) relies on.
+// every stage (device_walk_test.cpp) relies on.
 #include "device/fake_device.h"
 
 #include <gtest/gtest.h>
@@ -56,10 +56,14 @@ TEST(FakeDevice, ACpuTensorInADeviceOperatorIsRecorded) {
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].op, "aten::index_select");
   EXPECT_NE(v[0].arguments.find("Long[1] cpu"), std::string::npos) << v[0].arguments;
-  // a CPU scalar (0-dim) is allowed, as on CUDA
+  // a CPU scalar (0-dim) is allowed in element-wise operators, as on CUDA, but not as an index
   fake_device::reset();
   (void)(d * at::scalar_tensor(3.0));
+  (void)d.masked_fill(d > 0, at::scalar_tensor(2.0));
   EXPECT_TRUE(fake_device::violations().empty());
+  (void)d.index_select(0, at::scalar_tensor(1, at::kLong));
+  ASSERT_EQ(fake_device::violations().size(), 1u);
+  EXPECT_EQ(fake_device::violations()[0].op, "aten::index_select");
 }
 
 TEST(FakeDevice, ACpuGeneratorForDeviceRandomsIsRecorded) {

@@ -1,8 +1,8 @@
 // The device walk's data and recipe (tests/device/device_walk_test.cpp in one process, tests/dist/
 // device_ranks_test.cpp on two): every stage type that trains, samples or scores with a model — pretrain,
 // rejection_sampling, sft, reward_model, grpo (a reward model among its rewards, a reference reset,
-// ref_offload, two minibatches of micro-batches, two epochs), distill (forward KL) and evaluate — each with its
-// models on one device.
+// ref_offload, two minibatches of micro-batches, two epochs), distill (forward KL; reverse KL, which samples
+// inside its training steps) and evaluate — each with its models on one device.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -70,7 +70,11 @@ inline std::string write_walk_recipe(const std::string& dir, const std::string& 
      "optim": {"lr": 0.01, "eps": 1e-5}, "threads": 1, "reward_threads": 1},
     {"name": "student", "type": "distill", "model": )" + model + R"(, "mode": "forward_kl",
      "teacher": {"path": "stage:rl", )" + on + R"(}, "top_k": 8, "data": ")" + dir + R"(/chat.jsonl",
-     "chat_template": "chatml", "steps": 2, "batch_size": 4, "max_len": 32, "optim": {"lr": 0.01}, "threads": 1},
+     "chat_template": "chatml", "epochs": 1, "batch_size": 4, "max_len": 32, "optim": {"lr": 0.01}, "threads": 1},
+    {"name": "student_rev", "type": "distill", "model": )" + model + R"(, "mode": "reverse_kl", "kl_weight": 0.7,
+     "teacher": {"path": "stage:rl", )" + on + R"(}, "sampling": {"max_new_tokens": 6, "temperature": 1.0},
+     "data": ")" + dir + R"(/chat.jsonl", "chat_template": "chatml", "epochs": 1, "batch_size": 4, "max_len": 32,
+     "optim": {"lr": 0.01}, "threads": 1},
     {"name": "eval", "type": "evaluate", "models": {"sft": "stage:sft", "rl": "stage:rl"}, )" + on + R"(,
      "data": {"path": ")" + dir + R"(/prompts.jsonl", "prompt_template": "", "chat_template": "chatml"},
      "reward": "math", "rm_data": {"path": ")" + dir + R"(/prompts.jsonl", "prompt_template": "",
@@ -84,7 +88,7 @@ inline std::string write_walk_recipe(const std::string& dir, const std::string& 
 // to a's) ended alike: bitwise the same final weights of every training stage, the same samples, rejection-
 // sampled data, reward-model evaluation, evaluation table and completions.
 inline void expect_walk_runs_equal(const std::string& a, const std::string& b) {
-  for (const std::string stage : {"base", "sft", "rm", "rl", "student"}) {
+  for (const std::string stage : {"base", "sft", "rm", "rl", "student", "student_rev"}) {
     model::SafetensorsFile x(a + "/stages/" + stage + "/final/model.safetensors");
     model::SafetensorsFile y(b + "/stages/" + stage + "/final/model.safetensors");
     for (const auto& info : x.tensors())

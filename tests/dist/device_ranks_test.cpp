@@ -50,7 +50,9 @@ TEST(DistRank, DeviceWalk) {
   options.world = &w;
   fake_device::reset();
   rl::run_recipe(std::getenv("R1_WALK_RECIPE"), options);
-  for (const auto& v : fake_device::violations()) ADD_FAILURE() << "rank " << w.rank() << ": " << v.op << "(" << v.arguments << ")";
+  for (const auto& v : fake_device::violations()) {
+    ADD_FAILURE() << "rank " << w.rank() << ": " << v.op << "(" << v.arguments << ")";
+  }
   if (std::string(std::getenv("R1_WALK_OUTPUT")).find("privateuseone") != std::string::npos) {
     EXPECT_GT(fake_device::device_ops(), 10000) << "the stages ran on the fake device";
   }

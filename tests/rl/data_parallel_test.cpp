@@ -289,7 +289,8 @@ TEST(DataParallel, LogitDistillationOnTwoRanksTrainsWhatOneRankTrains) {
   const std::string dir = scratch_dir();
   write_data(dir);
   const std::string recipe = dir + "/distill.json";
-  const std::string distill = R"("model": )" + tiny_model_json(kChatMlSpecials) + R"(, "teacher": {"path": "stage:base"},
+  const std::string distill = R"("model": )" + tiny_model_json(kChatMlSpecials) +
+                              R"(, "teacher": {"path": "stage:base"},
      "data": ")" + dir + R"(/chat.jsonl", "chat_template": "chatml", "epochs": 1, "batch_size": 8, "max_len": 32,
      "micro_batch_rows": 1, "optim": {"lr": 0.01, "eps": 1e-5}, "threads": 1)";
   write_text(recipe, R"({"seed": 8, "stages": [
