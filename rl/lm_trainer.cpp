@@ -61,6 +61,7 @@ namespace {
 struct LmStepResult {
   double loss = 0, ce = 0, mtp_loss = 0, balance_loss = 0, grad_norm = 0, lr = 0, targets = 0;
   double allreduce_s = 0;  // the gradient all-reduce (several ranks)
+  double early_buckets = 0;  // of it, buckets sent during the backward pass
   std::vector<at::Tensor> loads;
 };
 
@@ -117,6 +118,7 @@ LmStepResult lm_step(const LmTrainConfig& c, model::CausalLM& model, AdamW& opti
   if (terms) extra += terms->step_term(model, step, indices, world);
   if (world.size() > 1) {
     r.allreduce_s = gradients.finish();
+    r.early_buckets = static_cast<double>(gradients.buckets_sent_early());
     all_reduce_expert_loads(world, r.loads);
     std::vector<at::Tensor> sums = {at::tensor({r.ce, r.mtp_loss, r.balance_loss, extra}, at::kDouble)};
     world.all_reduce_sum(sums);
@@ -146,7 +148,10 @@ Metrics lm_step_metrics(const LmTrainConfig& c, const LmStepResult& r, const LmB
   m.set("tokens_per_s", batch.segment_ids.gt(0).sum().item<double>() / step_s);
   m.set("truncated", static_cast<double>(batch.truncated));
   m.set("step_s", step_s);
-  if (r.allreduce_s > 0) m.set("allreduce_s", r.allreduce_s);
+  if (r.allreduce_s > 0) {
+    m.set("allreduce_s", r.allreduce_s);
+    m.set("allreduce_early_buckets", r.early_buckets);
+  }
   record_expert_load(r.loads, m);
   return m;
 }

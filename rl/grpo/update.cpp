@@ -87,6 +87,7 @@ UpdateStats update_policy(const GrpoConfig& c, const GrpoObjective& objective, m
                                                            r0, r1, n_seq, n_tok, epoch == 0, s));
       }
       s.allreduce_s += gradients.finish();
+      s.early_buckets += static_cast<double>(gradients.buckets_sent_early());
       all_reduce_expert_loads(share.world, loads);
       std::tie(s.grad_norm, s.lr) = optimizer_update(optimizer, c.optim, schedule);
       ++s.updates;
@@ -126,7 +127,10 @@ void UpdateStats::write(const GrpoConfig& c, Metrics& m) const {
   if (c.moe.seq_aux_alpha > 0) m.set("seq_balance_loss", balance_sum / static_cast<double>(std::max<int64_t>(1, updates)));
   m.set("grad_norm", grad_norm);
   m.set("lr", lr);
-  if (allreduce_s > 0) m.set("allreduce_s", allreduce_s);
+  if (allreduce_s > 0) {
+    m.set("allreduce_s", allreduce_s);
+    m.set("allreduce_early_buckets", early_buckets);
+  }
   record_expert_load(first_minibatch_load, m);
 }
 

@@ -37,6 +37,7 @@ struct UpdateStats {
   double tokens = 0, entropy_sum = 0, first_pass_tokens = 0, gap_sum = 0, balance_sum = 0;
   double grad_norm = 0, lr = 0;
   double allreduce_s = 0;  // the gradient all-reduces of the step (several ranks)
+  double early_buckets = 0;  // of them, buckets sent during the backward passes
   int64_t updates = 0;
   std::vector<at::Tensor> first_minibatch_load;  // expert loads of the first minibatch of the first pass
 

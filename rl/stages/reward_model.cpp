@@ -169,7 +169,10 @@ Metrics rm_step(const RewardModelConfig& c, TrainingSession& s, const ScheduleCo
   tally.reduce(world);
   Metrics m;
   tally.write(c.mode, m, "");
-  if (allreduce_s > 0) m.set("allreduce_s", allreduce_s);
+  if (allreduce_s > 0) {
+    m.set("allreduce_s", allreduce_s);
+    m.set("allreduce_early_buckets", static_cast<double>(s.gradients->buckets_sent_early()));
+  }
   const auto [grad_norm, lr] = optimizer_update(*s.optimizer, c.optim, schedule);
   m.set("lr", lr);
   m.set("grad_norm", grad_norm);

@@ -176,10 +176,12 @@ TEST(DataParallel, TwoRanksTrainTheWeightsOneRankTrains) {
       EXPECT_EQ(e1["models"][model][key].GetDouble(), e2["models"][model][key].GetDouble()) << model << " " << key;
     }
   }
-  // The same samples (prompt, completion, rewards), each written once; the same metrics lines (timings aside).
+  // The same samples (prompt, completion, rewards), each written once; the same metrics lines (timings and the
+  // all-reduce figures, which only several ranks have, aside).
   EXPECT_EQ(read_text(dir + "/one/samples.jsonl"), read_text(dir + "/two/samples.jsonl"));
   const std::vector<std::string> timings = {"time", "step_s", "tokens_per_s", "time_reference_s", "time_update_s",
-                                            "time_rollout_s", "time_reward_s", "rollout_tokens_per_s", "allreduce_s"};
+                                            "time_rollout_s", "time_reward_s", "rollout_tokens_per_s", "allreduce_s",
+                                            "allreduce_early_buckets"};
   const auto m1 = lines_without_times(dir + "/one/metrics.jsonl", timings);
   const auto m2 = lines_without_times(dir + "/two/metrics.jsonl", timings);
   ASSERT_EQ(m1.size(), m2.size()) << "one metrics line per step, written by rank 0 alone";
