@@ -150,7 +150,7 @@ class DistillTerms : public LmLossTerms {
       batch = to_device(make_lm_batch(seqs, c_.sft.train.max_len, gc.pad_id, c_.sft.train.pack), model.device());
       targets = batch->loss_mask.slice(1, 1).sum().item<double>();
     }
-    targets = std::max(1.0, world.size() > 1 ? world.sum(targets) : targets);
+    targets = std::max(1.0, world.sum(targets));  // the whole step's (a single process: its own)
     const int64_t rows = batch ? batch->input_ids.size(0) : 0;
     const int64_t micro_rows = c_.sft.train.micro_batch_rows;
     const int64_t micro = micro_rows > 0 ? micro_rows : std::max<int64_t>(rows, 1);

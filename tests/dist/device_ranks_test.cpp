@@ -24,9 +24,7 @@ namespace {
 bool run_on_two_ranks(const std::string& dir, const std::string& device) {
   ::setenv("R1_WALK_RECIPE", rl::testing::write_walk_recipe(dir, device).c_str(), 1);
   ::setenv("R1_WALK_OUTPUT", (dir + "/" + device).c_str(), 1);
-  const int port = free_local_port();
-  const auto codes = wait_all({start_rank("DeviceWalk", 0, 2, port), start_rank("DeviceWalk", 1, 2, port)},
-                              std::chrono::seconds(240));
+  const auto codes = run_two_ranks("DeviceWalk", free_local_port(), std::chrono::seconds(240));
   EXPECT_EQ(codes, (std::vector<int>{0, 0})) << device << ": a rank failed (its output is above)";
   return codes == std::vector<int>{0, 0};
 }

@@ -19,9 +19,7 @@ namespace {
 
 TEST(GradientReducer, TwoRanksSumGradientsWhileTheBackwardRuns) {
   if (in_rank_child()) GTEST_SKIP();
-  const int port = free_local_port();
-  const auto codes = wait_all({start_rank("Reducer", 0, 2, port), start_rank("Reducer", 1, 2, port)},
-                              std::chrono::seconds(90));
+  const auto codes = run_two_ranks("Reducer", free_local_port(), std::chrono::seconds(90));
   EXPECT_EQ(codes, (std::vector<int>{0, 0})) << "a rank's assertions failed (its output is above)";
 }
 

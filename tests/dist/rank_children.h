@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "dist/launcher.h"
+
 namespace r1::dist {
 
 // Starts this test binary as rank `rank` of `world` running the DistRank test `role`; returns its pid.
@@ -58,5 +60,11 @@ inline std::vector<int> wait_all(const std::vector<pid_t>& pids, std::chrono::se
 }
 
 inline bool in_rank_child() { return std::getenv("R1_DIST_ROLE") != nullptr; }
+
+// Runs the DistRank test `role` as both ranks of a 2-rank job on `port` and waits (at most `limit`); each
+// rank's exit status, {0, 0} when both passed.
+inline std::vector<int> run_two_ranks(const std::string& role, int port, std::chrono::seconds limit) {
+  return wait_all({start_rank(role, 0, 2, port), start_rank(role, 1, 2, port)}, limit);
+}
 
 }  // namespace r1::dist

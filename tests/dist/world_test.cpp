@@ -34,8 +34,7 @@ namespace {
 TEST(World, TwoRanksReduceBroadcastAndMeet) {
   if (in_rank_child()) GTEST_SKIP();
   const int port = free_local_port();
-  const auto codes = wait_all({start_rank("Collectives", 0, 2, port), start_rank("Collectives", 1, 2, port)},
-                              std::chrono::seconds(90));
+  const auto codes = run_two_ranks("Collectives", port, std::chrono::seconds(90));
   EXPECT_EQ(codes, (std::vector<int>{0, 0})) << "a rank's assertions failed (its output is above)";
 }
 
@@ -52,8 +51,7 @@ TEST(World, RanksJoinTheStoreATorchrunAgentHosts) {
   c10d::TCPStore agent("127.0.0.1", so);  // the agent's store, hosted by this (parent) process
   agent.set("torchrun/own-key", std::vector<uint8_t>{1, 2, 3});
   ::setenv("TORCHELASTIC_USE_AGENT_STORE", "True", 1);
-  const auto codes = wait_all({start_rank("Collectives", 0, 2, port), start_rank("Collectives", 1, 2, port)},
-                              std::chrono::seconds(90));
+  const auto codes = run_two_ranks("Collectives", port, std::chrono::seconds(90));
   ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
   EXPECT_EQ(codes, (std::vector<int>{0, 0})) << "a rank's assertions failed (its output is above)";
   EXPECT_EQ(agent.get("torchrun/own-key"), (std::vector<uint8_t>{1, 2, 3})) << "the agent's keys are left alone";
